@@ -1,0 +1,12 @@
+DROP TABLE audit_entries;
+DROP FUNCTION audit_entries_append_only();
+DROP TABLE counters;
+DROP TABLE idempotency_keys;
+DROP TABLE login_throttle;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE cameras;
+DROP TABLE bins;
+DROP TABLE warehouses;
+DROP TABLE credit_ratings;
+DROP TABLE enterprises;

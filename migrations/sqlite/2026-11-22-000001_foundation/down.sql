@@ -1,0 +1,13 @@
+DROP TRIGGER IF EXISTS audit_entries_no_delete;
+DROP TRIGGER IF EXISTS audit_entries_no_update;
+DROP TABLE audit_entries;
+DROP TABLE counters;
+DROP TABLE idempotency_keys;
+DROP TABLE login_throttle;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE cameras;
+DROP TABLE bins;
+DROP TABLE warehouses;
+DROP TABLE credit_ratings;
+DROP TABLE enterprises;

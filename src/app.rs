@@ -1,0 +1,75 @@
+//! Starting the service: database, migrations, writer, first admin, state.
+
+use actix_web::web;
+
+use crate::audit::Actor;
+use crate::config::Config;
+use crate::db::writer::{Writer, WriterOptions};
+use crate::db::{self, users as user_store};
+use crate::domain::roles::Role;
+use crate::error::AppError;
+use crate::flows::users::{self as user_flow, NewUser};
+use crate::http::AppState;
+
+/// Opens the database, runs migrations and starts the writer.
+pub fn open(config: &Config) -> Result<(db::Pool, Writer), AppError> {
+    let pool = db::pool(&config.database, config.sqlite_sync, config.read_pool)?;
+    let mut conn = pool.get()?;
+    let n = db::migrate(&mut conn)?;
+    if n > 0 {
+        tracing::info!(migrations = n, "database migrated");
+    }
+    let writer = Writer::start(
+        &config.database,
+        config.sqlite_sync,
+        WriterOptions {
+            queue: config.write_queue,
+            group_commit: config.group_commit,
+        },
+    )?;
+    Ok((pool, writer))
+}
+
+/// On an empty database, makes the first admin from `BR_ADMIN_PASSWORD` or a generated
+/// password printed once.
+pub fn ensure_first_admin(pool: &db::Pool, writer: &Writer) -> Result<(), AppError> {
+    let mut conn = pool.get()?;
+    if user_store::count(&mut conn)? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match std::env::var("BR_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
+        Some(p) => (p, false),
+        None => (user_flow::new_token()[..20].to_string(), true),
+    };
+    user_flow::check_password_strength(&password).map_err(|_| {
+        AppError::Startup("BR_ADMIN_PASSWORD must have at least 10 characters".into())
+    })?;
+    let user = NewUser {
+        username: "admin".into(),
+        role: Role::Admin,
+        warehouse: None,
+        password_hash: user_flow::hash_password(&password)?,
+    };
+    writer.write_blocking(move |tx| {
+        user_flow::create_user(tx, &Actor::system("first-start"), user)
+    })?;
+    if generated {
+        println!("First start: created user 'admin' with password {password}  (shown once; set BR_ADMIN_PASSWORD to choose it)");
+    } else {
+        println!("First start: created user 'admin' with the password from BR_ADMIN_PASSWORD");
+    }
+    Ok(())
+}
+
+pub fn state(config: Config, pool: db::Pool, writer: Writer) -> web::Data<AppState> {
+    web::Data::new(AppState {
+        backend: config.database.backend(),
+        pool,
+        writer,
+        config,
+        in_flight: Default::default(),
+    })
+}

@@ -1,0 +1,222 @@
+//! The command line: serve, migrate, user create, audit verify, import.
+
+use std::io::Read;
+use std::net::TcpListener;
+
+use clap::{Parser, Subcommand};
+
+use crate::audit::{self, Actor};
+use crate::config::Config;
+use crate::error::AppError;
+use crate::flows::users::{self as user_flow, UserInput};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bonded-returns",
+    version,
+    about = "Bonded return center warehouse (跨境电商零售进口退货中心仓)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    /// A file path or sqlite://PATH for SQLite, postgres://… for PostgreSQL.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run pending migrations, then serve the UI at / and the API at /api/v1.
+    Serve {
+        #[arg(long, env = "BIND")]
+        bind: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Load the demo data set when the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run pending migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Import CEB621 / CEB622 / CEB625 / CEB626 XML files.
+    Import {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// floor, supervisor or admin
+        #[arg(long)]
+        role: String,
+        /// Warehouse code (floor staff only).
+        #[arg(long)]
+        warehouse: Option<String>,
+        /// Read the password from standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole chain: exit 0 when intact, 1 naming the first broken entry.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A head published earlier (GET /api/v1/audit/head): proves nothing after it was cut off.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<String>,
+    },
+}
+
+/// Runs a command; `Ok(code)` is the process exit code.
+pub fn run(cli: Cli) -> Result<i32, AppError> {
+    match cli.command {
+        Command::Serve { bind, db, demo } => serve(bind, db, demo),
+        Command::Migrate { db } => {
+            let config = load(&db, None)?;
+            let pool = crate::db::pool(&config.database, config.sqlite_sync, 1)?;
+            let n = crate::db::migrate(&mut *pool.get()?)?;
+            println!("migrations applied: {n}");
+            Ok(0)
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    role,
+                    warehouse,
+                    password_stdin: _,
+                    db,
+                },
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| {
+                    AppError::Startup(format!("cannot read the password from standard input: {e}"))
+                })?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let prepared = user_flow::prepare(&UserInput {
+                username,
+                role,
+                warehouse,
+                password,
+            })
+            .map_err(one_line)?;
+            let config = load(&db, None)?;
+            let (_pool, writer) = crate::app::open(&config)?;
+            let row = writer
+                .write_blocking(move |tx| {
+                    user_flow::create_user(tx, &Actor::system("cli"), prepared)
+                })
+                .map_err(one_line)?;
+            println!("created user {} ({})", row.username, row.role);
+            Ok(0)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { db, expect_head },
+        } => {
+            let expect = expect_head
+                .as_deref()
+                .map(audit::parse_head)
+                .transpose()
+                .map_err(|e| AppError::Startup(format!("--expect-head: {e}")))?;
+            let config = load(&db, None)?;
+            let pool = crate::db::pool(&config.database, config.sqlite_sync, 1)?;
+            let mut conn = pool.get()?;
+            crate::db::migrate(&mut conn)?;
+            let v = audit::verify(&mut conn, expect.as_ref())?;
+            if v.ok {
+                println!(
+                    "audit chain intact: {} entries, head {}:{}",
+                    v.entries,
+                    v.head_seq.unwrap_or(0),
+                    v.head.unwrap_or_default()
+                );
+                Ok(0)
+            } else {
+                println!(
+                    "audit chain BROKEN at entry #{}: {}",
+                    v.first_bad_seq.unwrap_or(0),
+                    v.detail.unwrap_or_default()
+                );
+                Ok(1)
+            }
+        }
+        Command::Import { files, db } => {
+            let config = load(&db, None)?;
+            let (_pool, writer) = crate::app::open(&config)?;
+            crate::flows::imports::import_files(&writer, &files)
+        }
+    }
+}
+
+/// A validation error as one line for the terminal.
+fn one_line(e: AppError) -> AppError {
+    match e {
+        AppError::Validation(errs) => AppError::Startup(
+            errs.iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        AppError::Startup(_) => e,
+        other => AppError::Startup(other.to_string()),
+    }
+}
+
+fn load(db: &DbArgs, bind: Option<&str>) -> Result<Config, AppError> {
+    Config::load(db.database_url.as_deref(), bind).map_err(AppError::Startup)
+}
+
+fn serve(bind: Option<String>, db: DbArgs, demo: bool) -> Result<i32, AppError> {
+    let config = load(&db, bind.as_deref())?;
+    let listener = TcpListener::bind(&config.bind)
+        .map_err(|e| AppError::Startup(format!("cannot listen on {}: {e}", config.bind)))?;
+    let (pool, writer) = crate::app::open(&config)?;
+    if demo {
+        crate::flows::demo::load_if_empty(&pool, &writer)?;
+    }
+    crate::app::ensure_first_admin(&pool, &writer)?;
+    println!(
+        "bonded-returns serving on http://{} ({} database)",
+        listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or(config.bind.clone()),
+        config.database.backend()
+    );
+    let state = crate::app::state(config, pool, writer);
+    actix_web::rt::System::new()
+        .block_on(crate::http::serve(state, listener))
+        .map_err(|e| AppError::Startup(format!("server stopped: {e}")))?;
+    Ok(0)
+}

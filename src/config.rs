@@ -1,0 +1,80 @@
+//! Settings, from flags and the environment (see the README's "Configuration").
+
+use crate::customs::BaseTransfer;
+use crate::db::{DbUrl, SqliteSync};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub database: DbUrl,
+    pub sqlite_sync: SqliteSync,
+    /// One writer batching queued writes into shared commits (on by default).
+    pub group_commit: bool,
+    pub write_queue: usize,
+    pub read_pool: u32,
+    pub session_hours: i64,
+    pub token_days: i64,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    pub cookie_secure: bool,
+    /// Sender identity written into every CEB625 BaseTransfer.
+    pub base_transfer: BaseTransfer,
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}={v:?} is not valid")),
+    }
+}
+
+fn env_bool(name: &str, default: bool) -> Result<bool, String> {
+    match std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        None => Ok(default),
+        Some(v) if v.is_empty() => Ok(default),
+        Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(format!("{name}={v:?} is not a boolean (true/false)")),
+    }
+}
+
+pub const DEFAULT_DATABASE: &str = "data/bonded-returns.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// Builds the settings; `database_url`/`bind` come from flags or `DATABASE_URL`/`BIND`.
+    pub fn load(database_url: Option<&str>, bind: Option<&str>) -> Result<Self, String> {
+        let database = DbUrl::parse(database_url.unwrap_or(DEFAULT_DATABASE))?;
+        let sqlite_sync = env_or("BR_SQLITE_SYNCHRONOUS", "full").parse()?;
+        Ok(Self {
+            bind: bind.unwrap_or(DEFAULT_BIND).to_string(),
+            database,
+            sqlite_sync,
+            group_commit: env_bool("BR_GROUP_COMMIT", true)?,
+            write_queue: env_parse("BR_WRITE_QUEUE", 1024usize)?,
+            read_pool: env_parse("BR_READ_POOL", 8u32)?,
+            session_hours: env_parse("BR_SESSION_HOURS", 12i64)?,
+            token_days: env_parse("BR_TOKEN_DAYS", 90i64)?,
+            cookie_secure: env_bool("BR_COOKIE_SECURE", false)?,
+            base_transfer: BaseTransfer {
+                cop_code: env_or("BR_COP_CODE", "5001960W01"),
+                cop_name: env_or("BR_COP_NAME", "重庆西永保税仓储有限公司"),
+                dxp_mode: "DXP".into(),
+                dxp_id: env_or("BR_DXP_ID", "DXPENT0000000001"),
+                note: None,
+            },
+        })
+    }
+}

@@ -1,0 +1,221 @@
+//! Storage: one connection type for SQLite and PostgreSQL, the pool for reads, migrations,
+//! and the single group-committing writer through which every write of the process goes.
+//!
+//! Storage functions in the sibling modules take `&mut DbConn` so that a flow can compose
+//! several of them inside the one transaction the writer opens for it.
+
+pub mod schema;
+pub mod writer;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+/// One connection to either backend; the variant is chosen from the URL scheme.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Advisory lock key (PostgreSQL) serialising migrations across nodes.
+const MIGRATION_LOCK: i64 = 0x6272_6d69_6772;
+/// Advisory lock key serialising write batches, and so the audit chain, across nodes.
+pub const WRITE_LOCK: i64 = 0x6272_6175_6469;
+
+/// How hard SQLite syncs a commit to disk (`BR_SQLITE_SYNCHRONOUS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// Survives power loss: every commit is synced (default).
+    Full,
+    /// Survives a process crash; the last commits may be lost on power loss.
+    Normal,
+}
+
+impl std::str::FromStr for SqliteSync {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "normal" => Ok(Self::Normal),
+            other => Err(format!(
+                "unknown SQLite synchronous setting {other:?} (full or normal)"
+            )),
+        }
+    }
+}
+
+/// A database location, parsed from a URL or a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_string()));
+        }
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path".into());
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = raw.split_once("://") {
+            return Err(format!(
+                "unsupported database URL scheme {scheme:?} (use a file path, sqlite://PATH or postgres://…)"
+            ));
+        }
+        Ok(Self::Sqlite(PathBuf::from(raw)))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// An r2d2 manager that picks the variant itself, so connection errors keep their cause.
+#[derive(Debug, Clone)]
+pub struct DbManager {
+    url: DbUrl,
+    sync: SqliteSync,
+}
+
+impl DbManager {
+    pub fn new(url: DbUrl, sync: SqliteSync) -> Self {
+        Self { url, sync }
+    }
+}
+
+/// Connects to the database, with the per-connection SQLite settings applied.
+pub fn establish(url: &DbUrl, sync: SqliteSync) -> Result<DbConn, diesel::ConnectionError> {
+    match url {
+        DbUrl::Postgres(u) => Ok(DbConn::Pg(PgConnection::establish(u)?)),
+        DbUrl::Sqlite(path) => {
+            let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
+            // busy_timeout first, so that even switching to WAL waits for other processes.
+            let sync = match sync {
+                SqliteSync::Full => "FULL",
+                SqliteSync::Normal => "NORMAL",
+            };
+            c.batch_execute(&format!(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+            ))
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(DbConn::Sqlite(c))
+        }
+    }
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        establish(&self.url, self.sync).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<DbManager>;
+
+/// Builds the read pool; fails fast (and with the cause) when the database cannot be reached.
+pub fn pool(url: &DbUrl, sync: SqliteSync, size: u32) -> Result<Pool, AppError> {
+    if let DbUrl::Sqlite(path) = url {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                AppError::Startup(format!(
+                    "cannot create database folder {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+    }
+    // Try once directly, so that an unreachable database is reported at once with its cause.
+    establish(url, sync)
+        .map_err(|e| AppError::Startup(format!("cannot open the database: {e}")))?;
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(DbManager::new(url.clone(), sync))
+        .map_err(|e| AppError::Startup(format!("cannot open the database: {e}")))
+}
+
+/// Runs pending migrations; on PostgreSQL under an advisory lock so nodes can start together.
+pub fn migrate(conn: &mut DbConn) -> Result<usize, AppError> {
+    let fail = |e: Box<dyn std::error::Error + Send + Sync>| {
+        AppError::Startup(format!("migration failed: {e}"))
+    };
+    match conn {
+        DbConn::Pg(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+            result.map_err(fail)
+        }
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(fail),
+    }
+}
+
+impl DbConn {
+    pub fn backend(&self) -> &'static str {
+        match self {
+            DbConn::Pg(_) => "postgres",
+            DbConn::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool, never on an actix worker.
+pub async fn read<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::Unavailable(format!("database pool: {e}")))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+}
+
+pub mod idempotency;
+pub mod parties;
+pub mod returns;
+pub mod users;

@@ -1,0 +1,423 @@
+//! Declarations (what left the zone), returns, their lines, discrepancies, disposals and stock.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{
+    declaration_lines, declarations, disposals, return_discrepancies, return_lines, returns, stock,
+};
+use super::DbConn;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = declarations, treat_none_as_null = true)]
+pub struct DeclarationRow {
+    pub invt_no: String,
+    pub order_no: String,
+    pub ebp_code: String,
+    pub ebp_name: String,
+    pub ebc_code: String,
+    pub ebc_name: String,
+    pub agent_code: String,
+    pub agent_name: String,
+    pub logistics_no: String,
+    pub logistics_code: String,
+    pub logistics_name: String,
+    pub area_code: String,
+    pub customs_code: String,
+    pub buyer_id_type: String,
+    pub buyer_id_number: String,
+    pub buyer_name: String,
+    pub buyer_telephone: String,
+    pub released_at: Option<NaiveDateTime>,
+    pub return_status: Option<i32>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = declaration_lines)]
+pub struct DeclarationLineRow {
+    pub invt_no: String,
+    pub gnum: i32,
+    pub gcode: String,
+    pub gname: String,
+    pub qty: i64,
+    pub unit: String,
+    pub bar_code: Option<String>,
+    pub price: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = returns, treat_none_as_null = true)]
+pub struct ReturnRow {
+    pub id: String,
+    pub guid: String,
+    pub invt_no: String,
+    pub logistics_no: String,
+    pub reason: String,
+    pub state: String,
+    pub held_from: Option<String>,
+    pub late: bool,
+    pub discrepancy: bool,
+    pub warehouse_code: Option<String>,
+    pub camera_code: Option<String>,
+    pub bin_code: Option<String>,
+    pub applied_at: NaiveDateTime,
+    pub received_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub customs_status: Option<i32>,
+    pub customs_info: Option<String>,
+    pub customs_at: Option<NaiveDateTime>,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = return_lines)]
+pub struct ReturnLineRow {
+    pub return_id: String,
+    pub gnum: i32,
+    pub qty: i64,
+    pub sorted: i64,
+    pub inspected: bool,
+    pub intact: i64,
+    pub damaged_packaging: i64,
+    pub used: i64,
+    pub defective: i64,
+    pub not_original: i64,
+    pub restocked: i64,
+    pub disposed_exit: i64,
+    pub disposed_reexport: i64,
+    pub disposed_destroy: i64,
+    pub pending_disposal: i64,
+}
+
+impl ReturnLineRow {
+    pub fn disposed(&self) -> i64 {
+        self.disposed_exit + self.disposed_reexport + self.disposed_destroy
+    }
+    /// Units still physically in the warehouse (pending disposals included).
+    pub fn in_warehouse(&self) -> i64 {
+        self.qty - self.restocked - self.disposed()
+    }
+    /// Units not yet restocked, disposed or waiting for a disposal approval.
+    pub fn unsettled(&self) -> i64 {
+        self.in_warehouse() - self.pending_disposal
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = return_discrepancies)]
+pub struct DiscrepancyRow {
+    pub id: i64,
+    pub return_id: String,
+    pub code: String,
+    pub qty: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = return_discrepancies)]
+pub struct NewDiscrepancy<'a> {
+    pub return_id: &'a str,
+    pub code: &'a str,
+    pub qty: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = disposals)]
+pub struct DisposalRow {
+    pub id: i64,
+    pub return_id: String,
+    pub gnum: i32,
+    pub qty: i64,
+    pub route: String,
+    pub reference: String,
+    pub status: String,
+    pub requested_by: String,
+    pub requested_at: NaiveDateTime,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = disposals)]
+pub struct NewDisposal<'a> {
+    pub return_id: &'a str,
+    pub gnum: i32,
+    pub qty: i64,
+    pub route: &'a str,
+    pub reference: &'a str,
+    pub status: &'a str,
+    pub requested_by: &'a str,
+    pub requested_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = stock)]
+pub struct StockRow {
+    pub owner_code: String,
+    pub gcode: String,
+    pub warehouse_code: String,
+    pub bin_code: String,
+    pub gname: String,
+    pub qty: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn declaration(conn: &mut DbConn, invt_no: &str) -> Result<Option<DeclarationRow>, AppError> {
+    Ok(declarations::table
+        .find(invt_no)
+        .select(DeclarationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn declaration_lines(
+    conn: &mut DbConn,
+    invt_no: &str,
+) -> Result<Vec<DeclarationLineRow>, AppError> {
+    Ok(declaration_lines::table
+        .filter(declaration_lines::invt_no.eq(invt_no))
+        .order(declaration_lines::gnum)
+        .select(DeclarationLineRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_declaration(
+    conn: &mut DbConn,
+    d: &DeclarationRow,
+    lines: &[DeclarationLineRow],
+) -> Result<(), AppError> {
+    diesel::insert_into(declarations::table)
+        .values(d)
+        .execute(conn)?;
+    for l in lines {
+        diesel::insert_into(declaration_lines::table)
+            .values(l)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn set_release(
+    conn: &mut DbConn,
+    invt_no: &str,
+    status: i32,
+    released_at: Option<NaiveDateTime>,
+) -> Result<(), AppError> {
+    diesel::update(declarations::table.find(invt_no))
+        .set((
+            declarations::return_status.eq(status),
+            declarations::released_at.eq(released_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn declarations_by_waybill(
+    conn: &mut DbConn,
+    waybill: &str,
+) -> Result<Vec<DeclarationRow>, AppError> {
+    Ok(declarations::table
+        .filter(declarations::logistics_no.eq(waybill))
+        .select(DeclarationRow::as_select())
+        .load(conn)?)
+}
+
+pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<ReturnRow>, AppError> {
+    Ok(returns::table
+        .find(id)
+        .select(ReturnRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn by_waybill(conn: &mut DbConn, waybill: &str) -> Result<Vec<ReturnRow>, AppError> {
+    Ok(returns::table
+        .filter(returns::logistics_no.eq(waybill))
+        .order(returns::applied_at.desc())
+        .select(ReturnRow::as_select())
+        .load(conn)?)
+}
+
+pub fn of_declaration(conn: &mut DbConn, invt_no: &str) -> Result<Vec<ReturnRow>, AppError> {
+    Ok(returns::table
+        .filter(returns::invt_no.eq(invt_no))
+        .select(ReturnRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert(conn: &mut DbConn, r: &ReturnRow, lines: &[ReturnLineRow]) -> Result<(), AppError> {
+    diesel::insert_into(returns::table)
+        .values(r)
+        .execute(conn)?;
+    for l in lines {
+        diesel::insert_into(return_lines::table)
+            .values(l)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Saves a return whose state was `expected`; refuses (as a lost race) when it no longer is.
+pub fn update_from(conn: &mut DbConn, r: &ReturnRow, expected: &str) -> Result<(), AppError> {
+    let n = diesel::update(
+        returns::table
+            .filter(returns::id.eq(&r.id))
+            .filter(returns::state.eq(expected)),
+    )
+    .set(r)
+    .execute(conn)?;
+    if n != 1 {
+        return Err(AppError::InvalidState(format!(
+            "return {} changed meanwhile; scan it again",
+            r.id
+        )));
+    }
+    Ok(())
+}
+
+pub fn lines(conn: &mut DbConn, id: &str) -> Result<Vec<ReturnLineRow>, AppError> {
+    Ok(return_lines::table
+        .filter(return_lines::return_id.eq(id))
+        .order(return_lines::gnum)
+        .select(ReturnLineRow::as_select())
+        .load(conn)?)
+}
+
+pub fn save_line(conn: &mut DbConn, l: &ReturnLineRow) -> Result<(), AppError> {
+    diesel::update(return_lines::table.find((&l.return_id, l.gnum)))
+        .set(l)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn discrepancies(conn: &mut DbConn, id: &str) -> Result<Vec<DiscrepancyRow>, AppError> {
+    Ok(return_discrepancies::table
+        .filter(return_discrepancies::return_id.eq(id))
+        .order(return_discrepancies::id)
+        .select(DiscrepancyRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_discrepancy(conn: &mut DbConn, d: &NewDiscrepancy<'_>) -> Result<(), AppError> {
+    diesel::insert_into(return_discrepancies::table)
+        .values(d)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn disposals_of(conn: &mut DbConn, id: &str) -> Result<Vec<DisposalRow>, AppError> {
+    Ok(disposals::table
+        .filter(disposals::return_id.eq(id))
+        .order(disposals::id)
+        .select(DisposalRow::as_select())
+        .load(conn)?)
+}
+
+pub fn disposal(conn: &mut DbConn, id: i64) -> Result<Option<DisposalRow>, AppError> {
+    Ok(disposals::table
+        .find(id)
+        .select(DisposalRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn disposals_by_status(conn: &mut DbConn, status: &str) -> Result<Vec<DisposalRow>, AppError> {
+    Ok(disposals::table
+        .filter(disposals::status.eq(status))
+        .order(disposals::id)
+        .select(DisposalRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_disposal(conn: &mut DbConn, d: &NewDisposal<'_>) -> Result<i64, AppError> {
+    Ok(diesel::insert_into(disposals::table)
+        .values(d)
+        .returning(disposals::id)
+        .get_result(conn)?)
+}
+
+pub fn decide_disposal(
+    conn: &mut DbConn,
+    id: i64,
+    status: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> Result<(), AppError> {
+    let n = diesel::update(
+        disposals::table
+            .filter(disposals::id.eq(id))
+            .filter(disposals::status.eq("pending_approval")),
+    )
+    .set((
+        disposals::status.eq(status),
+        disposals::decided_by.eq(by),
+        disposals::decided_at.eq(at),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Err(AppError::InvalidState(format!(
+            "disposal {id} was already decided"
+        )));
+    }
+    Ok(())
+}
+
+/// Raises bonded stock for (owner, gcode, warehouse, bin) by `qty`.
+pub fn add_stock(conn: &mut DbConn, row: &StockRow) -> Result<i64, AppError> {
+    let key = stock::table.find((
+        &row.owner_code,
+        &row.gcode,
+        &row.warehouse_code,
+        &row.bin_code,
+    ));
+    let current: Option<i64> = key.select(stock::qty).first(conn).optional()?;
+    match current {
+        Some(q) => {
+            let new = q + row.qty;
+            diesel::update(key)
+                .set((stock::qty.eq(new), stock::updated_at.eq(row.updated_at)))
+                .execute(conn)?;
+            Ok(new)
+        }
+        None => {
+            diesel::insert_into(stock::table)
+                .values(row)
+                .execute(conn)?;
+            Ok(row.qty)
+        }
+    }
+}
+
+pub fn stock(
+    conn: &mut DbConn,
+    owner: Option<&str>,
+    gcode: Option<&str>,
+    bin: Option<&str>,
+    warehouse: Option<&str>,
+) -> Result<Vec<StockRow>, AppError> {
+    let mut q = stock::table.into_boxed();
+    if let Some(o) = owner {
+        q = q.filter(stock::owner_code.eq(o.to_string()));
+    }
+    if let Some(g) = gcode {
+        q = q.filter(stock::gcode.eq(g.to_string()));
+    }
+    if let Some(b) = bin {
+        q = q.filter(stock::bin_code.eq(b.to_string()));
+    }
+    if let Some(w) = warehouse {
+        q = q.filter(stock::warehouse_code.eq(w.to_string()));
+    }
+    Ok(q.order((
+        stock::warehouse_code,
+        stock::bin_code,
+        stock::owner_code,
+        stock::gcode,
+    ))
+    .limit(1000)
+    .select(StockRow::as_select())
+    .load(conn)?)
+}

@@ -1,0 +1,275 @@
+//! The one write path of a process: a single writer thread that drains whatever requests are
+//! queued into one transaction (group commit). Each request runs in its own savepoint, so a
+//! failing one rolls back alone; the batch is committed once (one disk sync), and only then is
+//! each request answered. On PostgreSQL the batch holds the write advisory lock, so the audit
+//! chain stays one line across several nodes. A bounded queue answers 503 when full.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::thread;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::Connection;
+
+use super::{establish, DbConn, DbUrl, SqliteSync, WRITE_LOCK};
+use crate::audit::{self, Actor, AuditEntry, ChainHead, NewEntry};
+use crate::error::AppError;
+
+/// Most requests committed together.
+const MAX_BATCH: usize = 256;
+
+/// The transaction a write request runs in.
+pub struct Tx<'a> {
+    pub conn: &'a mut DbConn,
+    head: &'a mut ChainHead,
+    /// The time of this request, used for every record it writes.
+    pub now: NaiveDateTime,
+}
+
+impl Tx<'_> {
+    /// Appends an audit entry in this transaction.
+    pub fn audit(&mut self, actor: &Actor, entry: NewEntry<'_>) -> Result<AuditEntry, AppError> {
+        audit::append(self.conn, self.head, actor, self.now, entry)
+    }
+
+    /// Runs `f` in a savepoint: on error its writes (and audit entries) are undone.
+    pub fn savepoint<T>(
+        &mut self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let saved = self.head.clone();
+        <DbConn as Connection>::TransactionManager::begin_transaction(self.conn)?;
+        let result = match catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(r) => r,
+            Err(_) => Err(AppError::Internal("a write request panicked".into())),
+        };
+        match result {
+            Ok(v) => {
+                <DbConn as Connection>::TransactionManager::commit_transaction(self.conn)?;
+                Ok(v)
+            }
+            Err(e) => {
+                *self.head = saved;
+                // If the savepoint cannot be rolled back the batch is aborted by the writer.
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(self.conn);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Called once the batch's fate is known: `None` = committed, `Some(e)` = not committed.
+type Completion = Box<dyn FnOnce(Option<AppError>) + Send>;
+/// A queued request: given the transaction (or `None` when the batch was aborted before it ran).
+type Job = Box<dyn FnOnce(Option<&mut Tx<'_>>) -> Completion + Send>;
+
+#[derive(Clone)]
+pub struct Writer {
+    sender: SyncSender<Job>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WriterOptions {
+    pub queue: usize,
+    /// Off: one commit per request (kept to measure what group commit gains).
+    pub group_commit: bool,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        Self {
+            queue: 1024,
+            group_commit: true,
+        }
+    }
+}
+
+impl Writer {
+    /// Opens the writer's own connection and starts its thread.
+    pub fn start(url: &DbUrl, sync: SqliteSync, opts: WriterOptions) -> Result<Self, AppError> {
+        let conn = establish(url, sync)
+            .map_err(|e| AppError::Startup(format!("cannot open the database: {e}")))?;
+        let (sender, receiver) = sync_channel::<Job>(opts.queue.max(1));
+        let url = url.clone();
+        thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || run(conn, receiver, url, sync, opts))
+            .map_err(|e| AppError::Startup(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self { sender })
+    }
+
+    fn submit<T, F>(
+        &self,
+        f: F,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<T, AppError>>, AppError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |tx| {
+            let result = match tx {
+                Some(tx) => tx.savepoint(f),
+                None => Err(AppError::Unavailable("write batch aborted".into())),
+            };
+            Box::new(move |commit_error| {
+                let outcome = match (commit_error, result) {
+                    // A request that failed on its own keeps its own error.
+                    (_, Err(e)) => Err(e),
+                    (Some(e), Ok(_)) => Err(e),
+                    (None, Ok(v)) => Ok(v),
+                };
+                let _ = reply.send(outcome);
+            })
+        });
+        match self.sender.try_send(job) {
+            Ok(()) => Ok(answer),
+            Err(TrySendError::Full(_)) => {
+                Err(AppError::Unavailable("the write queue is full".into()))
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                Err(AppError::Unavailable("the writer has stopped".into()))
+            }
+        }
+    }
+
+    /// Runs `f` in the shared write transaction and answers after the commit.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let answer = self.submit(f)?;
+        answer
+            .await
+            .map_err(|_| AppError::Unavailable("the writer dropped the request".into()))?
+    }
+
+    /// The same, for callers outside an async runtime (command line, demo loader, tests).
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let answer = self.submit(f)?;
+        answer
+            .blocking_recv()
+            .map_err(|_| AppError::Unavailable("the writer dropped the request".into()))?
+    }
+}
+
+fn run(
+    mut conn: DbConn,
+    receiver: Receiver<Job>,
+    url: DbUrl,
+    sync: SqliteSync,
+    opts: WriterOptions,
+) {
+    let cap = if opts.group_commit { MAX_BATCH } else { 1 };
+    let mut batch: Vec<Job> = Vec::with_capacity(cap);
+    while let Ok(first) = receiver.recv() {
+        batch.push(first);
+        // Take what queued while the last batch was syncing; never linger for more.
+        while batch.len() < cap {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = run_batch(&mut conn, &mut batch) {
+            tracing::error!(error = %e, "write batch failed");
+            // The connection may be broken (e.g. PostgreSQL restarted): open a fresh one.
+            match establish(&url, sync) {
+                Ok(c) => conn = c,
+                Err(e) => {
+                    tracing::error!(error = %e, "writer cannot reconnect; will retry on the next batch")
+                }
+            }
+        }
+        batch.clear();
+    }
+}
+
+fn begin(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConn::Pg(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            c.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
+        }
+    }
+}
+
+fn depth(conn: &mut DbConn) -> u32 {
+    match <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+    {
+        Ok(Some(d)) => d.get(),
+        _ => 0,
+    }
+}
+
+fn abort_all(jobs: &mut Vec<Job>, done: &mut Vec<Completion>, why: &str) {
+    for c in done.drain(..) {
+        c(Some(AppError::Unavailable(why.into())));
+    }
+    for job in jobs.drain(..) {
+        job(None)(Some(AppError::Unavailable(why.into())));
+    }
+}
+
+fn run_batch(conn: &mut DbConn, jobs: &mut Vec<Job>) -> Result<(), AppError> {
+    let mut done: Vec<Completion> = Vec::with_capacity(jobs.len());
+    if let Err(e) = begin(conn) {
+        abort_all(jobs, &mut done, "cannot begin a transaction");
+        return Err(e.into());
+    }
+    let mut head = match audit::load_head(conn) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+            abort_all(jobs, &mut done, "cannot read the audit head");
+            return Err(e);
+        }
+    };
+    let mut pending = std::mem::take(jobs);
+    let mut rest = pending.drain(..);
+    while let Some(job) = rest.next() {
+        let now = Utc::now().naive_utc();
+        let completion = {
+            let mut tx = Tx {
+                conn,
+                head: &mut head,
+                now,
+            };
+            job(Some(&mut tx))
+        };
+        done.push(completion);
+        // A failed savepoint can take the whole transaction with it (SQLite on I/O error,
+        // full disk): then nothing of this batch is committed and every request is told so.
+        if depth(conn) != 1 {
+            let mut remaining: Vec<Job> = rest.collect();
+            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+            abort_all(&mut remaining, &mut done, "the write transaction was lost");
+            return Err(AppError::Unavailable(
+                "the write transaction was lost".into(),
+            ));
+        }
+    }
+    match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+        Ok(()) => {
+            for c in done {
+                c(None);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+            for c in done {
+                c(Some(AppError::Unavailable("the commit failed".into())));
+            }
+            Err(e.into())
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Identifiers parsed once at the edge and trusted inside.
+
+use chrono::NaiveDate;
+
+use crate::error::AppError;
+
+fn invalid(field: &str, msg: impl Into<String>) -> AppError {
+    AppError::validation(field, msg)
+}
+
+/// A customs code: the 10-character registration code (海关注册编码) or the 18-character
+/// unified social credit code (统一社会信用代码), upper-case letters and digits.
+pub fn enterprise_code(field: &str, s: &str) -> Result<String, AppError> {
+    let s = s.trim().to_ascii_uppercase();
+    if !(s.len() == 10 || s.len() == 18) || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(invalid(
+            field,
+            "an enterprise code has 10 (customs registration) or 18 (credit code) letters/digits",
+        ));
+    }
+    Ok(s)
+}
+
+/// A short code for warehouses, bins and cameras: letters, digits, `-` and `_`, so that it
+/// prints well as a Code 128 barcode and sits in a URL path unescaped.
+pub fn place_code(field: &str, s: &str, max: usize) -> Result<String, AppError> {
+    let s = s.trim();
+    if s.is_empty()
+        || s.len() > max
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(invalid(
+            field,
+            format!("use 1–{max} letters, digits, '-' or '_'"),
+        ));
+    }
+    Ok(s.to_ascii_uppercase())
+}
+
+/// Free text with a length limit counted in characters.
+pub fn text(field: &str, s: &str, max: usize) -> Result<String, AppError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if t.chars().count() > max {
+        return Err(invalid(field, format!("at most {max} characters")));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(invalid(field, "must not contain control characters"));
+    }
+    Ok(t.to_string())
+}
+
+/// invtNo: 18 characters, 4-digit customs code + year + I/E flag + serial.
+pub fn invt_no(field: &str, s: &str) -> Result<String, AppError> {
+    let s = s.trim().to_ascii_uppercase();
+    if s.len() != 18 || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(invalid(field, "an invtNo has exactly 18 letters/digits"));
+    }
+    Ok(s)
+}
+
+/// gcode: the 10-digit HS code.
+pub fn gcode(field: &str, s: &str) -> Result<String, AppError> {
+    let s = s.trim();
+    if s.len() != 10 || !s.chars().all(|c| c.is_ascii_digit()) {
+        return Err(invalid(field, "a gcode (HS code) has exactly 10 digits"));
+    }
+    Ok(s.to_string())
+}
+
+/// A waybill number (logisticsNo), at most 60 characters of printable ASCII.
+pub fn waybill(field: &str, s: &str) -> Result<String, AppError> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 60 || !s.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(invalid(
+            field,
+            "a waybill number has 1–60 printable ASCII characters",
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// A return's id: `RT` + date (yyyyMMdd) + 6-digit sequence of that day, e.g. `RT20261122000001`.
+/// Short, upper-case and digits only, so it prints compactly as Code 128 (set C for digits).
+pub fn return_id(date: NaiveDate, seq: i64) -> String {
+    format!("RT{}{:06}", date.format("%Y%m%d"), seq)
+}
+
+pub fn is_return_id(s: &str) -> bool {
+    s.len() == 16 && s.starts_with("RT") && s[2..].chars().all(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_forms_of_enterprise_code_are_accepted() {
+        assert_eq!(enterprise_code("c", " 330766k00q ").unwrap(), "330766K00Q");
+        assert!(enterprise_code("c", "91500000MA5U123456").is_ok());
+        assert!(enterprise_code("c", "12345").is_err());
+        assert!(enterprise_code("c", "33076-K00Q").is_err());
+    }
+
+    #[test]
+    fn return_ids_are_short_and_recognisable() {
+        let id = return_id(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(), 1);
+        assert_eq!(id, "RT20261122000001");
+        assert!(is_return_id(&id));
+        assert!(!is_return_id("SF123"));
+    }
+
+    #[test]
+    fn text_limits_count_characters_not_bytes() {
+        assert!(text("n", &"退".repeat(10), 10).is_ok());
+        assert!(text("n", &"退".repeat(11), 10).is_err());
+        assert!(text("n", "  ", 10).is_err());
+        assert!(text("n", "a\u{7}", 10).is_err());
+    }
+}

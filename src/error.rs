@@ -1,0 +1,238 @@
+//! The one error type of the service, and its policy.
+//!
+//! Policy:
+//! - Everything a client can cause is a 4xx with a stable machine `code` and a plain
+//!   `detail` saying what to do: `validation` (400, with `errors: [{field, message}]`),
+//!   `unauthenticated` (401), `forbidden` and `enterprise_excluded` (403), `not_found` (404),
+//!   `conflict`, `invalid_state`, `idempotency_in_progress` (409), `payload_too_large` (413),
+//!   `unsupported_media_type` (415), `deadline_passed`, `quantity_exceeds`,
+//!   `idempotency_mismatch` (422), `rate_limited` (429).
+//! - Infrastructure trouble is `unavailable` (503, retryable: a full write queue, a failed
+//!   commit, a busy or unreachable database) or `internal` (500). Their cause is logged in
+//!   full on the server; the client sees only a bare sentence, never SQL or paths.
+//! - A storage-level unique violation means two requests raced for the same thing: `conflict`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    #[error("the request is not valid")]
+    Validation(Vec<FieldError>),
+    #[error("sign in first")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    EnterpriseExcluded(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("{0}")]
+    DeadlinePassed(String),
+    #[error("{0}")]
+    QuantityExceeds(String),
+    #[error("the same Idempotency-Key was used with a different request")]
+    IdempotencyMismatch,
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    IdempotencyInProgress,
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// Retryable infrastructure trouble; the text is logged, not shown.
+    #[error("service temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or unexpected failure; the text is logged, not shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// Start-up and command-line failures (never sent over HTTP).
+    #[error("{0}")]
+    Startup(String),
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::EnterpriseExcluded(_) => "enterprise_excluded",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::InvalidState(_) => "invalid_state",
+            Self::DeadlinePassed(_) => "deadline_passed",
+            Self::QuantityExceeds(_) => "quantity_exceeds",
+            Self::IdempotencyMismatch => "idempotency_mismatch",
+            Self::IdempotencyInProgress => "idempotency_in_progress",
+            Self::RateLimited(_) => "rate_limited",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) | Self::Startup(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "Invalid request",
+            Self::Unauthenticated(_) => "Not signed in",
+            Self::Forbidden(_) => "Not allowed",
+            Self::EnterpriseExcluded(_) => "Enterprise excluded (dishonest credit rating)",
+            Self::NotFound(_) => "Not found",
+            Self::Conflict(_) => "Conflict",
+            Self::InvalidState(_) => "Not possible in the current state",
+            Self::DeadlinePassed(_) => "Deadline passed",
+            Self::QuantityExceeds(_) => "Quantity exceeds what is allowed",
+            Self::IdempotencyMismatch => "Idempotency key reused",
+            Self::IdempotencyInProgress => "Request in progress",
+            Self::RateLimited(_) => "Too many attempts",
+            Self::PayloadTooLarge(_) => "Request too large",
+            Self::UnsupportedMediaType(_) => "Unsupported media type",
+            Self::MethodNotAllowed(_) => "Method not allowed",
+            Self::Unavailable(_) => "Service unavailable",
+            Self::Internal(_) | Self::Startup(_) => "Internal error",
+        }
+    }
+
+    /// What the client may read; infrastructure details stay in the log.
+    fn public_detail(&self) -> String {
+        match self {
+            Self::Validation(errs) => errs
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Self::Unauthenticated(m) if m.is_empty() => "Sign in first.".into(),
+            Self::Unavailable(_) => {
+                "The service is busy or its database is unavailable; retry shortly.".into()
+            }
+            Self::Internal(_) | Self::Startup(_) => {
+                "Something went wrong on the server; it has been logged.".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::EnterpriseExcluded(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) | Self::InvalidState(_) | Self::IdempotencyInProgress => {
+                StatusCode::CONFLICT
+            }
+            Self::DeadlinePassed(_) | Self::QuantityExceeds(_) | Self::IdempotencyMismatch => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) | Self::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(code = self.code(), error = %self, "request failed");
+        }
+        let problem = Problem {
+            type_: format!("urn:bonded-returns:problem:{}", self.code()),
+            title: self.title().into(),
+            status: status.as_u16(),
+            detail: self.public_detail(),
+            code: self.code().into(),
+            errors: match self {
+                Self::Validation(errs) => Some(errs.clone()),
+                _ => None,
+            },
+        };
+        let mut resp = HttpResponse::build(status);
+        resp.content_type("application/problem+json");
+        if matches!(self, Self::Unavailable(_) | Self::RateLimited(_)) {
+            resp.insert_header(("Retry-After", "1"));
+        }
+        resp.json(problem)
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match &e {
+            E::NotFound => Self::NotFound("not found".into()),
+            E::DatabaseError(K::UniqueViolation, _) => {
+                Self::Conflict("this already exists (or another request just created it)".into())
+            }
+            E::DatabaseError(K::CheckViolation, info) => {
+                Self::Conflict(format!("refused by a storage rule: {}", info.message()))
+            }
+            E::DatabaseError(K::ForeignKeyViolation, _) => {
+                Self::Conflict("refers to something that does not exist".into())
+            }
+            E::DatabaseError(K::ClosedConnection | K::SerializationFailure, _) => {
+                Self::Unavailable(e.to_string())
+            }
+            E::DatabaseError(_, info)
+                if info.message().contains("locked") || info.message().contains("busy") =>
+            {
+                Self::Unavailable(e.to_string())
+            }
+            _ => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(format!("database pool: {e}"))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,67 @@
+//! "Is this enterprise excluded at time T?", asked by every step of every flow.
+
+use chrono::NaiveDateTime;
+
+use crate::db::{parties, DbConn};
+use crate::domain::credit::{excluded_at, RatingRecord};
+use crate::error::AppError;
+
+/// The exclusion in force for `code` at `at`, if any.
+pub fn exclusion(
+    conn: &mut DbConn,
+    code: &str,
+    at: NaiveDateTime,
+) -> Result<Option<RatingRecord>, AppError> {
+    let history: Vec<RatingRecord> = parties::ratings(conn, code)?
+        .iter()
+        .filter_map(|r| r.record())
+        .collect();
+    Ok(excluded_at(&history, at).cloned())
+}
+
+fn refusal(role: &str, code: &str, name: &str, r: &RatingRecord) -> AppError {
+    AppError::EnterpriseExcluded(format!(
+        "the {role} {name} ({code}) is rated {} ({}) since {} (reference {}): excluded from the return flow",
+        r.rating.as_str(),
+        r.rating.chinese(),
+        r.effective_from.format("%Y-%m-%d"),
+        r.reference
+    ))
+}
+
+/// Refuses when `code` is excluded at `at`, naming the party, rating and reference.
+pub fn ensure_not_excluded(
+    conn: &mut DbConn,
+    role: &str,
+    code: &str,
+    name: &str,
+    at: NaiveDateTime,
+) -> Result<(), AppError> {
+    match exclusion(conn, code, at)? {
+        Some(r) => Err(refusal(role, code, name, &r)),
+        None => Ok(()),
+    }
+}
+
+/// A warehouse whose operator is excluded can do nothing while that rating is in force.
+pub fn ensure_warehouse_operable(
+    conn: &mut DbConn,
+    warehouse: &str,
+    at: NaiveDateTime,
+) -> Result<(), AppError> {
+    let wh = parties::warehouse(conn, warehouse)?
+        .ok_or_else(|| AppError::NotFound(format!("warehouse {warehouse} does not exist")))?;
+    let op = parties::enterprise(conn, &wh.operator_code)?;
+    let name = op.map(|e| e.name).unwrap_or_default();
+    match exclusion(conn, &wh.operator_code, at)? {
+        Some(r) => Err(AppError::EnterpriseExcluded(format!(
+            "warehouse {warehouse} cannot operate: its operator {name} ({}) is rated {} ({}) since {} (reference {})",
+            wh.operator_code,
+            r.rating.as_str(),
+            r.rating.chinese(),
+            r.effective_from.format("%Y-%m-%d"),
+            r.reference
+        ))),
+        None => Ok(()),
+    }
+}

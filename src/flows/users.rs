@@ -1,0 +1,220 @@
+//! Users, passwords, sessions, tokens and the sign-in throttle.
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use chrono::{Duration, NaiveDateTime};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::audit::{Actor, Changes, NewEntry};
+use crate::db::users::{self as store, SessionRow, ThrottleRow, UserRow};
+use crate::db::writer::Tx;
+use crate::db::{parties, DbConn};
+use crate::domain::ids;
+use crate::domain::roles::Role;
+use crate::error::AppError;
+
+/// Failed sign-ins allowed within the window before the name is locked for a while.
+pub const MAX_FAILURES: i32 = 5;
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    pub username: String,
+    /// floor, supervisor or admin
+    pub role: String,
+    /// Required for floor staff, who act only there.
+    pub warehouse: Option<String>,
+    pub password: String,
+}
+
+/// A user input checked and with its password hashed (slow: done off the writer thread).
+pub struct NewUser {
+    pub username: String,
+    pub role: Role,
+    pub warehouse: Option<String>,
+    pub password_hash: String,
+}
+
+pub fn check_password_strength(p: &str) -> Result<(), AppError> {
+    if p.chars().count() < 10 {
+        return Err(AppError::validation("password", "at least 10 characters"));
+    }
+    if p.len() > 512 {
+        return Err(AppError::validation("password", "at most 512 bytes"));
+    }
+    Ok(())
+}
+
+pub fn hash_password(p: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(p.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+}
+
+/// Verifies a password against a stored hash; a malformed hash never matches.
+pub fn verify_password(p: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(p.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// A fixed hash to verify against when the user does not exist, so timing tells nothing.
+pub fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
+}
+
+pub fn prepare(input: &UserInput) -> Result<NewUser, AppError> {
+    let username = input.username.trim();
+    if username.is_empty()
+        || username.len() > 64
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(AppError::validation(
+            "username",
+            "1–64 letters, digits, '.', '_' or '-'",
+        ));
+    }
+    let role = Role::parse(input.role.trim())
+        .ok_or_else(|| AppError::validation("role", "use floor, supervisor or admin"))?;
+    let warehouse = match (
+        &role,
+        input
+            .warehouse
+            .as_deref()
+            .map(str::trim)
+            .filter(|w| !w.is_empty()),
+    ) {
+        (Role::Floor, None) => {
+            return Err(AppError::validation(
+                "warehouse",
+                "floor staff need a warehouse",
+            ))
+        }
+        (Role::Floor, Some(w)) => Some(ids::place_code("warehouse", w, 20)?),
+        (_, Some(_)) => {
+            return Err(AppError::validation(
+                "warehouse",
+                "only floor staff are bound to a warehouse",
+            ))
+        }
+        (_, None) => None,
+    };
+    check_password_strength(&input.password)?;
+    Ok(NewUser {
+        username: username.to_string(),
+        role,
+        warehouse,
+        password_hash: hash_password(&input.password)?,
+    })
+}
+
+pub fn create_user(tx: &mut Tx<'_>, actor: &Actor, u: NewUser) -> Result<UserRow, AppError> {
+    if let Some(w) = &u.warehouse {
+        if parties::warehouse(tx.conn, w)?.is_none() {
+            return Err(AppError::validation(
+                "warehouse",
+                format!("warehouse {w} does not exist"),
+            ));
+        }
+    }
+    if store::user(tx.conn, &u.username)?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "user {} already exists",
+            u.username
+        )));
+    }
+    let row = UserRow {
+        username: u.username.clone(),
+        password_hash: u.password_hash,
+        role: u.role.as_str().into(),
+        warehouse_code: u.warehouse.clone(),
+        active: true,
+        created_at: tx.now,
+    };
+    store::insert(tx.conn, &row)?;
+    tx.audit(
+        actor,
+        NewEntry {
+            action: "user.create",
+            entity_kind: "user",
+            entity_id: &row.username,
+            warehouse: row.warehouse_code.as_deref(),
+            enterprise: None,
+            changes: Changes::new()
+                .created("role", &row.role)
+                .created("warehouse", &row.warehouse_code),
+            reason: None,
+        },
+    )?;
+    Ok(row)
+}
+
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Is the name locked out at `now`?
+pub fn locked(conn: &mut DbConn, username: &str, now: NaiveDateTime) -> Result<bool, AppError> {
+    Ok(store::throttle(conn, username)?
+        .and_then(|t| t.locked_until)
+        .is_some_and(|until| until > now))
+}
+
+/// Counts a failed sign-in; the fifth within the window locks the name for the window.
+pub fn record_failure(tx: &mut Tx<'_>, username: &str) -> Result<(), AppError> {
+    let now = tx.now;
+    let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let mut row = match store::throttle(tx.conn, username)? {
+        Some(t) if t.window_start + window > now => t,
+        _ => ThrottleRow {
+            username: username.into(),
+            failures: 0,
+            window_start: now,
+            locked_until: None,
+        },
+    };
+    row.failures += 1;
+    if row.failures >= MAX_FAILURES {
+        row.locked_until = Some(now + window);
+    }
+    store::save_throttle(tx.conn, &row)
+}
+
+/// Opens a session (cookie) or token for a signed-in user.
+pub fn open_session(
+    tx: &mut Tx<'_>,
+    user: &UserRow,
+    kind: &str,
+    ttl: Duration,
+) -> Result<String, AppError> {
+    store::clear_throttle(tx.conn, &user.username)?;
+    store::delete_expired_sessions(tx.conn, tx.now)?;
+    let token = new_token();
+    store::insert_session(
+        tx.conn,
+        &SessionRow {
+            token_hash: token_hash(&token),
+            username: user.username.clone(),
+            kind: kind.into(),
+            created_at: tx.now,
+            expires_at: tx.now + ttl,
+        },
+    )?;
+    Ok(token)
+}

@@ -1,0 +1,508 @@
+//! Administration: enterprises and their ratings, warehouses, bins, cameras, users.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Session;
+use super::{created, mutate, ok, read, AppState};
+use crate::db::parties::{
+    self as store, BinRow, CameraRow, EnterpriseRow, RatingRow, WarehouseRow,
+};
+use crate::db::users as user_store;
+use crate::domain::credit::{rating_at, CreditRating};
+use crate::domain::roles::Role;
+use crate::error::AppError;
+use crate::flows::parties::{
+    self as flow, BinInput, CameraInput, EnterpriseInput, RatingEffect, RatingInput, WarehouseInput,
+};
+use crate::flows::users::{self as user_flow, UserInput};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/enterprises", web::get().to(list_enterprises))
+        .route("/enterprises", web::post().to(create_enterprise))
+        .route("/enterprises/{code}", web::get().to(get_enterprise))
+        .route("/enterprises/{code}/ratings", web::get().to(list_ratings))
+        .route("/enterprises/{code}/ratings", web::post().to(rate))
+        .route("/warehouses", web::get().to(list_warehouses))
+        .route("/warehouses", web::post().to(create_warehouse))
+        .route("/warehouses/{code}", web::get().to(get_warehouse))
+        .route("/warehouses/{code}/bins", web::get().to(list_bins))
+        .route("/warehouses/{code}/bins", web::post().to(create_bin))
+        .route("/warehouses/{code}/cameras", web::get().to(list_cameras))
+        .route("/warehouses/{code}/cameras", web::post().to(create_camera))
+        .route("/users", web::get().to(list_users))
+        .route("/users", web::post().to(create_user));
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+#[derive(Serialize, Clone, utoipa::ToSchema)]
+pub struct RatingOut {
+    pub rating: CreditRating,
+    pub label: &'static str,
+    pub effective_from: chrono::DateTime<chrono::Utc>,
+    pub reference: String,
+    pub recorded_by: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl RatingOut {
+    fn from_row(r: &RatingRow) -> Option<Self> {
+        let rating = CreditRating::parse(&r.rating)?;
+        Some(Self {
+            rating,
+            label: rating.chinese(),
+            effective_from: r.effective_from.and_utc(),
+            reference: r.reference.clone(),
+            recorded_by: r.recorded_by.clone(),
+            recorded_at: r.recorded_at.and_utc(),
+        })
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EnterpriseOut {
+    pub code: String,
+    pub name: String,
+    pub kinds: Vec<String>,
+    /// The rating in force now.
+    pub rating: Option<RatingOut>,
+    pub excluded: bool,
+}
+
+fn enterprise_out(
+    e: EnterpriseRow,
+    ratings: &[RatingRow],
+    now: chrono::NaiveDateTime,
+) -> EnterpriseOut {
+    let records: Vec<_> = ratings.iter().filter_map(|r| r.record()).collect();
+    let current = rating_at(&records, now).and_then(|rec| ratings.iter().find(|r| r.id == rec.id));
+    let rating = current.and_then(RatingOut::from_row);
+    EnterpriseOut {
+        excluded: rating.as_ref().is_some_and(|r| r.rating.excludes()),
+        code: e.code,
+        name: e.name,
+        kinds: e
+            .kinds
+            .split(',')
+            .filter(|k| !k.is_empty())
+            .map(String::from)
+            .collect(),
+        rating,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/enterprises", responses((status = 200, body = Items<EnterpriseOut>)))]
+pub async fn list_enterprises(
+    state: web::Data<AppState>,
+    _s: Session,
+) -> Result<HttpResponse, AppError> {
+    let items = read(&state, |c| {
+        let now = chrono::Utc::now().naive_utc();
+        let all = store::list_enterprises(c)?;
+        let codes: Vec<&str> = all.iter().map(|e| e.code.as_str()).collect();
+        let ratings = store::ratings_of(c, &codes)?;
+        Ok(all
+            .into_iter()
+            .map(|e| {
+                let mine: Vec<RatingRow> = ratings
+                    .iter()
+                    .filter(|r| r.enterprise_code == e.code)
+                    .cloned()
+                    .collect();
+                enterprise_out(e, &mine, now)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Items { items }))
+}
+
+#[utoipa::path(get, path = "/api/v1/enterprises/{code}", responses((status = 200, body = EnterpriseOut), (status = 404)))]
+pub async fn get_enterprise(
+    state: web::Data<AppState>,
+    _s: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner().to_ascii_uppercase();
+    let out = read(&state, move |c| {
+        let e = store::enterprise(c, &code)?
+            .ok_or_else(|| AppError::NotFound(format!("enterprise {code} does not exist")))?;
+        let ratings = store::ratings(c, &code)?;
+        Ok(enterprise_out(e, &ratings, chrono::Utc::now().naive_utc()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(post, path = "/api/v1/enterprises", request_body = EnterpriseInput, responses((status = 201, body = EnterpriseOut), (status = 400), (status = 403), (status = 409)))]
+pub async fn create_enterprise(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin])?;
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        |tx, actor, input: EnterpriseInput| {
+            let row = flow::create_enterprise(tx, actor, &input)?;
+            created(&enterprise_out(row, &[], tx.now))
+        },
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/enterprises/{code}/ratings", responses((status = 200, body = Items<RatingOut>), (status = 404)))]
+pub async fn list_ratings(
+    state: web::Data<AppState>,
+    _s: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner().to_ascii_uppercase();
+    let items = read(&state, move |c| {
+        store::enterprise(c, &code)?
+            .ok_or_else(|| AppError::NotFound(format!("enterprise {code} does not exist")))?;
+        Ok(store::ratings(c, &code)?
+            .iter()
+            .filter_map(RatingOut::from_row)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Items { items }))
+}
+
+#[derive(Deserialize)]
+pub struct DryRun {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RatedOut {
+    pub rating: CreditRating,
+    pub label: &'static str,
+    pub effective_from: chrono::DateTime<chrono::Utc>,
+    pub reference: String,
+    pub saved: bool,
+    pub effect: RatingEffect,
+}
+
+/// Records a rating (or, with `?dry_run=true`, only shows what it would do).
+#[utoipa::path(post, path = "/api/v1/enterprises/{code}/ratings", request_body = RatingInput, params(("dry_run" = Option<bool>, Query)), responses((status = 201, body = RatedOut), (status = 200, body = RatedOut), (status = 400), (status = 403), (status = 404)))]
+pub async fn rate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+    q: web::Query<DryRun>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin])?;
+    let code = path.into_inner().to_ascii_uppercase();
+    let dry_run = q.dry_run;
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        move |tx, actor, input: RatingInput| {
+            if dry_run {
+                // Compute the effect in a savepoint that is always undone.
+                let mut out = None;
+                let _ = tx.savepoint(|tx| {
+                    out = Some(flow::rate_enterprise(tx, actor, &code, &input, true));
+                    Err::<(), _>(AppError::Conflict("dry run".into()))
+                });
+                let (_, parsed, effect) =
+                    out.ok_or_else(|| AppError::Internal("dry run did not run".into()))??;
+                return ok(&RatedOut {
+                    rating: parsed.rating,
+                    label: parsed.rating.chinese(),
+                    effective_from: parsed.effective_from.and_utc(),
+                    reference: parsed.reference,
+                    saved: false,
+                    effect,
+                });
+            }
+            let (_, parsed, effect) = flow::rate_enterprise(tx, actor, &code, &input, false)?;
+            created(&RatedOut {
+                rating: parsed.rating,
+                label: parsed.rating.chinese(),
+                effective_from: parsed.effective_from.and_utc(),
+                reference: parsed.reference,
+                saved: true,
+                effect,
+            })
+        },
+    )
+    .await
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WarehouseOut {
+    pub code: String,
+    pub name: String,
+    pub operator: String,
+    pub zone: String,
+}
+
+impl From<WarehouseRow> for WarehouseOut {
+    fn from(w: WarehouseRow) -> Self {
+        Self {
+            code: w.code,
+            name: w.name,
+            operator: w.operator_code,
+            zone: w.zone,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/warehouses", responses((status = 200, body = Items<WarehouseOut>)))]
+pub async fn list_warehouses(
+    state: web::Data<AppState>,
+    s: Session,
+) -> Result<HttpResponse, AppError> {
+    let items = read(&state, store::list_warehouses).await?;
+    let items: Vec<WarehouseOut> = items
+        .into_iter()
+        .filter(|w| s.may_see_warehouse(Some(&w.code)))
+        .map(Into::into)
+        .collect();
+    Ok(HttpResponse::Ok().json(Items { items }))
+}
+
+async fn visible_warehouse(
+    state: &web::Data<AppState>,
+    s: &Session,
+    code: String,
+) -> Result<WarehouseRow, AppError> {
+    // Floor staff are told "not found" about other warehouses: their existence is not theirs to know.
+    if !s.may_see_warehouse(Some(&code)) {
+        return Err(AppError::NotFound(format!(
+            "warehouse {code} does not exist"
+        )));
+    }
+    let c2 = code.clone();
+    read(state, move |c| store::warehouse(c, &c2))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("warehouse {code} does not exist")))
+}
+
+#[utoipa::path(get, path = "/api/v1/warehouses/{code}", responses((status = 200, body = WarehouseOut), (status = 404)))]
+pub async fn get_warehouse(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let w = visible_warehouse(&state, &s, path.into_inner().to_ascii_uppercase()).await?;
+    Ok(HttpResponse::Ok().json(WarehouseOut::from(w)))
+}
+
+#[utoipa::path(post, path = "/api/v1/warehouses", request_body = WarehouseInput, responses((status = 201, body = WarehouseOut), (status = 400), (status = 403), (status = 409)))]
+pub async fn create_warehouse(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin])?;
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        |tx, actor, input: WarehouseInput| {
+            created(&WarehouseOut::from(flow::create_warehouse(
+                tx, actor, &input,
+            )?))
+        },
+    )
+    .await
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BinOut {
+    pub warehouse: String,
+    pub code: String,
+    pub area: String,
+}
+
+impl From<BinRow> for BinOut {
+    fn from(b: BinRow) -> Self {
+        Self {
+            warehouse: b.warehouse_code,
+            code: b.code,
+            area: b.area,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AreaQuery {
+    area: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/warehouses/{code}/bins", params(("area" = Option<String>, Query)), responses((status = 200, body = Items<BinOut>), (status = 404)))]
+pub async fn list_bins(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<String>,
+    q: web::Query<AreaQuery>,
+) -> Result<HttpResponse, AppError> {
+    let w = visible_warehouse(&state, &s, path.into_inner().to_ascii_uppercase()).await?;
+    let area = q.into_inner().area;
+    let items = read(&state, move |c| {
+        store::list_bins(c, &w.code, area.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Items {
+        items: items.into_iter().map(BinOut::from).collect::<Vec<_>>(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/warehouses/{code}/bins", request_body = BinInput, responses((status = 201, body = BinOut), (status = 400), (status = 403), (status = 404), (status = 409)))]
+pub async fn create_bin(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin])?;
+    let wh = path.into_inner().to_ascii_uppercase();
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        move |tx, actor, input: BinInput| {
+            created(&BinOut::from(flow::create_bin(tx, actor, &wh, &input)?))
+        },
+    )
+    .await
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CameraOut {
+    pub warehouse: String,
+    pub code: String,
+    pub name: String,
+    pub area: String,
+}
+
+impl From<CameraRow> for CameraOut {
+    fn from(c: CameraRow) -> Self {
+        Self {
+            warehouse: c.warehouse_code,
+            code: c.code,
+            name: c.name,
+            area: c.area,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/warehouses/{code}/cameras", responses((status = 200, body = Items<CameraOut>), (status = 404)))]
+pub async fn list_cameras(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let w = visible_warehouse(&state, &s, path.into_inner().to_ascii_uppercase()).await?;
+    let items = read(&state, move |c| store::list_cameras(c, &w.code)).await?;
+    Ok(HttpResponse::Ok().json(Items {
+        items: items.into_iter().map(CameraOut::from).collect::<Vec<_>>(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/warehouses/{code}/cameras", request_body = CameraInput, responses((status = 201, body = CameraOut), (status = 400), (status = 403), (status = 404), (status = 409)))]
+pub async fn create_camera(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin])?;
+    let wh = path.into_inner().to_ascii_uppercase();
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        move |tx, actor, input: CameraInput| {
+            created(&CameraOut::from(flow::create_camera(
+                tx, actor, &wh, &input,
+            )?))
+        },
+    )
+    .await
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserOut {
+    pub username: String,
+    pub role: String,
+    pub warehouse: Option<String>,
+    pub active: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Items<UserOut>), (status = 403)))]
+pub async fn list_users(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin])?;
+    let items = read(&state, user_store::list).await?;
+    let items: Vec<UserOut> = items
+        .into_iter()
+        .map(|u| UserOut {
+            username: u.username,
+            role: u.role,
+            warehouse: u.warehouse_code,
+            active: u.active,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Items { items }))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", request_body = UserInput, responses((status = 201, body = UserOut), (status = 400), (status = 403), (status = 409)))]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin])?;
+    super::require_json(&req)?;
+    // Hash the password off the writer thread (argon2 is slow by design).
+    let input: UserInput = super::parse_json(&body)?;
+    let prepared = web::block(move || user_flow::prepare(&input))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let prepared = std::sync::Mutex::new(Some(prepared));
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        move |tx, actor, _input: serde_json::Value| {
+            let u = prepared
+                .lock()
+                .ok()
+                .and_then(|mut p| p.take())
+                .ok_or_else(|| AppError::Internal("user already taken".into()))?;
+            let row = user_flow::create_user(tx, actor, u)?;
+            created(&UserOut {
+                username: row.username,
+                role: row.role,
+                warehouse: row.warehouse_code,
+                active: row.active,
+            })
+        },
+    )
+    .await
+}

@@ -1,0 +1,269 @@
+//! Who is calling: cookie sessions kept in the database (so several nodes share them),
+//! bearer tokens for scripts, role and warehouse checks.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use chrono::{Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use crate::audit::Actor;
+use crate::db::{self, users as user_store};
+use crate::domain::roles::Role;
+use crate::error::AppError;
+use crate::flows::users as user_flow;
+
+pub const COOKIE: &str = "br_session";
+
+/// The signed-in caller of a request.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub username: String,
+    pub role: Role,
+    pub warehouse: Option<String>,
+    pub token_hash: String,
+    pub request_id: String,
+}
+
+impl Session {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            username: self.username.clone(),
+            role: self.role.as_str().into(),
+            warehouse: self.warehouse.clone(),
+            request_id: Some(self.request_id.clone()),
+        }
+    }
+
+    /// Refuses unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "the {} role may not do this",
+                self.role.as_str()
+            )))
+        }
+    }
+
+    /// Floor staff act only in their own warehouse; others everywhere.
+    pub fn may_see_warehouse(&self, warehouse: Option<&str>) -> bool {
+        match self.role {
+            Role::Floor => warehouse.is_some() && warehouse == self.warehouse.as_deref(),
+            _ => true,
+        }
+    }
+
+    pub fn require_warehouse(&self, warehouse: &str) -> Result<(), AppError> {
+        if self.may_see_warehouse(Some(warehouse)) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "you work in warehouse {}, not {warehouse}",
+                self.warehouse.as_deref().unwrap_or("-")
+            )))
+        }
+    }
+}
+
+fn request_id(req: &HttpRequest) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(String::from)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+fn presented_token(req: &HttpRequest) -> Option<String> {
+    if let Some(h) = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(t) = h.strip_prefix("Bearer ") {
+            return Some(t.trim().to_string());
+        }
+    }
+    req.cookie(COOKIE).map(|c| c.value().to_string())
+}
+
+impl FromRequest for Session {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let token = presented_token(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let rid = request_id(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
+            let token = token
+                .filter(|t| t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()))
+                .ok_or_else(|| AppError::Unauthenticated(String::new()))?;
+            let hash = user_flow::token_hash(&token);
+            let found = db::read(&state.pool, move |c| {
+                user_store::session_user(c, &hash, Utc::now().naive_utc())
+            })
+            .await?;
+            let (s, u) = found.ok_or_else(|| {
+                AppError::Unauthenticated("your session has ended; sign in again".into())
+            })?;
+            let role = Role::parse(&u.role)
+                .ok_or_else(|| AppError::Internal(format!("bad role {}", u.role)))?;
+            Ok(Session {
+                username: u.username,
+                role,
+                warehouse: u.warehouse_code,
+                token_hash: s.token_hash,
+                request_id: rid,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub username: String,
+    pub role: Role,
+    pub warehouse: Option<String>,
+}
+
+/// Signs in: 200 and the session cookie; 401 on bad credentials; 429 after repeated failures.
+#[utoipa::path(post, path = "/api/v1/session", request_body = SignIn, responses((status = 200, body = Me), (status = 401), (status = 429)))]
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    super::require_json(&req)?;
+    let input: SignIn = super::parse_json(&body)?;
+    let username = input.username.trim().to_string();
+    if username.is_empty() || username.len() > 64 || input.password.len() > 512 {
+        return Err(AppError::Unauthenticated(
+            "wrong user name or password".into(),
+        ));
+    }
+    let now = Utc::now().naive_utc();
+    let name = username.clone();
+    let (locked, user) = db::read(&state.pool, move |c| {
+        Ok((
+            user_flow::locked(c, &name, now)?,
+            user_store::user(c, &name)?,
+        ))
+    })
+    .await?;
+    if locked {
+        return Err(AppError::RateLimited(format!(
+            "too many failed sign-ins; wait {} minutes",
+            user_flow::THROTTLE_WINDOW_MINUTES
+        )));
+    }
+    let password = input.password;
+    let user_for_check = user.clone();
+    let ok = web::block(move || match &user_for_check {
+        Some(u) if u.active => user_flow::verify_password(&password, &u.password_hash),
+        _ => {
+            user_flow::verify_password(&password, user_flow::dummy_hash());
+            false
+        }
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let Some(user) = user.filter(|_| ok) else {
+        let name = username.clone();
+        state
+            .writer
+            .write(move |tx| user_flow::record_failure(tx, &name))
+            .await?;
+        return Err(AppError::Unauthenticated(
+            "wrong user name or password".into(),
+        ));
+    };
+    let ttl = state.config.session_hours;
+    let u = user.clone();
+    let token = state
+        .writer
+        .write(move |tx| user_flow::open_session(tx, &u, "cookie", Duration::hours(ttl)))
+        .await?;
+    let cookie = Cookie::build(COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.cookie_secure)
+        .max_age(CookieDuration::hours(ttl))
+        .finish();
+    let role = Role::parse(&user.role).ok_or_else(|| AppError::Internal("bad role".into()))?;
+    Ok(HttpResponse::Ok().cookie(cookie).json(Me {
+        username: user.username,
+        role,
+        warehouse: user.warehouse_code,
+    }))
+}
+
+/// Signs out: the session is deleted on the server and the cookie cleared.
+#[utoipa::path(delete, path = "/api/v1/session", responses((status = 204), (status = 401)))]
+pub async fn sign_out(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
+    let hash = s.token_hash.clone();
+    state
+        .writer
+        .write(move |tx| user_store::delete_session(tx.conn, &hash))
+        .await?;
+    let mut gone = Cookie::build(COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .finish();
+    gone.make_removal();
+    Ok(HttpResponse::NoContent().cookie(gone).finish())
+}
+
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401)))]
+pub async fn me(s: Session) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(Me {
+        username: s.username,
+        role: s.role,
+        warehouse: s.warehouse,
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenOut {
+    pub token: String,
+    pub expires_at: chrono::DateTime<Utc>,
+}
+
+/// Issues a bearer token for scripts, valid for the configured number of days.
+/// (Not idempotent by key: a token is never stored in clear, not even as a replayable answer.)
+#[utoipa::path(post, path = "/api/v1/tokens", responses((status = 201, body = TokenOut), (status = 401)))]
+pub async fn create_token(
+    state: web::Data<AppState>,
+    s: Session,
+) -> Result<HttpResponse, AppError> {
+    let days = state.config.token_days;
+    let name = s.username.clone();
+    let out = state
+        .writer
+        .write(move |tx| {
+            let user = user_store::user(tx.conn, &name)?
+                .ok_or_else(|| AppError::Unauthenticated(String::new()))?;
+            let token = user_flow::open_session(tx, &user, "token", Duration::days(days))?;
+            Ok(TokenOut {
+                token,
+                expires_at: (tx.now + Duration::days(days)).and_utc(),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(out))
+}

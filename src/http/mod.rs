@@ -1,0 +1,333 @@
+//! The HTTP edge: parse, authenticate, authorise, call one flow, answer. Thin on purpose.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod openapi;
+pub mod ui;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::audit::Actor;
+use crate::config::Config;
+use crate::db::writer::{Tx, Writer};
+use crate::db::Pool;
+use crate::error::AppError;
+use crate::flows::idempotency::{self, Answer};
+use auth::Session;
+
+/// Largest JSON body accepted.
+pub const JSON_LIMIT: usize = 1024 * 1024;
+
+pub struct AppState {
+    pub pool: Pool,
+    pub writer: Writer,
+    pub config: Config,
+    pub backend: &'static str,
+    /// Idempotency keys whose first request is still running on this node.
+    pub in_flight: Mutex<HashSet<String>>,
+}
+
+pub fn require_json(req: &HttpRequest) -> Result<(), AppError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" {
+        Ok(())
+    } else {
+        Err(AppError::UnsupportedMediaType(
+            "send the body as application/json".into(),
+        ))
+    }
+}
+
+/// Parses a JSON body; every mistake becomes a `validation` problem naming what is wrong.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let body = if body.iter().all(|b| b.is_ascii_whitespace()) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    if std::str::from_utf8(body).is_err() {
+        return Err(AppError::validation("body", "the body is not valid UTF-8"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        AppError::validation(field, e.inner().to_string())
+    })
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    match req.headers().get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let k = v
+                .to_str()
+                .map_err(|_| AppError::validation("Idempotency-Key", "must be printable ASCII"))?;
+            if k.is_empty() || k.len() > 200 || !k.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(AppError::validation(
+                    "Idempotency-Key",
+                    "1–200 printable ASCII characters",
+                ));
+            }
+            Ok(Some(k.to_string()))
+        }
+    }
+}
+
+/// An answer that commits and is sent as given (a 2xx, or a refusal that changed something).
+pub fn answer<T: Serialize>(status: StatusCode, body: &T) -> Result<Answer, AppError> {
+    let json = serde_json::to_string(body).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((status.as_u16(), json))
+}
+
+pub fn ok<T: Serialize>(body: &T) -> Result<Answer, AppError> {
+    answer(StatusCode::OK, body)
+}
+
+pub fn created<T: Serialize>(body: &T) -> Result<Answer, AppError> {
+    answer(StatusCode::CREATED, body)
+}
+
+/// Turns an error into an answer that is committed with what the flow wrote before it
+/// (e.g. a return put on hold when its party turned out to be excluded).
+pub fn refusal_after_change(e: &AppError) -> Result<Answer, AppError> {
+    let resp = e.error_response();
+    let status = resp.status().as_u16();
+    let problem = serde_json::json!({
+        "type": format!("urn:bonded-returns:problem:{}", e.code()),
+        "title": "Refused",
+        "status": status,
+        "detail": e.to_string(),
+        "code": e.code(),
+    });
+    Ok((status, problem.to_string()))
+}
+
+struct InFlight {
+    state: web::Data<AppState>,
+    key: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.state.in_flight.lock() {
+            set.remove(&self.key);
+        }
+    }
+}
+
+/// Runs a mutating request: JSON body parsed into `I`, the flow run by the writer in the
+/// shared transaction, the `Idempotency-Key` honoured, the answer sent after the commit.
+pub async fn mutate<I, F>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    session: &Session,
+    body: &[u8],
+    flow: F,
+) -> Result<HttpResponse, AppError>
+where
+    I: DeserializeOwned + Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
+{
+    require_json(req)?;
+    let input: I = parse_json(body)?;
+    let key = idempotency_key(req)?;
+    let _guard = match &key {
+        Some(k) => {
+            let scoped = format!("{}\u{1f}{k}", session.username);
+            let mut set = state
+                .in_flight
+                .lock()
+                .map_err(|_| AppError::Internal("in-flight set poisoned".into()))?;
+            if !set.insert(scoped.clone()) {
+                return Err(AppError::IdempotencyInProgress);
+            }
+            Some(InFlight {
+                state: state.clone(),
+                key: scoped,
+            })
+        }
+        None => None,
+    };
+    let hash = idempotency::request_hash(req.method().as_str(), req.path(), body);
+    let actor = session.actor();
+    let username = session.username.clone();
+    let (status, body) = state
+        .writer
+        .write(move |tx| {
+            idempotency::once(tx, &username, key.as_deref(), &hash, |tx| {
+                flow(tx, &actor, input)
+            })
+        })
+        .await?;
+    let status = StatusCode::from_u16(status).map_err(|e| AppError::Internal(e.to_string()))?;
+    let ct = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    Ok(HttpResponse::build(status).content_type(ct).body(body))
+}
+
+/// Runs a read on the pool (never on an actix worker thread).
+pub async fn read<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut crate::db::DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    crate::db::read(&state.pool, f).await
+}
+
+/// Refuses cross-site state changes: a browser sends `Origin` with them, and it must be ours.
+async fn same_origin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method {
+        if let Some(origin) = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+        {
+            let host = req.connection_info().host().to_string();
+            let origin_host = origin.split("://").nth(1).unwrap_or("");
+            if origin == "null" || origin_host != host {
+                let resp =
+                    AppError::Forbidden("cross-site request refused".into()).error_response();
+                return Ok(req.into_response(resp).map_into_right_body());
+            }
+        }
+    }
+    let res = next.call(req).await?;
+    Ok(res.map_body(|_, b| b.boxed()).map_into_left_body())
+}
+
+/// Makes every error answer a problem+json, including the framework's own (404, 405, 413…).
+async fn problems(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        let err = match status {
+            StatusCode::NOT_FOUND => AppError::NotFound("no such resource".into()),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                AppError::MethodNotAllowed("method not allowed here".into())
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::PayloadTooLarge("the body is too large".into())
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                AppError::UnsupportedMediaType("unsupported content type".into())
+            }
+            StatusCode::UNAUTHORIZED => AppError::Unauthenticated(String::new()),
+            StatusCode::FORBIDDEN => AppError::Forbidden("not allowed".into()),
+            s if s.is_server_error() => AppError::Internal(format!("framework error {s}")),
+            _ => AppError::validation("request", "the request could not be read"),
+        };
+        let (req, _) = res.into_parts();
+        let mut resp = err.error_response();
+        *resp.status_mut() = status;
+        return Ok(ServiceResponse::new(req, resp));
+    }
+    Ok(res.map_into_boxed_body())
+}
+
+/// Registers every route; used by `serve` and the tests.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PayloadConfig::new(crate::customs::MAX_MESSAGE_BYTES))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/api/openapi.json", web::get().to(openapi::spec))
+        .service(
+            web::scope("/api/v1")
+                .route("/session", web::post().to(auth::sign_in))
+                .route("/session", web::delete().to(auth::sign_out))
+                .route("/me", web::get().to(auth::me))
+                .route("/tokens", web::post().to(auth::create_token))
+                .configure(admin::routes)
+                .configure(audit::routes)
+                .configure(crate::http::returns_routes)
+                .default_service(web::to(|| async {
+                    AppError::NotFound("no such API endpoint".into()).error_response()
+                })),
+        )
+        .configure(ui::routes);
+}
+
+/// Routes of the return flow (declarations, returns, scans, stock, stats, labels, exports).
+pub fn returns_routes(_cfg: &mut web::ServiceConfig) {}
+
+/// Builds the app around `state`, with the middleware every deployment has.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .wrap(from_fn(same_origin))
+        .wrap(from_fn(problems))
+        .wrap(actix_web::middleware::Logger::new("%s %r %Dms").exclude("/healthz"))
+        .configure(configure)
+}
+
+/// Serves until stopped.
+pub async fn serve(
+    state: web::Data<AppState>,
+    listener: std::net::TcpListener,
+) -> std::io::Result<()> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .max(2);
+    HttpServer::new(move || app(state.clone()))
+        .workers(workers)
+        .listen(listener)?
+        .run()
+        .await
+}
+
+pub type SharedState = Arc<AppState>;
+
+/// The OpenAPI part of the return-flow routes.
+pub fn flow_api() -> utoipa::openapi::OpenApi {
+    utoipa::openapi::OpenApiBuilder::new().build()
+}
