@@ -9,7 +9,6 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
-#[path = "customs_shim.rs"]
 pub mod customs;
 pub mod db;
 pub mod domain;

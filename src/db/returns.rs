@@ -95,9 +95,9 @@ impl ReturnLineRow {
     pub fn disposed(&self) -> i64 {
         self.disposed_exit + self.disposed_reexport + self.disposed_destroy
     }
-    /// Units still physically in the warehouse (pending disposals included).
+    /// Counted units (sorted) still in the warehouse, pending disposals included.
     pub fn in_warehouse(&self) -> i64 {
-        self.qty - self.restocked - self.disposed()
+        self.sorted - self.restocked - self.disposed()
     }
     /// Units not yet restocked, disposed or waiting for a disposal approval.
     pub fn unsettled(&self) -> i64 {

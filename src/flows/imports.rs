@@ -1,6 +1,213 @@
-//! Importing customs messages (placeholder during build-up; replaced by the return flow).
-use crate::db::writer::Writer;
+//! Importing customs messages: CEB621 lists, CEB622 releases, CEB625 applications, CEB626
+//! receipts. Each list is recorded in its own savepoint and reported as created, updated,
+//! unchanged or rejected with the reason; importing the same file twice changes nothing.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::declarations::{self, Outcome};
+use super::returns::{apply, customs as return_customs};
+use crate::audit::Actor;
+use crate::customs::{self, Items, Parsed};
+use crate::db::writer::{Tx, Writer};
 use crate::error::AppError;
-pub fn import_files(_w: &Writer, _f: &[std::path::PathBuf]) -> Result<i32, AppError> {
-    Err(AppError::Startup("import is not available yet".into()))
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemReport {
+    pub index: usize,
+    /// invtNo (or the return id created), when readable.
+    pub key: Option<String>,
+    /// created, updated, unchanged or rejected
+    pub outcome: &'static str,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub kind: String,
+    pub guid: String,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    pub items: Vec<ItemReport>,
+}
+
+impl ImportReport {
+    fn push(&mut self, index: usize, key: Option<String>, r: Result<Outcome, AppError>) {
+        let (outcome, reason) = match r {
+            Ok(Outcome::Created) => ("created", None),
+            Ok(Outcome::Updated) => ("updated", None),
+            Ok(Outcome::Unchanged) => ("unchanged", None),
+            Err(e) => ("rejected", Some(reason_of(&e))),
+        };
+        match outcome {
+            "created" => self.created += 1,
+            "updated" => self.updated += 1,
+            "unchanged" => self.unchanged += 1,
+            _ => self.rejected += 1,
+        }
+        self.items.push(ItemReport {
+            index,
+            key,
+            outcome,
+            reason,
+        });
+    }
+}
+
+fn reason_of(e: &AppError) -> String {
+    match e {
+        AppError::Validation(errs) => errs
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        AppError::Internal(_) | AppError::Unavailable(_) | AppError::Startup(_) => {
+            "could not be stored".into()
+        }
+        other => format!("{}: {other}", other.code()),
+    }
+}
+
+fn field_errors(errs: &[customs::FieldError]) -> AppError {
+    AppError::Validation(
+        errs.iter()
+            .map(|e| crate::error::FieldError::new(e.field.clone(), e.message.clone()))
+            .collect(),
+    )
+}
+
+/// Parses a message (pure, off the writer thread); a structural problem is a validation error.
+pub fn parse(xml: &[u8]) -> Result<Parsed, AppError> {
+    customs::parse(xml).map_err(|e| AppError::validation("message", e.to_string()))
+}
+
+/// Records a parsed message, each item in its own savepoint.
+pub fn record(tx: &mut Tx<'_>, actor: &Actor, parsed: &Parsed) -> Result<ImportReport, AppError> {
+    let mut report = ImportReport {
+        kind: parsed.kind.to_string(),
+        guid: parsed.guid.clone(),
+        ..Default::default()
+    };
+    match &parsed.items {
+        Items::Inventory(items) => {
+            for it in items {
+                let r = match &it.result {
+                    Err(errs) => Err(field_errors(errs)),
+                    Ok(inv) => tx.savepoint(|tx| {
+                        let (row, lines) = declarations::from_inventory(inv, tx.now)?;
+                        declarations::record(tx, actor, row, lines)
+                    }),
+                };
+                report.push(it.index, it.key.clone(), r);
+            }
+        }
+        Items::InventoryReturn(items) => {
+            for it in items {
+                let r = match &it.result {
+                    Err(errs) => Err(field_errors(errs)),
+                    Ok(rr) => tx.savepoint(|tx| declarations::record_receipt(tx, actor, rr)),
+                };
+                report.push(it.index, it.key.clone(), r);
+            }
+        }
+        Items::InvtRefund(items) => {
+            for it in items {
+                let mut key = it.key.clone();
+                let r = match &it.result {
+                    Err(errs) => Err(field_errors(errs)),
+                    Ok(app) => tx.savepoint(|tx| apply::apply_ceb625(tx, actor, app)).map(
+                        |(row, created)| {
+                            key = Some(row.id);
+                            if created {
+                                Outcome::Created
+                            } else {
+                                Outcome::Unchanged
+                            }
+                        },
+                    ),
+                };
+                report.push(it.index, key, r);
+            }
+        }
+        Items::InvtRefundReturn(items) => {
+            for it in items {
+                let mut key = it.key.clone();
+                let r = match &it.result {
+                    Err(errs) => Err(field_errors(errs)),
+                    Ok(rr) => tx
+                        .savepoint(|tx| return_customs::record_receipt(tx, actor, rr))
+                        .map(|(id, changed)| {
+                            key = Some(id);
+                            if changed {
+                                Outcome::Updated
+                            } else {
+                                Outcome::Unchanged
+                            }
+                        }),
+                };
+                report.push(it.index, key, r);
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// `bonded-returns import FILE...`: a progress bar over the files, then a summary.
+/// Exit code 0 when every file was read and nothing was rejected, 1 otherwise.
+pub fn import_files(writer: &Writer, files: &[PathBuf]) -> Result<i32, AppError> {
+    let bar = indicatif::ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let (mut created, mut updated, mut unchanged, mut rejected, mut failed) = (0, 0, 0, 0, 0);
+    for path in files {
+        bar.set_message(path.display().to_string());
+        let outcome = std::fs::read(path)
+            .map_err(|e| AppError::Startup(format!("cannot read {}: {e}", path.display())))
+            .and_then(|bytes| parse(&bytes))
+            .and_then(|parsed| {
+                let actor = Actor::system("import");
+                writer.write_blocking(move |tx| record(tx, &actor, &parsed))
+            });
+        match outcome {
+            Ok(r) => {
+                created += r.created;
+                updated += r.updated;
+                unchanged += r.unchanged;
+                rejected += r.rejected;
+                for it in r.items.iter().filter(|i| i.outcome == "rejected") {
+                    bar.println(format!(
+                        "{}: item {} ({}) rejected: {}",
+                        path.display(),
+                        it.index + 1,
+                        it.key.as_deref().unwrap_or("?"),
+                        it.reason.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                let msg = match e {
+                    AppError::Validation(v) => v
+                        .iter()
+                        .map(|f| f.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    other => other.to_string(),
+                };
+                bar.println(format!("{}: not imported: {msg}", path.display()));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    println!(
+        "{} file(s): {created} created, {updated} updated, {unchanged} unchanged, {rejected} rejected, {failed} file(s) not imported",
+        files.len()
+    );
+    Ok(if rejected == 0 && failed == 0 { 0 } else { 1 })
 }

@@ -1,6 +1,7 @@
 //! Business actions, one file each, read top to bottom: load → check rules → write → audit,
 //! all inside the one transaction the writer opens for the request.
 
+pub mod declarations;
 pub mod demo;
 pub mod eligibility;
 pub mod idempotency;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod openapi;
+pub mod returns;
 pub mod ui;
 
 use std::collections::HashSet;
@@ -278,16 +279,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/tokens", web::post().to(auth::create_token))
                 .configure(admin::routes)
                 .configure(audit::routes)
-                .configure(crate::http::returns_routes)
+                .configure(returns::routes)
                 .default_service(web::to(|| async {
                     AppError::NotFound("no such API endpoint".into()).error_response()
                 })),
         )
         .configure(ui::routes);
 }
-
-/// Routes of the return flow (declarations, returns, scans, stock, stats, labels, exports).
-pub fn returns_routes(_cfg: &mut web::ServiceConfig) {}
 
 /// Builds the app around `state`, with the middleware every deployment has.
 pub fn app(
@@ -329,5 +327,5 @@ pub type SharedState = Arc<AppState>;
 
 /// The OpenAPI part of the return-flow routes.
 pub fn flow_api() -> utoipa::openapi::OpenApi {
-    utoipa::openapi::OpenApiBuilder::new().build()
+    <returns::FlowApi as utoipa::OpenApi>::openapi()
 }

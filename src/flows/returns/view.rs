@@ -1,0 +1,452 @@
+//! What people read about a return: the whole story for one, a page of summaries for many.
+//! Buyer identity numbers and telephones are masked for floor staff.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::Loaded;
+use crate::audit::{Actor, AuditEntry};
+use crate::db::returns::{self as store, DeclarationRow, ReturnRow};
+use crate::db::schema::{audit_entries, declarations, returns};
+use crate::db::DbConn;
+use crate::domain::deadlines;
+use crate::domain::grading::Grades;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Party {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Buyer {
+    pub name: String,
+    pub id_number: String,
+    pub telephone: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Disposed {
+    pub exit: i64,
+    pub reexport: i64,
+    pub destroy: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LineView {
+    pub gnum: i32,
+    pub gcode: String,
+    pub gname: String,
+    pub unit: String,
+    pub bar_code: Option<String>,
+    /// Units applied for.
+    pub qty: i64,
+    /// Units counted at sorting.
+    pub sorted: i64,
+    pub grades: Option<Grades>,
+    pub restocked: i64,
+    pub disposed: Disposed,
+    pub pending_disposal: i64,
+    pub in_warehouse: i64,
+    /// Intact units that may still go back to bonded stock.
+    pub restockable: i64,
+    /// Units not yet restocked, disposed or awaiting approval.
+    pub unsettled: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DiscrepancyView {
+    pub code: String,
+    pub qty: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DisposalView {
+    pub id: i64,
+    pub return_id: String,
+    pub gnum: i32,
+    pub qty: i64,
+    pub route: String,
+    pub reference: String,
+    pub status: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub approved_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CustomsStatus {
+    pub status: i32,
+    pub info: Option<String>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HistoryItem {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReturnView {
+    pub id: String,
+    pub guid: String,
+    pub state: String,
+    pub held: bool,
+    pub held_from: Option<String>,
+    pub late: bool,
+    pub discrepancy: bool,
+    pub invt_no: String,
+    pub order_no: String,
+    pub logistics_no: String,
+    pub reason: String,
+    pub ebc: Party,
+    pub ebp: Party,
+    pub agent: Party,
+    pub logistics: Party,
+    pub buyer: Buyer,
+    pub warehouse: Option<String>,
+    pub camera: Option<String>,
+    pub bin: Option<String>,
+    pub applied_at: DateTime<Utc>,
+    pub released_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub apply_deadline: Option<DateTime<Utc>>,
+    pub arrival_deadline: Option<DateTime<Utc>>,
+    /// Whole days left until the arrival limit (negative once passed).
+    pub days_left: Option<i64>,
+    pub lines: Vec<LineView>,
+    pub discrepancies: Vec<DiscrepancyView>,
+    pub disposals: Vec<DisposalView>,
+    pub customs_status: Option<CustomsStatus>,
+    pub history: Vec<HistoryItem>,
+    pub next_actions: Vec<&'static str>,
+}
+
+/// `张*`, `320***********1234`, `138****5678`: enough to recognise, not to misuse.
+pub fn mask_keep(s: &str, head: usize, tail: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= head + tail {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = chars[..head].iter().collect();
+    out.push_str(&"*".repeat(chars.len() - head - tail));
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+pub fn buyer(d: &DeclarationRow, actor: &Actor) -> Buyer {
+    if actor.role == "floor" {
+        Buyer {
+            name: mask_keep(&d.buyer_name, 1, 0),
+            id_number: mask_keep(&d.buyer_id_number, 3, 4),
+            telephone: mask_keep(&d.buyer_telephone, 3, 4),
+        }
+    } else {
+        Buyer {
+            name: d.buyer_name.clone(),
+            id_number: d.buyer_id_number.clone(),
+            telephone: d.buyer_telephone.clone(),
+        }
+    }
+}
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+pub fn next_actions(r: &ReturnRow) -> Vec<&'static str> {
+    super::state_of(r)
+        .map(|s| s.next_actions(r.late))
+        .unwrap_or_default()
+}
+
+pub fn build(conn: &mut DbConn, actor: &Actor, l: Loaded) -> Result<ReturnView, AppError> {
+    let Loaded { ret: r, decl: d } = l;
+    let now = Utc::now().naive_utc();
+    let decl_lines = store::declaration_lines(conn, &d.invt_no)?;
+    let lines = store::lines(conn, &r.id)?
+        .into_iter()
+        .map(|l| {
+            let dl = decl_lines.iter().find(|x| x.gnum == l.gnum);
+            let grades = l.inspected.then_some(Grades {
+                intact: l.intact,
+                damaged_packaging: l.damaged_packaging,
+                used: l.used,
+                defective: l.defective,
+                not_original: l.not_original,
+            });
+            let restockable = grades
+                .map(|g| {
+                    crate::domain::grading::restockable(&g, l.restocked, r.late).min(l.unsettled())
+                })
+                .unwrap_or(0);
+            let counted = r.state != "declared"
+                && r.state != "received"
+                && !(r.state == "held"
+                    && matches!(r.held_from.as_deref(), Some("declared" | "received")));
+            LineView {
+                gnum: l.gnum,
+                gcode: dl.map(|x| x.gcode.clone()).unwrap_or_default(),
+                gname: dl.map(|x| x.gname.clone()).unwrap_or_default(),
+                unit: dl.map(|x| x.unit.clone()).unwrap_or_default(),
+                bar_code: dl.and_then(|x| x.bar_code.clone()),
+                qty: l.qty,
+                sorted: l.sorted,
+                grades,
+                restocked: l.restocked,
+                disposed: Disposed {
+                    exit: l.disposed_exit,
+                    reexport: l.disposed_reexport,
+                    destroy: l.disposed_destroy,
+                },
+                pending_disposal: l.pending_disposal,
+                in_warehouse: if r.received_at.is_none() {
+                    0
+                } else if counted {
+                    l.in_warehouse()
+                } else {
+                    l.qty
+                },
+                restockable,
+                unsettled: if counted { l.unsettled() } else { 0 },
+            }
+        })
+        .collect();
+    let discrepancies = store::discrepancies(conn, &r.id)?
+        .into_iter()
+        .map(|d| DiscrepancyView {
+            code: d.code,
+            qty: d.qty,
+        })
+        .collect();
+    let disposals = store::disposals_of(conn, &r.id)?
+        .into_iter()
+        .map(disposal_view)
+        .collect();
+    let history: Vec<AuditEntry> = audit_entries::table
+        .filter(audit_entries::entity_kind.eq("return"))
+        .filter(audit_entries::entity_id.eq(&r.id))
+        .order(audit_entries::seq.asc())
+        .limit(200)
+        .select(AuditEntry::as_select())
+        .load(conn)?;
+    let history = history
+        .into_iter()
+        .map(|e| HistoryItem {
+            seq: e.seq,
+            at: utc(e.at),
+            actor: e.actor,
+            action: e.action,
+            changes: serde_json::from_str(&e.changes).unwrap_or_default(),
+            reason: e.reason,
+        })
+        .collect();
+    let arrival = d.released_at.map(deadlines::arrival_deadline);
+    Ok(ReturnView {
+        next_actions: next_actions(&r),
+        id: r.id,
+        guid: r.guid,
+        held: r.state == "held",
+        state: r.state,
+        held_from: r.held_from,
+        late: r.late,
+        discrepancy: r.discrepancy,
+        invt_no: d.invt_no.clone(),
+        order_no: d.order_no.clone(),
+        logistics_no: r.logistics_no,
+        reason: r.reason,
+        buyer: buyer(&d, actor),
+        ebc: Party {
+            code: d.ebc_code,
+            name: d.ebc_name,
+        },
+        ebp: Party {
+            code: d.ebp_code,
+            name: d.ebp_name,
+        },
+        agent: Party {
+            code: d.agent_code,
+            name: d.agent_name,
+        },
+        logistics: Party {
+            code: d.logistics_code,
+            name: d.logistics_name,
+        },
+        warehouse: r.warehouse_code,
+        camera: r.camera_code,
+        bin: r.bin_code,
+        applied_at: utc(r.applied_at),
+        released_at: d.released_at.map(utc),
+        received_at: r.received_at.map(utc),
+        closed_at: r.closed_at.map(utc),
+        apply_deadline: d.released_at.map(deadlines::apply_deadline).map(utc),
+        arrival_deadline: arrival.map(utc),
+        days_left: arrival.map(|a| deadlines::days_left(a, now)),
+        lines,
+        discrepancies,
+        disposals,
+        customs_status: r.customs_status.map(|s| CustomsStatus {
+            status: s,
+            info: r.customs_info,
+            at: r.customs_at.map(utc),
+        }),
+        history,
+    })
+}
+
+pub fn disposal_view(d: crate::db::returns::DisposalRow) -> DisposalView {
+    DisposalView {
+        id: d.id,
+        return_id: d.return_id,
+        gnum: d.gnum,
+        qty: d.qty,
+        route: d.route,
+        reference: d.reference,
+        status: d.status,
+        requested_by: d.requested_by,
+        requested_at: utc(d.requested_at),
+        approved_by: d.decided_by,
+    }
+}
+
+pub fn one(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<ReturnView, AppError> {
+    let l = super::load_visible(conn, actor, id)?;
+    build(conn, actor, l)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    pub id: String,
+    pub state: String,
+    pub held: bool,
+    pub late: bool,
+    pub discrepancy: bool,
+    pub invt_no: String,
+    pub logistics_no: String,
+    pub ebc: Party,
+    pub warehouse: Option<String>,
+    pub applied_at: DateTime<Utc>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub apply_deadline: Option<DateTime<Utc>>,
+    pub arrival_deadline: Option<DateTime<Utc>>,
+    pub days_left: Option<i64>,
+    pub next_actions: Vec<&'static str>,
+}
+
+pub fn summary(r: &ReturnRow, d: &DeclarationRow, now: NaiveDateTime) -> Summary {
+    let arrival = d.released_at.map(deadlines::arrival_deadline);
+    Summary {
+        id: r.id.clone(),
+        state: r.state.clone(),
+        held: r.state == "held",
+        late: r.late,
+        discrepancy: r.discrepancy,
+        invt_no: r.invt_no.clone(),
+        logistics_no: r.logistics_no.clone(),
+        ebc: Party {
+            code: d.ebc_code.clone(),
+            name: d.ebc_name.clone(),
+        },
+        warehouse: r.warehouse_code.clone(),
+        applied_at: utc(r.applied_at),
+        received_at: r.received_at.map(utc),
+        apply_deadline: d.released_at.map(deadlines::apply_deadline).map(utc),
+        arrival_deadline: arrival.map(utc),
+        days_left: arrival.map(|a| deadlines::days_left(a, now)),
+        next_actions: next_actions(r),
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub state: Option<String>,
+    pub warehouse: Option<String>,
+    /// E-commerce enterprise code.
+    pub ebc: Option<String>,
+    /// Return id, waybill or invtNo (exact).
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// A page of returns visible to `actor`, newest first.
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    f: &ListQuery,
+) -> Result<(Vec<Summary>, Option<String>), AppError> {
+    let limit = match f.limit {
+        None => 50,
+        Some(n) if (1..=200).contains(&n) => n,
+        Some(_) => return Err(AppError::validation("limit", "between 1 and 200")),
+    };
+    if let Some(s) = &f.state {
+        if crate::domain::returns::State::parse(s).is_none() {
+            return Err(AppError::validation(
+                "state",
+                "declared, received, sorted, inspected, closed, held or cancelled",
+            ));
+        }
+    }
+    let mut q = returns::table.inner_join(declarations::table).into_boxed();
+    if let Some(s) = &f.state {
+        q = q.filter(returns::state.eq(s.clone()));
+    }
+    if let Some(w) = &f.warehouse {
+        q = q.filter(returns::warehouse_code.eq(w.to_ascii_uppercase()));
+    }
+    if let Some(e) = &f.ebc {
+        q = q.filter(declarations::ebc_code.eq(e.to_ascii_uppercase()));
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let t = text.to_string();
+        q = q.filter(
+            returns::id
+                .eq(t.to_ascii_uppercase())
+                .or(returns::logistics_no.eq(t.clone()))
+                .or(returns::invt_no.eq(t.to_ascii_uppercase())),
+        );
+    }
+    if actor.role == "floor" {
+        let mine = actor.warehouse.clone().unwrap_or_default();
+        let operator = crate::db::parties::warehouse(conn, &mine)?
+            .map(|w| w.operator_code)
+            .unwrap_or_default();
+        q = q.filter(
+            returns::warehouse_code.eq(mine).or(returns::warehouse_code
+                .is_null()
+                .and(declarations::area_code.eq(operator))),
+        );
+    }
+    if let Some(c) = &f.cursor {
+        q = q.filter(returns::id.lt(c.clone()));
+    }
+    let rows: Vec<(ReturnRow, DeclarationRow)> = q
+        .order(returns::id.desc())
+        .limit(limit + 1)
+        .select((ReturnRow::as_select(), DeclarationRow::as_select()))
+        .load(conn)?;
+    let now = Utc::now().naive_utc();
+    let more = rows.len() as i64 > limit;
+    let items: Vec<Summary> = rows
+        .iter()
+        .take(limit as usize)
+        .map(|(r, d)| summary(r, d, now))
+        .collect();
+    let next = if more {
+        items.last().map(|s| s.id.clone())
+    } else {
+        None
+    };
+    Ok((items, next))
+}

@@ -1,0 +1,670 @@
+//! The return flow over HTTP: declarations and imports in, returns through their steps,
+//! scans, stock, statistics and CEB625 out.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::admin::Items;
+use super::auth::Session;
+use super::{created, mutate, ok, read, refusal_after_change, AppState};
+use crate::audit::Actor;
+use crate::db::returns as store;
+use crate::db::writer::Tx;
+use crate::domain::roles::Role;
+use crate::error::AppError;
+use crate::flows::declarations::{self, DeclarationInput};
+use crate::flows::idempotency::Answer;
+use crate::flows::imports::{self, ImportReport};
+use crate::flows::returns::apply::{self, ApplyInput};
+use crate::flows::returns::inspect::{self, InspectInput};
+use crate::flows::returns::receive::{self, ReceiveInput};
+use crate::flows::returns::settle::{self, DisposeInput, RestockInput};
+use crate::flows::returns::sort::{self, SortInput};
+use crate::flows::returns::view::{self, ListQuery, ReturnView, Summary};
+use crate::flows::returns::{customs as return_customs, hold, scan, stats, Step};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/declarations", web::post().to(create_declaration))
+        .route("/declarations/{invt_no}", web::get().to(get_declaration))
+        .route("/imports", web::post().to(import))
+        .route("/returns", web::get().to(list_returns))
+        .route("/returns", web::post().to(create_return))
+        .route("/returns/{id}", web::get().to(get_return))
+        .route("/returns/{id}/receive", web::post().to(receive_return))
+        .route("/returns/{id}/sort", web::post().to(sort_return))
+        .route("/returns/{id}/inspect", web::post().to(inspect_return))
+        .route("/returns/{id}/restock", web::post().to(restock_return))
+        .route("/returns/{id}/dispose", web::post().to(dispose_return))
+        .route("/returns/{id}/hold", web::post().to(hold_return))
+        .route("/returns/{id}/release", web::post().to(release_return))
+        .route("/returns/{id}/ceb625.xml", web::get().to(ceb625_one))
+        .route("/exports/ceb625", web::get().to(ceb625_batch))
+        .route("/disposals", web::get().to(list_disposals))
+        .route("/disposals/{id}/approve", web::post().to(approve_disposal))
+        .route("/disposals/{id}/reject", web::post().to(reject_disposal))
+        .route("/scan/{code}", web::get().to(scan_code))
+        .route("/stock", web::get().to(stock))
+        .route("/stats", web::get().to(get_stats));
+}
+
+fn query<T>(q: Result<web::Query<T>, actix_web::Error>) -> Result<T, AppError> {
+    q.map(|q| q.into_inner())
+        .map_err(|e| AppError::validation("query", e.to_string()))
+}
+
+fn upper(p: web::Path<String>) -> String {
+    p.into_inner().trim().to_ascii_uppercase()
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeclarationOut {
+    pub outcome: declarations::Outcome,
+    pub invt_no: String,
+}
+
+/// Records a released declaration list (JSON).
+#[utoipa::path(post, path = "/api/v1/declarations", request_body = DeclarationInput, responses((status = 201, body = DeclarationOut), (status = 200, body = DeclarationOut), (status = 400), (status = 403), (status = 409)))]
+pub async fn create_declaration(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin, Role::Supervisor])?;
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        |tx, actor, input: DeclarationInput| {
+            let (row, lines) = input.parse(tx.now)?;
+            let invt_no = row.invt_no.clone();
+            let outcome = declarations::record(tx, actor, row, lines)?;
+            let out = DeclarationOut { outcome, invt_no };
+            if outcome == declarations::Outcome::Created {
+                created(&out)
+            } else {
+                ok(&out)
+            }
+        },
+    )
+    .await
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeclarationLineOut {
+    pub gnum: i32,
+    pub gcode: String,
+    pub gname: String,
+    pub qty: i64,
+    pub unit: String,
+    pub bar_code: Option<String>,
+    pub price: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeclarationView {
+    pub invt_no: String,
+    pub order_no: String,
+    pub ebp: view::Party,
+    pub ebc: view::Party,
+    pub agent: view::Party,
+    pub logistics: view::Party,
+    pub logistics_no: String,
+    pub area_code: String,
+    pub customs_code: String,
+    pub buyer: view::Buyer,
+    pub released_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub return_status: Option<i32>,
+    pub apply_deadline: Option<chrono::DateTime<chrono::Utc>>,
+    pub arrival_deadline: Option<chrono::DateTime<chrono::Utc>>,
+    pub lines: Vec<DeclarationLineOut>,
+}
+
+#[utoipa::path(get, path = "/api/v1/declarations/{invt_no}", responses((status = 200, body = DeclarationView), (status = 404)))]
+pub async fn get_declaration(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let invt_no = upper(path);
+    let actor = s.actor();
+    let out = read(&state, move |c| {
+        let d = store::declaration(c, &invt_no)?
+            .ok_or_else(|| AppError::NotFound(format!("list {invt_no} is unknown")))?;
+        let lines = store::declaration_lines(c, &invt_no)?;
+        use crate::domain::deadlines as dl;
+        Ok(DeclarationView {
+            buyer: view::buyer(&d, &actor),
+            invt_no: d.invt_no,
+            order_no: d.order_no,
+            ebp: view::Party {
+                code: d.ebp_code,
+                name: d.ebp_name,
+            },
+            ebc: view::Party {
+                code: d.ebc_code,
+                name: d.ebc_name,
+            },
+            agent: view::Party {
+                code: d.agent_code,
+                name: d.agent_name,
+            },
+            logistics: view::Party {
+                code: d.logistics_code,
+                name: d.logistics_name,
+            },
+            logistics_no: d.logistics_no,
+            area_code: d.area_code,
+            customs_code: d.customs_code,
+            released_at: d.released_at.map(|t| t.and_utc()),
+            return_status: d.return_status,
+            apply_deadline: d.released_at.map(|t| dl::apply_deadline(t).and_utc()),
+            arrival_deadline: d.released_at.map(|t| dl::arrival_deadline(t).and_utc()),
+            lines: lines
+                .into_iter()
+                .map(|l| DeclarationLineOut {
+                    gnum: l.gnum,
+                    gcode: l.gcode,
+                    gname: l.gname,
+                    qty: l.qty,
+                    unit: l.unit,
+                    bar_code: l.bar_code,
+                    price: l.price,
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Imports one CEB621 / CEB622 / CEB625 / CEB626 message (XML body).
+#[utoipa::path(post, path = "/api/v1/imports", request_body(content = String, content_type = "application/xml"), responses((status = 200, body = ImportReport), (status = 400), (status = 403), (status = 413), (status = 415)))]
+pub async fn import(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin, Role::Supervisor])?;
+    let ct = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !(ct.starts_with("application/xml") || ct.starts_with("text/xml")) {
+        return Err(AppError::UnsupportedMediaType(
+            "send the customs message as application/xml".into(),
+        ));
+    }
+    let parsed = web::block(move || imports::parse(&body))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let actor = s.actor();
+    let report = state
+        .writer
+        .write(move |tx| imports::record(tx, &actor, &parsed))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReturnPage {
+    pub items: Vec<Summary>,
+    pub next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/returns", params(ListQuery), responses((status = 200, body = ReturnPage), (status = 400)))]
+pub async fn list_returns(
+    state: web::Data<AppState>,
+    s: Session,
+    q: Result<web::Query<ListQuery>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let f = query(q)?;
+    let actor = s.actor();
+    let (items, next_cursor) = read(&state, move |c| view::list(c, &actor, &f)).await?;
+    Ok(HttpResponse::Ok().json(ReturnPage { items, next_cursor }))
+}
+
+#[utoipa::path(get, path = "/api/v1/returns/{id}", responses((status = 200, body = ReturnView), (status = 404)))]
+pub async fn get_return(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = upper(path);
+    let actor = s.actor();
+    let v = read(&state, move |c| view::one(c, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// A return application: 201 with the new return (state `declared`).
+#[utoipa::path(post, path = "/api/v1/returns", request_body = ApplyInput, responses((status = 201, body = ReturnView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn create_return(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin, Role::Supervisor, Role::Floor])?;
+    mutate(&state, &req, &s, &body, |tx, actor, input: ApplyInput| {
+        let r = apply::apply(tx, actor, &input, None, None)?;
+        created(&view::one(tx.conn, actor, &r.id).or_else(|_| {
+            view::one(
+                tx.conn,
+                &Actor {
+                    role: "admin".into(),
+                    ..actor.clone()
+                },
+                &r.id,
+            )
+        })?)
+    })
+    .await
+}
+
+/// Answers a step with the updated return, or with the refusal after a customs hold.
+fn step_answer(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    step: Step<impl Sized>,
+) -> Result<Answer, AppError> {
+    match step {
+        Step::Done(_) => ok(&view::one(tx.conn, actor, id)?),
+        Step::Held(e) => refusal_after_change(&e),
+    }
+}
+
+macro_rules! floor_step {
+    ($name:ident, $path:literal, $input:ty, $flow:path) => {
+        #[utoipa::path(post, path = $path, request_body = $input, responses((status = 200, body = ReturnView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 422)))]
+        pub async fn $name(state: web::Data<AppState>, req: HttpRequest, s: Session, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, AppError> {
+            s.require(&[Role::Floor])?;
+            let id = upper(path);
+            mutate(&state, &req, &s, &body, move |tx, actor, input: $input| {
+                let step = $flow(tx, actor, &id, &input)?;
+                step_answer(tx, actor, &id, step)
+            })
+            .await
+        }
+    };
+}
+
+floor_step!(
+    receive_return,
+    "/api/v1/returns/{id}/receive",
+    ReceiveInput,
+    receive::receive
+);
+floor_step!(
+    sort_return,
+    "/api/v1/returns/{id}/sort",
+    SortInput,
+    sort::sort
+);
+floor_step!(
+    inspect_return,
+    "/api/v1/returns/{id}/inspect",
+    InspectInput,
+    inspect::inspect
+);
+floor_step!(
+    restock_return,
+    "/api/v1/returns/{id}/restock",
+    RestockInput,
+    settle::restock
+);
+floor_step!(
+    dispose_return,
+    "/api/v1/returns/{id}/dispose",
+    DisposeInput,
+    settle::dispose
+);
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonInput {
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/returns/{id}/hold", request_body = ReasonInput, responses((status = 200, body = ReturnView), (status = 403), (status = 404), (status = 409)))]
+pub async fn hold_return(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Supervisor])?;
+    let id = upper(path);
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        move |tx, actor, input: ReasonInput| {
+            let reason = crate::domain::ids::text("reason", &input.reason, 500)?;
+            crate::flows::returns::load_visible(tx.conn, actor, &id)?;
+            hold::hold_return(tx, actor, &id, &reason)?;
+            ok(&view::one(tx.conn, actor, &id)?)
+        },
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/returns/{id}/release", request_body = ReasonInput, responses((status = 200, body = ReturnView), (status = 403), (status = 404), (status = 409)))]
+pub async fn release_return(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Supervisor])?;
+    let id = upper(path);
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        move |tx, actor, input: ReasonInput| {
+            let reason = crate::domain::ids::text("reason", &input.reason, 500)?;
+            let l = crate::flows::returns::load_visible(tx.conn, actor, &id)?;
+            // Releasing does not lift an exclusion: a party still excluded keeps the return held.
+            crate::flows::returns::parties_eligible(tx.conn, &l.decl, tx.now)?;
+            hold::release_return(tx, actor, &id, &reason)?;
+            ok(&view::one(tx.conn, actor, &id)?)
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusQuery {
+    status: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/disposals", params(("status" = Option<String>, Query)), responses((status = 200, body = Items<view::DisposalView>), (status = 403)))]
+pub async fn list_disposals(
+    state: web::Data<AppState>,
+    s: Session,
+    q: Result<web::Query<StatusQuery>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Supervisor, Role::Admin])?;
+    let status = query(q)?
+        .status
+        .unwrap_or_else(|| "pending_approval".into());
+    if !["pending_approval", "done", "rejected"].contains(&status.as_str()) {
+        return Err(AppError::validation(
+            "status",
+            "pending_approval, done or rejected",
+        ));
+    }
+    let items = read(&state, move |c| {
+        Ok(store::disposals_by_status(c, &status)?
+            .into_iter()
+            .map(view::disposal_view)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Items { items }))
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+    approve: bool,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Supervisor])?;
+    let id: i64 = path
+        .into_inner()
+        .parse()
+        .map_err(|_| AppError::NotFound("no such disposal".into()))?;
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        move |tx, actor, input: ReasonInput| {
+            let r = settle::decide(tx, actor, id, approve, &input.reason)?;
+            ok(&view::one(tx.conn, actor, &r.id)?)
+        },
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/disposals/{id}/approve", request_body = ReasonInput, responses((status = 200, body = ReturnView), (status = 403), (status = 404), (status = 409)))]
+pub async fn approve_disposal(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    decide(state, req, s, path, body, true).await
+}
+
+#[utoipa::path(post, path = "/api/v1/disposals/{id}/reject", request_body = ReasonInput, responses((status = 200, body = ReturnView), (status = 403), (status = 404), (status = 409)))]
+pub async fn reject_disposal(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    decide(state, req, s, path, body, false).await
+}
+
+fn xml(body: String, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/xml; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body)
+}
+
+#[utoipa::path(get, path = "/api/v1/returns/{id}/ceb625.xml", responses((status = 200, content_type = "application/xml"), (status = 403), (status = 404)))]
+pub async fn ceb625_one(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin, Role::Supervisor])?;
+    let id = upper(path);
+    let base = state.config.base_transfer.clone();
+    let id2 = id.clone();
+    let mut msgs = read(&state, move |c| {
+        let r = store::get(c, &id2)?
+            .ok_or_else(|| AppError::NotFound(format!("return {id2} does not exist")))?;
+        return_customs::ceb625_messages(c, &[r], &base)
+    })
+    .await?;
+    let body = msgs
+        .pop()
+        .ok_or_else(|| AppError::Internal("no message".into()))?;
+    Ok(xml(body, &format!("CEB625_{id}.xml")))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct IdsQuery {
+    /// Comma-separated return ids.
+    ids: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Messages {
+    pub messages: Vec<String>,
+}
+
+/// CEB625 for several returns: one XML message for up to 100, or with more ids a JSON
+/// `{"messages": [...]}` of messages of at most 100 applications each.
+#[utoipa::path(get, path = "/api/v1/exports/ceb625", params(IdsQuery), responses((status = 200, content_type = "application/xml"), (status = 400), (status = 403), (status = 404)))]
+pub async fn ceb625_batch(
+    state: web::Data<AppState>,
+    s: Session,
+    q: Result<web::Query<IdsQuery>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin, Role::Supervisor])?;
+    let ids: Vec<String> = query(q)?
+        .ids
+        .split(',')
+        .map(|i| i.trim().to_ascii_uppercase())
+        .filter(|i| !i.is_empty())
+        .collect();
+    if ids.is_empty() || ids.len() > 10_000 {
+        return Err(AppError::validation(
+            "ids",
+            "1 to 10000 comma-separated return ids",
+        ));
+    }
+    let base = state.config.base_transfer.clone();
+    let msgs = read(&state, move |c| {
+        let mut rows = Vec::new();
+        for id in &ids {
+            rows.push(
+                store::get(c, id)?
+                    .ok_or_else(|| AppError::NotFound(format!("return {id} does not exist")))?,
+            );
+        }
+        return_customs::ceb625_messages(c, &rows, &base)
+    })
+    .await?;
+    if msgs.len() == 1 {
+        let body = msgs.into_iter().next().unwrap_or_default();
+        return Ok(xml(body, "CEB625.xml"));
+    }
+    Ok(HttpResponse::Ok().json(Messages { messages: msgs }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanQuery {
+    #[serde(rename = "return")]
+    ret: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/scan/{code}", params(("return" = Option<String>, Query, description = "the open return, to match product barcodes")), responses((status = 200, body = scan::ScanResult), (status = 400), (status = 404)))]
+pub async fn scan_code(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<String>,
+    q: Result<web::Query<ScanQuery>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner();
+    let current = query(q)?.ret;
+    let actor = s.actor();
+    let r = read(&state, move |c| {
+        scan::resolve(c, &actor, &code, current.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StockQuery {
+    owner: Option<String>,
+    gcode: Option<String>,
+    bin: Option<String>,
+    warehouse: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StockOut {
+    pub owner: String,
+    pub gcode: String,
+    pub gname: String,
+    pub warehouse: String,
+    pub bin: String,
+    pub qty: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/stock", params(StockQuery), responses((status = 200, body = Items<StockOut>)))]
+pub async fn stock(
+    state: web::Data<AppState>,
+    s: Session,
+    q: Result<web::Query<StockQuery>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let f = query(q)?;
+    let warehouse = if s.role == Role::Floor {
+        s.warehouse.clone()
+    } else {
+        f.warehouse.map(|w| w.to_ascii_uppercase())
+    };
+    let rows = read(&state, move |c| {
+        store::stock(
+            c,
+            f.owner.map(|o| o.to_ascii_uppercase()).as_deref(),
+            f.gcode.as_deref(),
+            f.bin.map(|b| b.to_ascii_uppercase()).as_deref(),
+            warehouse.as_deref(),
+        )
+    })
+    .await?;
+    let items: Vec<StockOut> = rows
+        .into_iter()
+        .map(|r| StockOut {
+            owner: r.owner_code,
+            gcode: r.gcode,
+            gname: r.gname,
+            warehouse: r.warehouse_code,
+            bin: r.bin_code,
+            qty: r.qty,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Items { items }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    warehouse: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/stats", params(("warehouse" = Option<String>, Query)), responses((status = 200, body = stats::Stats)))]
+pub async fn get_stats(
+    state: web::Data<AppState>,
+    s: Session,
+    q: Result<web::Query<StatsQuery>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let w = query(q)?.warehouse;
+    let actor = s.actor();
+    let out = read(&state, move |c| stats::stats(c, &actor, w.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    create_declaration,
+    get_declaration,
+    import,
+    list_returns,
+    get_return,
+    create_return,
+    receive_return,
+    sort_return,
+    inspect_return,
+    restock_return,
+    dispose_return,
+    hold_return,
+    release_return,
+    list_disposals,
+    approve_disposal,
+    reject_disposal,
+    ceb625_one,
+    ceb625_batch,
+    scan_code,
+    stock,
+    get_stats
+))]
+pub struct FlowApi;
