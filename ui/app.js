@@ -1,0 +1,336 @@
+// The application: session, routes, the frame, the always-focused scan field, and the
+// pending counter. Screens live in screens/ and are loaded when first shown.
+import { h, fill } from './dom.js';
+import { t, setLang, getLang } from './i18n/index.js';
+import { get, request, ApiError } from './api.js';
+import { setOutboxUser, subscribe } from './outbox.js';
+import { setStoreUser, cachedMe, cacheMe, setPref, pref } from './store.js';
+import { attachScanner, scanWithCamera } from './scan.js';
+import { say, fail, clearMessage } from './feedback.js';
+import { showError, describe } from './errors.js';
+import { buildShell, renderShell, renderPending, setKeyboardMode, defaultKeyboard } from './shell.js';
+import { route, match, parseHash, navigate, hashWith } from './router.js';
+import { defaultScan } from './scanflow.js';
+import { opLabel } from './format.js';
+import { loading } from './components.js';
+
+const ALL = ['floor', 'supervisor', 'admin'];
+
+route('/signin', () => import('./screens/signin.js'));
+route('/', () => import('./screens/home.js'));
+route('/r/:id', () => import('./screens/return.js'));
+route('/r/:id/receive', () => import('./screens/return.js'));
+route('/r/:id/label', () => import('./screens/label.js'));
+route('/r/:id/sort', () => import('./screens/sort.js'));
+route('/r/:id/inspect', () => import('./screens/inspect.js'));
+route('/r/:id/dispose', () => import('./screens/dispose.js'));
+route('/restock', () => import('./screens/restock.js'));
+route('/list', () => import('./screens/list.js'));
+route('/pending', () => import('./screens/pending.js'));
+route('/dashboard', () => import('./screens/dashboard.js'));
+route('/returns', () => import('./screens/returns.js'));
+route('/approvals', () => import('./screens/approvals.js'));
+route('/audit', () => import('./screens/audit.js'));
+route('/exports', () => import('./screens/exports.js'));
+route('/admin/enterprises', () => import('./screens/enterprises.js'));
+route('/admin/enterprises/:code', () => import('./screens/enterprise.js'));
+route('/admin/warehouses', () => import('./screens/warehouses.js'));
+route('/admin/warehouses/:code', () => import('./screens/warehouse.js'));
+route('/admin/users', () => import('./screens/users.js'));
+
+const el = buildShell(document.getElementById('app'));
+let me = null;
+let current = null;     // the ctx of the screen on show
+let renderToken = 0;
+let scanChain = Promise.resolve();
+let lastSnap = { pending: 0, failed: 0 };
+
+// session ----------------------------------------------------------------------------
+
+function setMe(next) {
+  me = next;
+  cacheMe(next);
+  setStoreUser(next ? next.username : null);
+  setOutboxUser(next ? next.username : null);
+}
+
+async function loadMe() {
+  // Without a sign-in remembered on this device there is no session to ask about; skipping
+  // the question keeps a 401 out of the console on the sign-in page.
+  if (!cachedMe()) return null;
+  try {
+    return await get('/me');
+  } catch (err) {
+    // Offline at start: carry on as the last person signed in on this device; the server
+    // still checks the session on every request.
+    if (err instanceof ApiError && err.code === 'network') return cachedMe();
+    return null;
+  }
+}
+
+async function signOut() {
+  try {
+    await request('DELETE', '/session');
+  } catch {
+    // Signing out offline still forgets the person on this device.
+  }
+  setMe(null);
+  clearMessage();
+  navigate('#/signin');
+}
+
+window.addEventListener('br:unauthenticated', () => {
+  if (!me) return;
+  const here = parseHash().hash;
+  setMe(null);
+  say(t('err.unauthenticated'), 'error');
+  navigate(hashWith('/signin', { next: here }), { replace: true });
+});
+
+// routing -----------------------------------------------------------------------------
+
+function homeFor(who) {
+  return who && who.role === 'floor' ? '#/' : '#/dashboard';
+}
+
+function makeCtx(token, params, query, hash) {
+  const ctx = {
+    me,
+    params,
+    query,
+    hash,
+    view: el.view,
+    onScan: null,      // screens set this to claim scans; return false to fall through
+    returnId: null,    // the open return, sent to the scan resolver
+    destroy: null,
+    alive: () => token === renderToken,
+    setActions: (...nodes) => {
+      if (token !== renderToken) return;
+      fill(el.actions, ...nodes);
+      el.actions.hidden = el.actions.childElementCount === 0;
+    },
+    setTitle: (text) => {
+      document.title = `${text} · ${t('app.name')}`;
+    },
+    refresh: () => onRoute(),
+    signedIn: (who) => {
+      setMe(who);
+      ctx.me = who;
+    },
+    homeFor,
+  };
+  return ctx;
+}
+
+function showPlain(text) {
+  fill(el.view, h('section', { class: 'card' }, h('p', {}, text), h('a', { class: 'btn big primary', href: homeFor(me) }, t('nav.home'))));
+  fill(el.actions);
+}
+
+// Resolves when the screen being shown has rendered, so a scan made meanwhile waits for it.
+let settleRoute = () => {};
+let routeSettled = Promise.resolve();
+
+async function onRoute() {
+  settleRoute();
+  routeSettled = new Promise((resolve) => { settleRoute = resolve; });
+  try {
+    await showRoute();
+  } finally {
+    settleRoute();
+  }
+}
+
+async function showRoute() {
+  const token = ++renderToken;
+  const { path, query, hash } = parseHash();
+  if (!me && path !== '/signin') {
+    navigate(hashWith('/signin', { next: hash === '#/' ? '' : hash }), { replace: true });
+    return;
+  }
+  if (me && path === '/signin') {
+    navigate(homeFor(me), { replace: true });
+    return;
+  }
+  if (me && path === '/' && me.role !== 'floor') {
+    navigate('#/dashboard', { replace: true });
+    return;
+  }
+  if (current?.destroy) {
+    try {
+      current.destroy();
+    } catch {
+      // A screen failing to clean up must not block the next one.
+    }
+  }
+  current = null;
+  renderShell(el, me, hash);
+  renderPending(el, lastSnap);
+  const since = Number(document.getElementById('message')?.dataset.at || 0);
+  if (Date.now() - since > 2500) clearMessage();
+  const m = match(path);
+  if (!m) {
+    el.scanbar.hidden = !me || me.role !== 'floor';
+    showPlain(t('common.not_found_page'));
+    return;
+  }
+  fill(el.view, loading());
+  fill(el.actions);
+  let mod;
+  try {
+    mod = (await m.load()).default;
+  } catch {
+    if (token !== renderToken) return;
+    fail(t('err.network'));
+    showPlain(t('err.network'));
+    return;
+  }
+  if (token !== renderToken) return;
+  if (me && !(mod.roles || ALL).includes(me.role)) {
+    el.scanbar.hidden = true;
+    showPlain(t('err.forbidden'));
+    return;
+  }
+  const handheld = Boolean(mod.handheld) && Boolean(me);
+  el.scanbar.hidden = !handheld;
+  document.body.classList.toggle('handheld', handheld);
+  document.body.classList.toggle('desk', !handheld);
+  const ctx = makeCtx(token, m.params, query, hash);
+  ctx.setTitle(t(mod.title || 'app.name'));
+  current = ctx;
+  ctx.ready = (async () => {
+    try {
+      await mod.render(ctx);
+    } catch (err) {
+      if (token !== renderToken) return;
+      showError(err);
+      const d = describe(err);
+      fill(el.view, h('section', { class: 'card error-card' },
+        h('p', {}, d.text),
+        h('button', { type: 'button', class: 'btn big primary', 'data-action': 'retry', onclick: () => onRoute() }, t('common.retry'))));
+    }
+  })();
+  await ctx.ready;
+  if (token === renderToken) refocus();
+}
+
+// scanning -------------------------------------------------------------------------------
+
+async function handleScan(code, info) {
+  if (!current) await routeSettled;
+  const ctx = current;
+  if (!me || !ctx) {
+    if (me) fail(t('scan.not_now', { code }));
+    return;
+  }
+  el.scanBusy.hidden = false;
+  el.scanBusy.textContent = t('scan.busy', { code });
+  try {
+    await ctx.ready;
+    let handled = false;
+    if (typeof ctx.onScan === 'function') handled = (await ctx.onScan(code, info)) !== false;
+    if (!handled) await defaultScan(code, ctx.returnId);
+  } catch (err) {
+    showError(err, 'scan', { code });
+  } finally {
+    el.scanBusy.hidden = true;
+    refocus();
+  }
+}
+
+/** Scans are handled one after another, in the order they came, so none is lost or reordered. */
+function queueScan(code, info) {
+  scanChain = scanChain.then(() => handleScan(code, info), () => handleScan(code, info));
+}
+
+attachScanner({ input: el.scan, box: el.confirmBox, code: el.confirmCode, confirm: el.confirm, cancel: el.cancel }, queueScan);
+
+el.camera.addEventListener('click', async () => {
+  try {
+    const code = await scanWithCamera();
+    if (code) queueScan(code, { source: 'camera' });
+  } catch {
+    fail(t('scan.camera_failed'));
+  }
+  refocus();
+});
+
+el.keyboard.addEventListener('click', () => {
+  const next = pref('keyboard', defaultKeyboard()) === 'off' ? 'on' : 'off';
+  setPref('keyboard', next);
+  setKeyboardMode(el, next);
+  el.scan.blur();
+  el.scan.focus();
+});
+
+// keeping the scan field focused ---------------------------------------------------------------
+
+function isTextEntry(node) {
+  if (!node || node === document.body) return false;
+  if (node.isContentEditable) return true;
+  const tag = node.tagName;
+  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  if (tag !== 'INPUT') return false;
+  return !['button', 'submit', 'reset', 'checkbox', 'radio', 'range', 'color', 'file'].includes(node.type);
+}
+
+function refocus() {
+  if (el.scanbar.hidden || !me) return;
+  if (document.querySelector('dialog[open]') || document.getElementById('camera-overlay')) return;
+  if (isTextEntry(document.activeElement)) return;
+  el.scan.focus({ preventScroll: true });
+}
+
+function refocusSoon() {
+  setTimeout(refocus, 0);
+}
+
+document.addEventListener('click', refocusSoon);
+document.addEventListener('change', (e) => {
+  if (e.target && e.target.tagName === 'SELECT') setTimeout(() => {
+    if (!el.scanbar.hidden) el.scan.focus({ preventScroll: true });
+  }, 0);
+});
+document.addEventListener('focusout', () => setTimeout(() => {
+  if (!document.activeElement || document.activeElement === document.body) refocus();
+}, 0));
+window.addEventListener('br:refocus', refocusSoon);
+window.addEventListener('focus', refocusSoon);
+document.addEventListener('keydown', (e) => {
+  // A scanner firing while nothing has the focus still lands in the scan field.
+  if (el.scanbar.hidden || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (document.activeElement && document.activeElement !== document.body) return;
+  if (e.key.length === 1) el.scan.focus({ preventScroll: true });
+});
+
+// frame buttons and the outbox ---------------------------------------------------------------
+
+el.lang.addEventListener('click', () => {
+  setLang(getLang() === 'zh' ? 'en' : 'zh');
+  onRoute();
+});
+
+el.signout.addEventListener('click', signOut);
+
+subscribe((snap) => {
+  lastSnap = snap;
+  renderPending(el, snap);
+  if (!snap.event) return;
+  if (snap.event.type === 'sent') {
+    say(t('outbox.sent', { label: opLabel(snap.event.op) }), 'ok');
+  } else if (snap.event.type === 'failed') {
+    const d = describe(snap.event.error);
+    fail(t('outbox.failed', { label: opLabel(snap.event.op), reason: d.text }));
+  }
+});
+
+window.addEventListener('online', () => renderPending(el, lastSnap));
+window.addEventListener('offline', () => renderPending(el, lastSnap));
+window.addEventListener('hashchange', onRoute);
+
+(async function boot() {
+  setLang(getLang());
+  setMe(await loadMe());
+  document.getElementById('app').removeAttribute('aria-busy');
+  onRoute();
+}());

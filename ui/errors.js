@@ -1,0 +1,54 @@
+// Every problem `code` the server can send becomes a sentence that says what happened and
+// what to do next. The server's own detail is kept as a smaller second line for the supervisor.
+import { t, has } from './i18n/index.js';
+import { ApiError } from './api.js';
+import { fail } from './feedback.js';
+
+/**
+ * Describes an error for people. `context` picks a more specific sentence when one exists,
+ * e.g. context 'scan' + code 'not_found' → key 'err.scan.not_found'.
+ */
+export function describe(err, context, vars) {
+  const e = err instanceof ApiError ? err : new ApiError(0, { code: 'network' });
+  const code = e.code;
+  const specific = context ? `err.${context}.${code}` : null;
+  let key;
+  if (specific && has(specific)) key = specific;
+  else if (has(`err.${code}`)) key = `err.${code}`;
+  else if (e.status >= 500) key = 'err.server';
+  else key = 'err.unknown';
+  const detail = e.problem.detail || e.problem.title || null;
+  return {
+    code,
+    text: t(key, { ...vars, detail: detail || '' }),
+    detail: key === 'err.unknown' || key === 'err.server' || code === 'validation' || code === 'invalid_state'
+      || code === 'quantity_exceeds' || code === 'conflict' ? detail : null,
+    fields: e.fields,
+  };
+}
+
+/** Error tone + vibration + flash, and the sentence in #message. */
+export function showError(err, context, vars) {
+  if (!(err instanceof ApiError)) {
+    // A bug in the page itself: say so plainly rather than failing silently.
+    fail(t('err.client'), { detail: err && err.message ? err.message : String(err) });
+    return;
+  }
+  const d = describe(err, context, vars);
+  fail(d.text, { detail: d.detail, fields: d.fields });
+}
+
+/** Marks form controls named after validation fields, with the message under each. */
+export function markFields(form, err) {
+  if (!form) return;
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  for (const el of form.querySelectorAll('.field-error')) el.textContent = '';
+  if (!(err instanceof ApiError)) return;
+  for (const f of err.fields) {
+    const control = form.querySelector(`[name="${CSS.escape(String(f.field).split('.').pop())}"]`);
+    if (!control) continue;
+    control.setAttribute('aria-invalid', 'true');
+    const slot = control.closest('.field')?.querySelector('.field-error');
+    if (slot) slot.textContent = f.message;
+  }
+}

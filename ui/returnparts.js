@@ -1,0 +1,113 @@
+// Read-only parts of a return shown on its screen: lines with their progress, discrepancies,
+// disposals, customs status, buyer (masked for floor staff) and history.
+import { h } from './dom.js';
+import { t, label } from './i18n/index.js';
+import { fmtTime, plain } from './format.js';
+import { lineTitle, sectionTitle, fact } from './components.js';
+
+const GRADES = ['intact', 'damaged_packaging', 'used', 'defective', 'not_original'];
+
+function gradeText(grades) {
+  if (!grades) return null;
+  const parts = GRADES.filter((g) => grades[g]).map((g) => `${label('grade', g)} ${grades[g]}`);
+  return parts.length ? parts.join(' · ') : null;
+}
+
+export function linesPart(r) {
+  return h('section', { class: 'card' },
+    sectionTitle(t('return.lines')),
+    h('ul', { class: 'lines' }, (r.lines || []).map((l) => {
+      const disposed = l.disposed ? Object.values(l.disposed).reduce((a, b) => a + (b || 0), 0) : 0;
+      return h('li', { class: 'line', 'data-gnum': l.gnum },
+        lineTitle(l),
+        h('dl', { class: 'facts compact' },
+          fact(t('line.qty'), `${l.qty} ${l.unit ? label('unit', l.unit) : ''}`.trim()),
+          l.sorted !== null && l.sorted !== undefined ? fact(t('line.sorted'), l.sorted) : null,
+          gradeText(l.grades) ? fact(t('line.grades'), gradeText(l.grades)) : null,
+          l.restocked ? fact(t('line.restocked'), l.restocked) : null,
+          disposed ? fact(t('line.disposed'), disposed) : null,
+          l.pending_disposal ? fact(t('line.pending_disposal'), l.pending_disposal) : null,
+          l.in_warehouse !== undefined && l.in_warehouse !== null ? fact(t('line.in_warehouse'), l.in_warehouse) : null));
+    })));
+}
+
+export function discrepanciesPart(r) {
+  if (!r.discrepancies || !r.discrepancies.length) return null;
+  return h('section', { class: 'card warn-card', 'data-testid': 'discrepancies' },
+    sectionTitle(t('return.discrepancies')),
+    h('ul', { class: 'plain-list' }, r.discrepancies.map((d) =>
+      h('li', {}, h('span', { class: 'code' }, d.code), ` × ${d.qty}`))));
+}
+
+export function disposalsPart(r) {
+  if (!r.disposals || !r.disposals.length) return null;
+  return h('section', { class: 'card' },
+    sectionTitle(t('return.disposals')),
+    h('ul', { class: 'plain-list' }, r.disposals.map((d) =>
+      h('li', { class: `disposal status-${d.status}`, 'data-testid': `disposal-${d.id}` },
+        h('strong', {}, label('route', d.route)), ' ',
+        t('line.gnum', { n: d.gnum }), ` × ${d.qty} · `,
+        h('span', { class: 'code' }, d.reference || ''), ' · ',
+        h('span', { class: `badge disp-${d.status}` }, label('disposal_status', d.status)),
+        d.requested_by ? h('small', { class: 'muted' }, ` ${t('return.requested_by', { who: d.requested_by })}`) : null,
+        d.approved_by ? h('small', { class: 'muted' }, ` ${t('return.approved_by', { who: d.approved_by })}`) : null))));
+}
+
+export function detailsPart(r) {
+  return h('section', { class: 'card' },
+    sectionTitle(t('return.details')),
+    h('dl', { class: 'facts' },
+      fact(t('return.order_no'), r.order_no, 'code'),
+      fact(t('return.reason'), r.reason),
+      fact(t('return.warehouse'), r.warehouse),
+      r.camera ? fact(t('return.camera'), r.camera) : null,
+      fact(t('return.applied_at'), fmtTime(r.applied_at)),
+      fact(t('return.released_at'), fmtTime(r.released_at)),
+      fact(t('return.received_at'), fmtTime(r.received_at)),
+      fact(t('return.arrival_deadline_label'), fmtTime(r.arrival_deadline)),
+      fact(t('return.apply_deadline_label'), fmtTime(r.apply_deadline)),
+      r.ebp ? fact(t('return.ebp'), `${r.ebp.name || ''} ${r.ebp.code || ''}`.trim()) : null,
+      r.agent ? fact(t('return.agent'), `${r.agent.name || ''} ${r.agent.code || ''}`.trim()) : null,
+      r.logistics ? fact(t('return.logistics'), `${r.logistics.name || ''} ${r.logistics.code || ''}`.trim()) : null,
+      r.buyer ? fact(t('return.buyer'), [r.buyer.name, r.buyer.id_number, r.buyer.telephone].filter(Boolean).join(' · ')) : null,
+      r.customs_status ? fact(t('return.customs_status'),
+        `${r.customs_status.status}${r.customs_status.info ? ` ${r.customs_status.info}` : ''} · ${fmtTime(r.customs_status.at)}`) : null));
+}
+
+export function historyPart(r) {
+  if (!r.history || !r.history.length) return null;
+  return h('section', { class: 'card' },
+    sectionTitle(t('return.history')),
+    h('ol', { class: 'history' }, r.history.map((e) => h('li', {},
+      h('div', { class: 'history-head' },
+        h('span', { class: 'muted' }, `#${e.seq}`), ' ',
+        h('time', { datetime: e.at }, fmtTime(e.at)), ' · ',
+        h('strong', {}, label('audit_action', e.action)), ' · ', e.actor),
+      changesList(e.changes)))));
+}
+
+const VALUE_GROUPS = { state: 'state', held_from: 'state', route: 'route', area: 'area', rating: 'rating', role: 'role', status: 'disposal_status', kind: 'kind' };
+
+/** A before/after value in words: enumerations by their names, booleans as yes/no, grades by name. */
+function valueText(field, value) {
+  if (typeof value === 'boolean') return value ? t('common.yes') : t('common.no');
+  if (typeof value === 'string' && VALUE_GROUPS[field]) return label(VALUE_GROUPS[field], value);
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value).map(([k, v]) => `${GRADES.includes(k) ? label('grade', k) : label('field', k)} ${plain(v)}`).join(' · ');
+  }
+  return plain(value);
+}
+
+/** "field: before → after" for every changed field. */
+export function changesList(changes) {
+  const entries = Object.entries(changes || {});
+  if (!entries.length) return null;
+  return h('ul', { class: 'changes' }, entries.map(([field, c]) => {
+    const isPair = c && typeof c === 'object' && ('before' in c || 'after' in c);
+    return h('li', {},
+      h('span', { class: 'field-name' }, label('field', field)), ': ',
+      isPair ? h('span', { class: 'before' }, valueText(field, c.before)) : null,
+      isPair ? ' → ' : null,
+      h('span', { class: 'after' }, valueText(field, isPair ? c.after : c)));
+  }));
+}

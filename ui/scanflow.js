@@ -1,0 +1,53 @@
+// "Scan anything": a code no screen claims goes to the scan resolver, and the worker is taken
+// to what it is (a return, a bin) with its next actions.
+import { get, seg } from './api.js';
+import { t, label } from './i18n/index.js';
+import { ok, fail } from './feedback.js';
+import { navigate } from './router.js';
+
+/** GET /scan/{code}, within the open return when there is one (so product barcodes match its lines). */
+export function resolveCode(code, returnId) {
+  return get(`/scan/${seg(code)}`, { return: returnId || undefined });
+}
+
+/** Where the next-action buttons of a return lead. */
+export function actionHref(action, returnId, bin) {
+  switch (action) {
+    case 'sort': return `#/r/${seg(returnId)}/sort`;
+    case 'inspect': return `#/r/${seg(returnId)}/inspect`;
+    case 'dispose': return `#/r/${seg(returnId)}/dispose`;
+    case 'restock': return `#/restock?return=${seg(returnId)}${bin ? `&bin=${seg(bin)}` : ''}`;
+    case 'print_label': return `#/r/${seg(returnId)}/label`;
+    default: return `#/r/${seg(returnId)}`;
+  }
+}
+
+/** The default handling of a scan: resolve it and go where it belongs. Throws ApiError. */
+export async function defaultScan(code, openReturnId) {
+  return routeResolved(await resolveCode(code, openReturnId));
+}
+
+/** Takes the worker to what a resolved code is, with success or error feedback. */
+export function routeResolved(res) {
+  const returnId = res.return?.id || (res.kind === 'return' ? res.id : null);
+  if (res.kind === 'bin' && res.bin) {
+    if (res.bin.area === 'restock') {
+      ok(t('scan.bin_restock', { bin: res.bin.code }));
+      navigate(`#/restock?bin=${seg(res.bin.code)}`);
+    } else {
+      ok(t('scan.bin_other', { bin: res.bin.code, area: label('area', res.bin.area) }));
+    }
+    return res;
+  }
+  if (returnId) {
+    ok(t('scan.found_return', { kind: label('kind', res.kind), id: returnId }));
+    navigate(`#/r/${seg(returnId)}`);
+    return res;
+  }
+  if (res.kind === 'product' && res.line) {
+    fail(t('scan.product_without_return', { name: res.line.gname || res.line.gcode }));
+    return res;
+  }
+  ok(t('scan.found', { kind: label('kind', res.kind), id: res.id }));
+  return res;
+}

@@ -1,0 +1,133 @@
+// The audit log as the story of a parcel: who, when, where, what changed (before → after),
+// filterable, exportable as CSV, with the hash chain's state at the top.
+import { h, fill, field, select } from '../dom.js';
+import { t, label } from '../i18n/index.js';
+import { get, seg, apiUrl } from '../api.js';
+import { fmtTime, localToRfc3339, rfc3339ToLocal } from '../format.js';
+import { navigate, hashWith } from '../router.js';
+import { showError } from '../errors.js';
+import { changesList } from '../returnparts.js';
+import * as places from '../places.js';
+
+const ACTIONS = ['apply', 'receive', 'sort', 'inspect', 'restock', 'dispose', 'approve', 'reject', 'hold', 'release',
+  'import', 'rating', 'enterprise_create', 'warehouse_create', 'bin_create', 'camera_create', 'user_create', 'session'];
+const FILTERS = ['from', 'to', 'warehouse', 'enterprise', 'actor', 'action', 'entity'];
+
+function short(hash) {
+  return hash ? `${String(hash).slice(0, 12)}…` : '—';
+}
+
+function chainState(v) {
+  if (!v) return h('span', {}, t('audit.verifying'));
+  if (v.ok) {
+    return h('span', { class: 'chain-ok' },
+      h('strong', {}, t('audit.chain_ok', { seq: v.head_seq ?? v.entries, n: v.entries })), ' ',
+      h('span', { class: 'code', title: v.head }, t('audit.head', { hash: short(v.head) })));
+  }
+  return h('span', { class: 'chain-bad' },
+    h('strong', {}, t('audit.chain_bad', { seq: v.first_bad_seq })), ' ', v.detail || '');
+}
+
+function entry(e) {
+  const isReturn = e.entity_kind === 'return';
+  return h('li', { class: 'audit-entry', 'data-seq': e.seq, 'data-testid': `audit-${e.seq}` },
+    h('div', { class: 'audit-head' },
+      h('span', { class: 'seq' }, `#${e.seq}`),
+      h('time', { datetime: e.at }, fmtTime(e.at)),
+      h('strong', {}, label('audit_action', e.action)),
+      h('span', {}, `${e.actor || '—'}${e.role ? ` (${label('role', e.role)})` : ''}`)),
+    h('div', { class: 'audit-where' },
+      h('span', {}, `${label('entity', e.entity_kind)} `,
+        isReturn ? h('a', { href: `#/r/${seg(e.entity_id)}`, class: 'code' }, e.entity_id) : h('span', { class: 'code' }, e.entity_id || '')),
+      e.warehouse ? h('span', {}, `${t('common.warehouse')} ${e.warehouse}`) : null,
+      e.enterprise ? h('span', {}, `${t('audit.enterprise')} ${e.enterprise}`) : null),
+    changesList(e.changes),
+    e.reason ? h('p', { class: 'audit-reason' }, `${t('common.reason')}: ${e.reason}`) : null,
+    h('small', { class: 'muted audit-hash' },
+      h('span', { title: e.hash }, `hash ${short(e.hash)}`), ' ← ',
+      h('span', { title: e.prev_hash }, `prev ${short(e.prev_hash)}`),
+      e.request_id ? ` · request ${e.request_id}` : ''));
+}
+
+export default {
+  title: 'nav.audit',
+  roles: ['supervisor', 'admin'],
+  async render(ctx) {
+    const q = Object.fromEntries(FILTERS.map((f) => [f, ctx.query[f] || '']));
+    const whs = await places.warehouses().catch(() => []);
+    if (!ctx.alive()) return;
+
+    const chain = h('div', { id: 'chain-state', class: 'chain', 'data-testid': 'chain-state', 'aria-live': 'polite' }, chainState(null));
+    const verifyBtn = h('button', { type: 'button', class: 'btn secondary', id: 'audit-verify', 'data-action': 'verify' }, t('audit.verify'));
+    async function verify() {
+      verifyBtn.disabled = true;
+      fill(chain, chainState(null));
+      try {
+        const v = await get('/audit/verify');
+        if (ctx.alive()) fill(chain, chainState(v));
+      } catch (err) {
+        fill(chain, h('span', { class: 'chain-bad' }, t('audit.verify_failed')));
+        showError(err);
+      } finally {
+        verifyBtn.disabled = false;
+      }
+    }
+    verifyBtn.addEventListener('click', verify);
+
+    const input = (name, type = 'text') => h('input', {
+      id: `audit-${name}`, name, type,
+      value: type === 'datetime-local' ? rfc3339ToLocal(q[name]) : q[name],
+    });
+    const form = h('form', {
+      class: 'filters card', id: 'audit-filter',
+      onsubmit: (e) => {
+        e.preventDefault();
+        const data = Object.fromEntries(new FormData(form));
+        data.from = localToRfc3339(data.from);
+        data.to = localToRfc3339(data.to);
+        navigate(hashWith('/audit', data));
+      },
+    },
+    field(t('audit.from'), input('from', 'datetime-local')),
+    field(t('audit.to'), input('to', 'datetime-local')),
+    field(t('common.warehouse'), select({ id: 'audit-warehouse', name: 'warehouse' },
+      [{ value: '', label: t('common.any') }, ...whs.map((w) => ({ value: w.code, label: w.code }))], q.warehouse)),
+    field(t('audit.enterprise'), input('enterprise')),
+    field(t('audit.actor'), input('actor')),
+    // Free text with suggestions: the server's action names are not a closed list.
+    field(t('audit.action'), h('input', { id: 'audit-action', name: 'action', value: q.action, list: 'audit-actions', autocomplete: 'off' })),
+    h('datalist', { id: 'audit-actions' }, ACTIONS.map((a) => h('option', { value: a }, label('audit_action', a)))),
+    field(t('audit.entity'), input('entity'), t('audit.entity_hint')),
+    h('div', { class: 'filter-buttons' },
+      h('button', { type: 'submit', class: 'btn primary', id: 'audit-search' }, t('common.search')),
+      h('a', { class: 'btn ghost', href: '#/audit' }, t('common.clear'))));
+
+    const exportLink = h('a', { class: 'btn secondary', id: 'audit-export', 'data-action': 'export-csv', href: apiUrl('/audit/export.csv', q), download: 'audit.csv' }, t('audit.export'));
+    const list = h('ol', { class: 'audit-list', id: 'audit-list' });
+    const more = h('button', { type: 'button', class: 'btn secondary', id: 'more', 'data-action': 'more', hidden: true }, t('common.more'));
+
+    fill(ctx.view,
+      h('div', { class: 'page-head' }, h('h1', {}, t('nav.audit')), exportLink),
+      h('section', { class: 'card chain-card' }, chain, verifyBtn),
+      form, list, more);
+
+    let cursor = null;
+    async function load() {
+      more.disabled = true;
+      try {
+        const page = await get('/audit', { ...q, cursor, limit: 50 });
+        if (!ctx.alive()) return;
+        list.append(...page.items.map(entry));
+        if (!list.childElementCount) list.append(h('li', { class: 'empty' }, t('common.empty')));
+        cursor = page.next_cursor;
+        more.hidden = !cursor;
+      } catch (err) {
+        showError(err);
+      } finally {
+        more.disabled = false;
+      }
+    }
+    more.addEventListener('click', load);
+    await Promise.all([verify(), load()]);
+  },
+};

@@ -1,0 +1,73 @@
+// The floor home: scan prompt, unfinished work on this device, this warehouse's parcels
+// waiting at each step and the returns nearest their limits.
+import { h, fill } from '../dom.js';
+import { t, label } from '../i18n/index.js';
+import { get, seg } from '../api.js';
+import { listDrafts } from '../store.js';
+import { fmtTime, daysLeftText, urgency } from '../format.js';
+import { bigButton, sectionTitle } from '../components.js';
+import { navigate } from '../router.js';
+
+const STEPS = ['declared', 'received', 'sorted', 'inspected', 'held'];
+
+function draftHref(d) {
+  if (d.kind === 'restock') return `#/restock${d.id ? `?return=${seg(d.id)}` : ''}`;
+  return `#/r/${seg(d.id)}/${d.kind}`;
+}
+
+function draftsCard() {
+  const drafts = listDrafts();
+  if (!drafts.length) return null;
+  return h('section', { class: 'card resume', 'data-testid': 'resume' },
+    sectionTitle(t('home.resume')),
+    h('ul', { class: 'link-list' }, drafts.map((d) => h('li', {},
+      h('a', { class: 'row-link', href: draftHref(d), 'data-testid': `resume-${d.kind}` },
+        h('span', {}, t(`home.resume_${d.kind}`)),
+        h('span', { class: 'code' }, d.id || d.value.bin?.code || ''),
+        h('small', { class: 'muted' }, fmtTime(d.value.saved_at)))))));
+}
+
+function tiles(stats) {
+  const by = stats.by_state || {};
+  return h('section', { class: 'tiles', 'aria-label': t('home.work') }, STEPS.map((state) =>
+    h('a', { class: `tile st-border-${state}`, href: `#/list?state=${state}`, 'data-testid': `tile-${state}` },
+      h('span', { class: 'tile-count' }, String(by[state] ?? 0)),
+      h('span', { class: 'tile-label' }, t(`home.step_${state}`)))));
+}
+
+function nearList(stats) {
+  const near = [...(stats.near_deadline || [])].sort((a, b) => a.days_left - b.days_left).slice(0, 8);
+  return h('section', { class: 'card' },
+    sectionTitle(t('home.near_deadline')),
+    near.length
+      ? h('ul', { class: 'link-list' }, near.map((n) => h('li', {},
+        h('a', { class: ['row-link', urgency(n.days_left)], href: `#/r/${seg(n.id)}` },
+          h('span', { class: 'code' }, n.id),
+          h('span', {}, label('deadline', n.kind)),
+          h('strong', {}, daysLeftText(n.days_left))))))
+      : h('p', { class: 'empty' }, t('home.nothing_near')));
+}
+
+export default {
+  title: 'nav.home',
+  handheld: true,
+  roles: ['floor', 'supervisor', 'admin'],
+  async render(ctx) {
+    const warehouse = ctx.me.warehouse;
+    const prompt = h('section', { class: 'card prompt' },
+      h('h1', {}, t('home.scan_prompt')),
+      h('p', { class: 'muted' }, t('home.scan_hint')));
+    const statsSlot = h('div', { 'aria-live': 'polite' }, h('p', { class: 'loading' }, t('common.loading')));
+    fill(ctx.view, prompt, draftsCard(), statsSlot);
+    ctx.setActions(
+      bigButton(t('home.restock_by_bin'), { class: 'secondary', 'data-action': 'restock', onclick: () => navigate('#/restock') }));
+    try {
+      const stats = await get('/stats', { warehouse });
+      if (!ctx.alive()) return;
+      fill(statsSlot, tiles(stats), nearList(stats));
+    } catch (err) {
+      if (!ctx.alive()) return;
+      fill(statsSlot, h('p', { class: 'card muted' }, err.code === 'network' ? t('home.offline') : t('home.stats_unavailable')));
+    }
+  },
+};

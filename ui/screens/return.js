@@ -1,0 +1,165 @@
+// One return: id and deadline at the top, what it is, and its next actions as big buttons.
+// Receiving happens here: the worker scanned the waybill, sees the parcel and the camera
+// covering the dock, and confirms with one tap. Supervisors hold/release and export CEB625.
+import { h, fill, field, select } from '../dom.js';
+import { t, label } from '../i18n/index.js';
+import { get, seg, apiUrl } from '../api.js';
+import { pref, setPref, loadDraft, saveDraft } from '../store.js';
+import { ok, say } from '../feedback.js';
+import { perform } from '../actions.js';
+import { holdAction, holdOrRelease } from '../holds.js';
+import { returnHeader, bigButton, actionLabel } from '../components.js';
+import { linesPart, discrepanciesPart, disposalsPart, detailsPart, historyPart } from '../returnparts.js';
+import { resolveCode, routeResolved, actionHref } from '../scanflow.js';
+import { navigate } from '../router.js';
+import * as places from '../places.js';
+import { printImage, returnLabelUrl } from '../print.js';
+import { showError } from '../errors.js';
+
+/** The camera chooser for receiving: the warehouse's cameras, last choice remembered. */
+async function cameraField(warehouse) {
+  const remembered = pref(`camera.${warehouse}`, '');
+  let list = [];
+  try {
+    list = await places.cameras(warehouse);
+  } catch {
+    list = [];
+  }
+  let control;
+  if (list.length) {
+    control = select({ id: 'camera', name: 'camera', 'data-testid': 'camera' },
+      list.map((c) => ({ value: c.code, label: `${c.name || c.code}${c.area ? ` · ${label('area', c.area)}` : ''}` })),
+      list.some((c) => c.code === remembered) ? remembered : list[0].code);
+  } else {
+    control = h('input', { id: 'camera', name: 'camera', 'data-testid': 'camera', value: remembered, autocomplete: 'off' });
+  }
+  control.addEventListener('change', () => setPref(`camera.${warehouse}`, control.value));
+  return field(t('receive.camera'), control, t('receive.camera_hint'));
+}
+
+async function warehouseField(me) {
+  if (me.warehouse) return null;
+  const list = await places.warehouses().catch(() => []);
+  const control = list.length
+    ? select({ id: 'receive-warehouse', name: 'warehouse' }, list.map((w) => ({ value: w.code, label: `${w.code} ${w.name || ''}` })), pref('receive.warehouse', list[0].code))
+    : h('input', { id: 'receive-warehouse', name: 'warehouse', value: pref('receive.warehouse', '') });
+  control.addEventListener('change', () => setPref('receive.warehouse', control.value));
+  return field(t('receive.warehouse'), control);
+}
+
+function supervisorTools(ctx, r, reload) {
+  const role = ctx.me.role;
+  if (role === 'floor') return null;
+  const buttons = [];
+  const kind = role === 'supervisor' ? holdAction(r) : null;
+  if (kind) {
+    buttons.push(h('button', {
+      type: 'button', class: ['btn', kind === 'hold' ? 'danger' : 'primary'], 'data-action': kind,
+      onclick: async (e) => {
+        if (await holdOrRelease(kind, r, e.currentTarget)) reload();
+      },
+    }, t(`hold.${kind}`)));
+  }
+  buttons.push(h('a', { class: 'btn secondary', 'data-action': 'ceb625', href: apiUrl(`/returns/${seg(r.id)}/ceb625.xml`), download: `${r.id}-ceb625.xml` }, t('export.ceb625_one')));
+  buttons.push(h('a', { class: 'btn secondary', 'data-action': 'audit', href: `#/audit?entity=${seg(r.id)}` }, t('return.audit_trail')));
+  return h('section', { class: 'card tools' }, h('div', { class: 'button-row wrap' }, buttons));
+}
+
+export default {
+  title: 'return.title',
+  handheld: true,
+  async render(ctx) {
+    const id = ctx.params.id;
+    ctx.returnId = id;
+    const r = await get(`/returns/${seg(id)}`);
+    if (!ctx.alive()) return;
+
+    const draw = async () => {
+      const actions = (r.next_actions || []).filter((a) => a !== 'view');
+      const canReceive = actions.includes('receive');
+      const warehouse = r.warehouse || ctx.me.warehouse;
+      const receiveBox = canReceive ? h('section', { class: 'card receive', 'data-testid': 'receive-box' },
+        h('h2', {}, t('receive.title')),
+        h('p', {}, t('receive.check')),
+        await warehouseField(ctx.me),
+        warehouse ? await cameraField(warehouse) : await cameraField(pref('receive.warehouse', '') || ''))
+        : null;
+      if (!ctx.alive()) return;
+      ctx.setTitle(`${r.id} · ${t('return.title')}`);
+      fill(ctx.view,
+        returnHeader(r),
+        r.late ? h('p', { class: 'card warn-card', role: 'note' }, t('return.late_note')) : null,
+        r.held || r.state === 'held' ? h('p', { class: 'card warn-card', role: 'note' }, t('return.held_note')) : null,
+        receiveBox,
+        supervisorTools(ctx, r, () => ctx.refresh()),
+        linesPart(r),
+        discrepanciesPart(r),
+        disposalsPart(r),
+        detailsPart(r),
+        historyPart(r));
+
+      const buttons = actions.map((action) => {
+        if (action === 'receive') {
+          return bigButton(actionLabel('receive'), { id: 'receive', 'data-action': 'receive', onclick: (e) => receive(e.currentTarget) });
+        }
+        if (action === 'print_label') {
+          return bigButton(actionLabel('print_label'), {
+            class: 'secondary', 'data-action': 'print_label',
+            onclick: async () => {
+              if (!(await printImage(returnLabelUrl(r.id)))) showError(new Error(t('label.load_failed')));
+            },
+          });
+        }
+        return h('a', { class: 'btn big primary', href: actionHref(action, r.id), 'data-action': action }, actionLabel(action));
+      });
+      ctx.setActions(...(buttons.length ? buttons : [h('a', { class: 'btn big secondary', href: ctx.homeFor(ctx.me), 'data-action': 'home' }, t('nav.home'))]));
+    };
+
+    async function receive(button) {
+      const camera = document.getElementById('camera')?.value || null;
+      const wh = ctx.me.warehouse || document.getElementById('receive-warehouse')?.value || r.warehouse;
+      if (!wh) {
+        say(t('receive.need_warehouse'), 'error');
+        return;
+      }
+      if (camera) setPref(`camera.${wh}`, camera);
+      const res = await perform({
+        path: `/returns/${seg(r.id)}/receive`, body: { warehouse: wh, camera }, button, context: 'receive',
+        label: { k: 'op.receive', v: { id: r.id } },
+        okText: t('receive.done', { id: r.id }),
+      });
+      if (!ctx.alive()) return;
+      if (!res) return;
+      if (res.data && res.data.late) say(t('receive.done_late', { id: r.id }), 'warn');
+      navigate(`#/r/${seg(r.id)}/label?auto=1`);
+    }
+
+    ctx.onScan = async (code) => {
+      const res = await resolveCode(code, r.id);
+      const sameReturn = (res.return && res.return.id === r.id) || (res.kind === 'return' && res.id === r.id);
+      if (res.line && sameReturn && (r.next_actions || []).includes('sort')) {
+        // A product scanned on the return screen starts sorting with that item counted.
+        const draft = loadDraft('sort', r.id) || { counts: {}, unmatched: {}, bin: null };
+        draft.counts[res.line.gnum] = (draft.counts[res.line.gnum] || 0) + 1;
+        saveDraft('sort', r.id, draft);
+        ok(t('sort.counted', { name: res.line.gname || res.line.gcode }));
+        navigate(actionHref('sort', r.id));
+        return true;
+      }
+      if (res.kind === 'bin' && res.bin && res.bin.area === 'restock' && (r.next_actions || []).includes('restock')) {
+        ok(t('scan.bin_restock', { bin: res.bin.code }));
+        navigate(actionHref('restock', r.id, res.bin.code));
+        return true;
+      }
+      if (sameReturn && !res.line) {
+        ok(t('scan.same_return', { id: r.id }));
+        ctx.refresh();
+        return true;
+      }
+      routeResolved(res);
+      return true;
+    };
+
+    await draw();
+  },
+};

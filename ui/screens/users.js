@@ -1,0 +1,63 @@
+// Users: the list, and creating one with a role (floor staff are bound to one warehouse).
+import { h, fill, field, select } from '../dom.js';
+import { t, label } from '../i18n/index.js';
+import { getAll } from '../api.js';
+import { perform } from '../actions.js';
+import { table, sectionTitle } from '../components.js';
+import * as places from '../places.js';
+
+const ROLES = ['floor', 'supervisor', 'admin'];
+
+export default {
+  title: 'nav.users',
+  roles: ['admin'],
+  async render(ctx) {
+    const [items, whs] = await Promise.all([getAll('/users'), places.warehouses().catch(() => [])]);
+    if (!ctx.alive()) return;
+
+    const list = table([
+      { title: t('users.username'), render: (u) => h('span', { class: 'code' }, u.username) },
+      { title: t('users.role'), render: (u) => label('role', u.role) },
+      { title: t('common.warehouse'), render: (u) => u.warehouse || '—' },
+    ], items, { rowAttrs: (u) => ({ 'data-testid': `user-${u.username}` }) });
+
+    const role = select({ id: 'user-role', name: 'role' }, ROLES.map((r) => ({ value: r, label: label('role', r) })), 'floor');
+    const warehouse = select({ id: 'user-warehouse', name: 'warehouse' },
+      [{ value: '', label: t('users.no_warehouse') }, ...whs.map((w) => ({ value: w.code, label: `${w.code} ${w.name || ''}` }))], whs[0]?.code || '');
+    const warehouseField = field(t('common.warehouse'), warehouse, t('users.warehouse_hint'));
+    const sync = () => {
+      warehouse.required = role.value === 'floor';
+    };
+    role.addEventListener('change', sync);
+    sync();
+
+    const password = h('input', { id: 'user-password', name: 'password', type: 'password', required: true, minlength: 8, autocomplete: 'new-password' });
+    const button = h('button', { type: 'submit', class: 'btn primary', id: 'user-create', 'data-action': 'create' }, t('common.create'));
+    const form = h('form', {
+      class: 'card form-grid', id: 'user-form',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const fd = new FormData(form);
+        const body = {
+          username: String(fd.get('username')).trim(),
+          role: fd.get('role'),
+          warehouse: fd.get('warehouse') || null,
+          password: String(fd.get('password')),
+        };
+        const res = await perform({
+          path: '/users', body, form, button, direct: true,
+          label: { k: 'op.user_create', v: { username: body.username } }, okText: t('users.created', { username: body.username }),
+        });
+        if (res) ctx.refresh();
+      },
+    },
+    sectionTitle(t('users.new')),
+    field(t('users.username'), h('input', { id: 'user-username', name: 'username', required: true, autocomplete: 'off', spellcheck: 'false' })),
+    field(t('users.role'), role),
+    warehouseField,
+    field(t('users.password'), password, t('users.password_hint')),
+    h('div', { class: 'filter-buttons' }, button));
+
+    fill(ctx.view, h('h1', {}, t('nav.users')), list, form);
+  },
+};

@@ -1,0 +1,105 @@
+// One warehouse: its bins by area (create, print one label or an A4 sheet of an area) and its
+// cameras (create), the cameras being what the audit record names for each floor action.
+import { h, fill, field, select } from '../dom.js';
+import { t, label } from '../i18n/index.js';
+import { getAll, seg } from '../api.js';
+import { perform } from '../actions.js';
+import { sectionTitle, table } from '../components.js';
+import { say } from '../feedback.js';
+import { printImage, binSheetUrl, binLabelUrl } from '../print.js';
+import * as places from '../places.js';
+
+export const AREAS = ['receiving', 'pending_inspection', 'discrepancy', 'hold', 'restock', 'exit'];
+
+async function print(url, size) {
+  if (!(await printImage(url, size))) say(t('label.load_failed'), 'error');
+}
+
+export default {
+  title: 'nav.warehouses',
+  roles: ['admin'],
+  async render(ctx) {
+    const code = ctx.params.code;
+    const [bins, cameras] = await Promise.all([
+      getAll(`/warehouses/${seg(code)}/bins`),
+      getAll(`/warehouses/${seg(code)}/cameras`),
+    ]);
+    if (!ctx.alive()) return;
+
+    const byArea = AREAS.map((area) => {
+      const list = bins.filter((b) => b.area === area);
+      return h('section', { class: 'card area', 'data-area': area },
+        sectionTitle(`${label('area', area)} (${list.length})`, list.length ? h('button', {
+          type: 'button', class: 'btn secondary', 'data-action': 'print-sheet', 'data-area': area,
+          onclick: () => print(binSheetUrl(code, area), 'a4'),
+        }, t('bins.print_sheet')) : null),
+        list.length ? h('ul', { class: 'bin-list' }, list.map((b) => h('li', { 'data-testid': `bin-${b.code}` },
+          h('span', { class: 'code lg' }, b.code),
+          h('button', {
+            type: 'button', class: 'btn small secondary', 'data-action': 'print-bin', 'data-bin': b.code,
+            'aria-label': t('bins.print_one_label', { bin: b.code }),
+            onclick: () => print(binLabelUrl(code, b.code), '60x40'),
+          }, t('bins.print_one'))))) : h('p', { class: 'empty' }, t('bins.none')));
+    });
+
+    const binButton = h('button', { type: 'submit', class: 'btn primary', id: 'bin-create', 'data-action': 'create-bin' }, t('common.create'));
+    const binForm = h('form', {
+      class: 'card form-grid', id: 'bin-form',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const fd = new FormData(binForm);
+        const body = { code: String(fd.get('code')).trim(), area: fd.get('area') };
+        const res = await perform({
+          path: `/warehouses/${seg(code)}/bins`, body, form: binForm, button: binButton,
+          label: { k: 'op.bin_create', v: { code: body.code, warehouse: code } }, okText: t('bins.created', { bin: body.code }),
+        });
+        if (res) {
+          places.forget(`bins.${code}`);
+          ctx.refresh();
+        }
+      },
+    },
+    sectionTitle(t('bins.new')),
+    field(t('bins.code'), h('input', { id: 'bin-code', name: 'code', required: true, autocomplete: 'off', spellcheck: 'false' })),
+    field(t('bins.area'), select({ id: 'bin-area', name: 'area' }, AREAS.map((a) => ({ value: a, label: label('area', a) })), 'restock')),
+    h('div', { class: 'filter-buttons' }, binButton));
+
+    const camTable = table([
+      { title: t('cameras.code'), render: (c) => h('span', { class: 'code' }, c.code) },
+      { title: t('cameras.name'), render: (c) => c.name },
+      { title: t('bins.area'), render: (c) => label('area', c.area) },
+    ], cameras, { empty: t('cameras.none'), rowAttrs: (c) => ({ 'data-testid': `camera-${c.code}` }) });
+    const camButton = h('button', { type: 'submit', class: 'btn primary', id: 'camera-create', 'data-action': 'create-camera' }, t('common.create'));
+    const camForm = h('form', {
+      class: 'card form-grid', id: 'camera-form',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const fd = new FormData(camForm);
+        const body = { code: String(fd.get('code')).trim(), name: String(fd.get('name')).trim(), area: fd.get('area') };
+        const res = await perform({
+          path: `/warehouses/${seg(code)}/cameras`, body, form: camForm, button: camButton,
+          label: { k: 'op.camera_create', v: { code: body.code, warehouse: code } }, okText: t('cameras.created', { code: body.code }),
+        });
+        if (res) {
+          places.forget(`cameras.${code}`);
+          ctx.refresh();
+        }
+      },
+    },
+    sectionTitle(t('cameras.new')),
+    field(t('cameras.code'), h('input', { id: 'camera-code', name: 'code', required: true, autocomplete: 'off' })),
+    field(t('cameras.name'), h('input', { id: 'camera-name', name: 'name', required: true })),
+    field(t('bins.area'), select({ id: 'camera-area', name: 'area' }, AREAS.map((a) => ({ value: a, label: label('area', a) })), 'receiving')),
+    h('div', { class: 'filter-buttons' }, camButton));
+
+    fill(ctx.view,
+      h('p', {}, h('a', { href: '#/admin/warehouses' }, `← ${t('nav.warehouses')}`)),
+      h('h1', {}, t('warehouse.title', { code })),
+      h('h2', {}, t('bins.title')),
+      h('div', { class: 'areas' }, byArea),
+      binForm,
+      h('h2', {}, t('cameras.title')),
+      camTable,
+      camForm);
+  },
+};
