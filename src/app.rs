@@ -73,3 +73,24 @@ pub fn state(config: Config, pool: db::Pool, writer: Writer) -> web::Data<AppSta
         in_flight: Default::default(),
     })
 }
+
+/// Forgets idempotency answers older than the keep time and expired sessions, hourly.
+pub fn start_housekeeping(writer: Writer) {
+    let spawned = std::thread::Builder::new().name("housekeeping".into()).spawn(move || loop {
+        let result = writer.write_blocking(|tx| {
+            let keep = chrono::Duration::hours(crate::flows::idempotency::KEEP_HOURS);
+            let keys = crate::db::idempotency::purge(tx.conn, tx.now - keep)?;
+            let sessions = user_store::delete_expired_sessions(tx.conn, tx.now)?;
+            Ok((keys, sessions))
+        });
+        match result {
+            Ok((k, s)) if k + s > 0 => tracing::info!(idempotency_keys = k, sessions = s, "housekeeping"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start housekeeping");
+    }
+}

@@ -214,6 +214,7 @@ fn serve(bind: Option<String>, db: DbArgs, demo: bool) -> Result<i32, AppError> 
             .unwrap_or(config.bind.clone()),
         config.database.backend()
     );
+    crate::app::start_housekeeping(writer.clone());
     let state = crate::app::state(config, pool, writer);
     actix_web::rt::System::new()
         .block_on(crate::http::serve(state, listener))

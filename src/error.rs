@@ -224,6 +224,15 @@ impl From<diesel::result::Error> for AppError {
             {
                 Self::Unavailable(e.to_string())
             }
+            // PostgreSQL refuses NUL in text; it can only have come from the client (a path,
+            // query or field not checked for control characters), so it is the client's mistake.
+            E::DatabaseError(_, info)
+                if info
+                    .message()
+                    .starts_with("invalid byte sequence for encoding") =>
+            {
+                Self::validation("request", "text must not contain NUL characters")
+            }
             _ => Self::Internal(e.to_string()),
         }
     }

@@ -1,5 +1,15 @@
+use clap::error::ErrorKind;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+
+/// One line for the terminal: drivers (libpq) and clap spread their messages over several.
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 fn main() {
     tracing_subscriber::fmt()
@@ -8,11 +18,28 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = bonded_returns::cli::Cli::parse();
+    let cli = match bonded_returns::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+            _ => {
+                // clap's first paragraph names the mistake; tips and usage follow it.
+                let rendered = e.to_string();
+                let first = rendered
+                    .split("\n\n")
+                    .next()
+                    .unwrap_or("error: bad arguments");
+                eprintln!("{} (see --help)", one_line(first));
+                std::process::exit(2);
+            }
+        },
+    };
     match bonded_returns::cli::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", one_line(&e.to_string()));
             std::process::exit(2);
         }
     }

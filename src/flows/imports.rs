@@ -180,7 +180,7 @@ pub fn import_files(writer: &Writer, files: &[PathBuf]) -> Result<i32, AppError>
                 unchanged += r.unchanged;
                 rejected += r.rejected;
                 for it in r.items.iter().filter(|i| i.outcome == "rejected") {
-                    bar.println(format!(
+                    bar.suspend(|| eprintln!(
                         "{}: item {} ({}) rejected: {}",
                         path.display(),
                         it.index + 1,
@@ -199,7 +199,7 @@ pub fn import_files(writer: &Writer, files: &[PathBuf]) -> Result<i32, AppError>
                         .join("; "),
                     other => other.to_string(),
                 };
-                bar.println(format!("{}: not imported: {msg}", path.display()));
+                bar.suspend(|| eprintln!("{}: not imported: {msg}", path.display()));
             }
         }
         bar.inc(1);

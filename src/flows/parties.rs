@@ -293,6 +293,7 @@ pub fn create_bin(
         })?;
     let wh = store::warehouse(tx.conn, warehouse)?
         .ok_or_else(|| AppError::NotFound(format!("warehouse {warehouse} does not exist")))?;
+    super::eligibility::ensure_warehouse_operable(tx.conn, &wh.code, tx.now)?;
     if store::bin(tx.conn, &wh.code, &code)?.is_some() {
         return Err(AppError::Conflict(format!(
             "bin {code} already exists in {warehouse}"
@@ -345,6 +346,7 @@ pub fn create_camera(
         })?;
     let wh = store::warehouse(tx.conn, warehouse)?
         .ok_or_else(|| AppError::NotFound(format!("warehouse {warehouse} does not exist")))?;
+    super::eligibility::ensure_warehouse_operable(tx.conn, &wh.code, tx.now)?;
     if store::camera(tx.conn, &wh.code, &code)?.is_some() {
         return Err(AppError::Conflict(format!(
             "camera {code} already exists in {warehouse}"

@@ -70,16 +70,18 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     if std::str::from_utf8(body).is_err() {
         return Err(AppError::validation("body", "the body is not valid UTF-8"));
     }
+    if body.len() > JSON_LIMIT {
+        return Err(AppError::PayloadTooLarge(format!("a JSON body may have at most {JSON_LIMIT} bytes")));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." {
-            "body".to_string()
-        } else {
-            path
-        };
+        let field = if path == "." { "body".to_string() } else { path };
         AppError::validation(field, e.inner().to_string())
-    })
+    })?;
+    // Anything after the JSON value is a mistake too.
+    de.end().map_err(|e| AppError::validation("body", e.to_string()))?;
+    Ok(value)
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
@@ -178,14 +180,19 @@ where
     let hash = idempotency::request_hash(req.method().as_str(), req.path(), body);
     let actor = session.actor();
     let username = session.username.clone();
-    let (status, body) = state
+    let audit_actor = actor.clone();
+    let result = state
         .writer
-        .write(move |tx| {
-            idempotency::once(tx, &username, key.as_deref(), &hash, |tx| {
-                flow(tx, &actor, input)
-            })
-        })
-        .await?;
+        .write(move |tx| idempotency::once(tx, &username, key.as_deref(), &hash, |tx| flow(tx, &actor, input)))
+        .await;
+    let (status, body) = match result {
+        Ok(answer) => answer,
+        Err(AppError::EnterpriseExcluded(why)) => {
+            record_refusal(state, &audit_actor, req, &why).await;
+            return Err(AppError::EnterpriseExcluded(why));
+        }
+        Err(e) => return Err(e),
+    };
     let status = StatusCode::from_u16(status).map_err(|e| AppError::Internal(e.to_string()))?;
     let ct = if status.is_success() {
         "application/json"
@@ -193,6 +200,32 @@ where
         "application/problem+json"
     };
     Ok(HttpResponse::build(status).content_type(ct).body(body))
+}
+
+/// Customs must see refused attempts by excluded parties too: the refusal is recorded in the
+/// audit log (the refused change itself is not).
+async fn record_refusal(state: &web::Data<AppState>, actor: &Actor, req: &HttpRequest, why: &str) {
+    let (actor, path, why) = (actor.clone(), format!("{} {}", req.method(), req.path()), why.to_string());
+    let written = state
+        .writer
+        .write(move |tx| {
+            tx.audit(
+                &actor,
+                crate::audit::NewEntry {
+                    action: "refused.enterprise_excluded",
+                    entity_kind: "request",
+                    entity_id: &path,
+                    warehouse: actor.warehouse.as_deref(),
+                    enterprise: None,
+                    changes: crate::audit::Changes::new(),
+                    reason: Some(&why),
+                },
+            )
+        })
+        .await;
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "could not record a refusal in the audit log");
+    }
 }
 
 /// Runs a read on the pool (never on an actix worker thread).

@@ -1,0 +1,167 @@
+//! Signing in and out, sessions, bearer tokens and the sign-in throttle.
+
+use reqwest::header::{AUTHORIZATION, COOKIE};
+
+use crate::support::*;
+
+both! {
+    fn signing_in_sets_an_http_only_strict_cookie_and_me_says_who_i_am(app: &TestApp) {
+        let client = app.client();
+        let reply = app.sign_in(&client, ADMIN, ADMIN_PASSWORD);
+        reply.assert_status(200);
+        assert_eq!(reply.json["username"], ADMIN);
+        let cookie = reply.headers["set-cookie"].to_str().unwrap();
+        assert!(cookie.starts_with("br_session="), "{cookie}");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+        let me = app.get(&client, "/api/v1/me");
+        me.assert_status(200);
+        assert_eq!(me.json["username"], ADMIN);
+        assert_eq!(me.json["role"], "admin");
+        assert_eq!(me.json["warehouse"], serde_json::Value::Null);
+    }
+
+    fn a_floor_user_sees_their_role_and_warehouse_in_me(app: &TestApp) {
+        let seed = app.seed_parties();
+        let u = app.create_user("floor", Some(&seed.a.warehouse));
+        let client = app.login(&u.username, &u.password);
+        let me = app.get(&client, "/api/v1/me");
+        me.assert_status(200);
+        assert_eq!(me.json["role"], "floor");
+        assert_eq!(me.json["warehouse"], seed.a.warehouse.as_str());
+    }
+
+    fn signing_in_with_a_wrong_password_is_401(app: &TestApp) {
+        let client = app.client();
+        let reply = app.sign_in(&client, ADMIN, "not-the-password");
+        reply.assert_problem(401, "unauthenticated");
+        assert!(reply.headers.get("set-cookie").is_none());
+        app.get(&client, "/api/v1/me")
+            .assert_problem(401, "unauthenticated");
+    }
+
+    fn signing_in_as_someone_unknown_is_the_same_401(app: &TestApp) {
+        let unknown = app.sign_in(&app.client(), "nobody-here", ADMIN_PASSWORD);
+        let wrong = app.sign_in(&app.client(), ADMIN, "not-the-password");
+        unknown.assert_problem(401, "unauthenticated");
+        // The answer must not tell which of the two was wrong.
+        assert_eq!(unknown.json["detail"], wrong.json["detail"]);
+    }
+
+    fn a_request_without_credentials_is_401(app: &TestApp) {
+        let client = app.client();
+        for path in [
+            "/api/v1/me",
+            "/api/v1/enterprises",
+            "/api/v1/warehouses",
+            "/api/v1/audit",
+        ] {
+            app.get(&client, path)
+                .assert_problem(401, "unauthenticated");
+        }
+        let reply = app.send(
+            client
+                .get(app.url("/api/v1/me"))
+                .header(AUTHORIZATION, "Bearer nonsense"),
+        );
+        reply.assert_problem(401, "unauthenticated");
+        let reply = app.send(
+            client
+                .get(app.url("/api/v1/me"))
+                .header(COOKIE, format!("br_session={}", "ab".repeat(32))),
+        );
+        reply.assert_problem(401, "unauthenticated");
+    }
+
+    fn after_signing_out_the_session_no_longer_works(app: &TestApp) {
+        let client = app.client();
+        let reply = app.sign_in(&client, ADMIN, ADMIN_PASSWORD);
+        let set_cookie = reply.headers["set-cookie"].to_str().unwrap().to_string();
+        let token = set_cookie
+            .trim_start_matches("br_session=")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        app.get(&client, "/api/v1/me").assert_status(200);
+
+        let out = app.delete(&client, "/api/v1/session");
+        out.assert_status(204);
+        // The browser is told to forget the cookie…
+        let cleared = out.headers["set-cookie"].to_str().unwrap();
+        assert!(
+            cleared.starts_with("br_session=;") || cleared.contains("Max-Age=0"),
+            "{cleared}"
+        );
+        app.get(&client, "/api/v1/me")
+            .assert_problem(401, "unauthenticated");
+        // …and the server forgot the session: the old cookie, sent again by hand, is refused.
+        let replayed = app.send(
+            app.client()
+                .get(app.url("/api/v1/me"))
+                .header(COOKIE, format!("br_session={token}")),
+        );
+        replayed.assert_problem(401, "unauthenticated");
+        // Signing out twice is a 401, not a crash.
+        app.delete(&client, "/api/v1/session")
+            .assert_problem(401, "unauthenticated");
+    }
+
+    fn a_bearer_token_from_post_tokens_works_without_a_cookie(app: &TestApp) {
+        let admin = app.admin();
+        let reply = app.send(admin.post(app.url("/api/v1/tokens")));
+        reply.assert_status(201);
+        let token = reply.json["token"].as_str().expect("a token").to_string();
+        assert_eq!(token.len(), 64);
+        let expires = reply.json["expires_at"].as_str().expect("an expiry");
+        assert!(chrono::DateTime::parse_from_rfc3339(expires).unwrap() > chrono::Utc::now());
+
+        let script = app.client();
+        let me = app.send(script.get(app.url("/api/v1/me")).bearer_auth(&token));
+        me.assert_status(200);
+        assert_eq!(me.json["username"], ADMIN);
+        let created = app.send(
+            script
+                .post(app.url("/api/v1/enterprises"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"code": "4401960001", "name": "广州某物流有限公司", "kinds": ["logistics"]})),
+        );
+        created.assert_status(201);
+        // A token is not a cookie: without the header the same client is a stranger.
+        app.get(&script, "/api/v1/me")
+            .assert_problem(401, "unauthenticated");
+    }
+
+    fn the_sixth_sign_in_after_five_failures_is_429_even_with_the_right_password(app: &TestApp) {
+        let client = app.client();
+        for attempt in 1..=5 {
+            let reply = app.sign_in(&client, ADMIN, &format!("wrong-password-{attempt}"));
+            reply.assert_problem(401, "unauthenticated");
+        }
+        let reply = app.sign_in(&client, ADMIN, ADMIN_PASSWORD);
+        reply.assert_problem(429, "rate_limited");
+        assert!(reply.headers.get("retry-after").is_some());
+        // The lock is on the name, not on the client.
+        app.sign_in(&app.client(), ADMIN, ADMIN_PASSWORD)
+            .assert_problem(429, "rate_limited");
+        // Other users still sign in.
+        let other = app.create_user("supervisor", None);
+        app.login(&other.username, &other.password);
+    }
+
+    fn four_failures_then_the_right_password_signs_in_and_resets_the_count(app: &TestApp) {
+        let client = app.client();
+        for _ in 0..4 {
+            app.sign_in(&client, ADMIN, "wrong-password")
+                .assert_problem(401, "unauthenticated");
+        }
+        app.sign_in(&client, ADMIN, ADMIN_PASSWORD)
+            .assert_status(200);
+        for _ in 0..4 {
+            app.sign_in(&app.client(), ADMIN, "wrong-password")
+                .assert_problem(401, "unauthenticated");
+        }
+        app.sign_in(&app.client(), ADMIN, ADMIN_PASSWORD)
+            .assert_status(200);
+    }
+}

@@ -1,0 +1,387 @@
+//! The command line, run as the built binary: what it prints, how it exits, and that a
+//! mistake is one clear line on standard error, never a panic.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+const UNREACHABLE: &str = "postgres://nobody@127.0.0.1:1/x";
+
+fn migration_count() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count()
+}
+
+/// One line on stderr, a non-zero exit, and no panic.
+#[track_caller]
+fn assert_one_clear_line(run: &CliRun, what: &str) {
+    assert!(
+        matches!(run.code, Some(c) if c != 0 && c != 101),
+        "{what}: exit {:?} {run:?}",
+        run.code
+    );
+    assert!(
+        !run.stderr.contains("panicked"),
+        "{what}: panicked: {}",
+        run.stderr
+    );
+    let lines = run.stderr_lines();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{what}: expected one line on stderr, got {lines:?}"
+    );
+    assert!(
+        lines[0].len() > 15,
+        "{what}: not much of an explanation: {lines:?}"
+    );
+}
+
+/// A `serve` child process that is killed when the test ends, however it ends.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+both! {
+    fn migrate_on_a_fresh_database_applies_every_migration_once(app: &TestApp) {
+        let db = TestDb::fresh(app.backend);
+        let first = cli(&["migrate", "--database-url", &db.url], None);
+        assert_eq!(first.code, Some(0), "{first:?}");
+        assert_eq!(
+            first.stdout.trim(),
+            format!("migrations applied: {}", migration_count())
+        );
+        let again = cli(&["migrate", "--database-url", &db.url], None);
+        assert_eq!(again.code, Some(0), "{again:?}");
+        assert_eq!(again.stdout.trim(), "migrations applied: 0");
+        // DATABASE_URL stands for the flag.
+        let env = cli_with_env(&["migrate"], None, &[("DATABASE_URL", &db.url)]);
+        assert_eq!(env.stdout.trim(), "migrations applied: 0", "{env:?}");
+    }
+
+    fn user_create_reads_the_password_from_stdin_and_the_user_can_sign_in(app: &TestApp) {
+        let seed = app.seed_parties();
+        let run = cli(
+            &[
+                "user",
+                "create",
+                "--username",
+                "cli.supervisor",
+                "--role",
+                "supervisor",
+                "--password-stdin",
+                "--database-url",
+                &app.db.url,
+            ],
+            Some("a-password-from-stdin\n"),
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert_eq!(
+            run.stdout.trim(),
+            "created user cli.supervisor (supervisor)"
+        );
+        let client = app.login("cli.supervisor", "a-password-from-stdin");
+        let me = app.get(&client, "/api/v1/me");
+        assert_eq!(me.json["role"], "supervisor");
+
+        let run = cli(
+            &[
+                "user",
+                "create",
+                "--username",
+                "cli.floor",
+                "--role",
+                "floor",
+                "--warehouse",
+                &seed.b.warehouse,
+                "--password-stdin",
+                "--database-url",
+                &app.db.url,
+            ],
+            Some("another-long-password"),
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let me = app.get(
+            &app.login("cli.floor", "another-long-password"),
+            "/api/v1/me",
+        );
+        assert_eq!(me.json["warehouse"], seed.b.warehouse.as_str());
+
+        // The command line is an actor in the audit log like any other.
+        let entries = app.audit_entries(&app.admin(), "&action=user.create&entity=cli.floor");
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0]["actor"], "system:cli");
+        assert!(app.verify(None).ok);
+    }
+
+    fn user_create_refuses_mistakes_with_one_line_on_stderr(app: &TestApp) {
+        let users = app.count("users");
+        let url = app.db.url.clone();
+        let cases: [(&str, Vec<&str>, &str); 5] = [
+            (
+                "a short password",
+                vec!["--username", "shorty", "--role", "admin"],
+                "short\n",
+            ),
+            (
+                "an unknown role",
+                vec!["--username", "king", "--role", "king"],
+                "a-long-enough-password\n",
+            ),
+            (
+                "floor staff without a warehouse",
+                vec!["--username", "lost", "--role", "floor"],
+                "a-long-enough-password\n",
+            ),
+            (
+                "an unknown warehouse",
+                vec![
+                    "--username",
+                    "lost",
+                    "--role",
+                    "floor",
+                    "--warehouse",
+                    "WH-NOWHERE",
+                ],
+                "a-long-enough-password\n",
+            ),
+            (
+                "an existing name",
+                vec!["--username", ADMIN, "--role", "admin"],
+                "a-long-enough-password\n",
+            ),
+        ];
+        for (what, args, stdin) in cases {
+            let mut all = vec!["user", "create"];
+            all.extend(args);
+            all.extend(["--password-stdin", "--database-url", &url]);
+            let run = cli(&all, Some(stdin));
+            assert_one_clear_line(&run, what);
+        }
+        let run = cli(
+            &[
+                "user",
+                "create",
+                "--username",
+                "shorty",
+                "--role",
+                "admin",
+                "--password-stdin",
+                "--database-url",
+                &url,
+            ],
+            Some("short\n"),
+        );
+        assert!(
+            run.stderr.contains("password"),
+            "the message names the problem: {}",
+            run.stderr
+        );
+        assert_eq!(app.count("users"), users);
+    }
+
+    fn audit_verify_says_intact_in_one_line(app: &TestApp) {
+        app.seed_parties();
+        let head = app.head();
+        let run = cli(&["audit", "verify", "--database-url", &app.db.url], None);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert_eq!(lines.len(), 1, "{run:?}");
+        assert!(lines[0].contains("intact"), "{}", lines[0]);
+        assert!(
+            lines[0].contains(&format!("{} entries", head.seq)),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].contains(&format!("{}:{}", head.seq, head.hash)),
+            "{}",
+            lines[0]
+        );
+        // The head it prints is what --expect-head takes.
+        let run = cli(
+            &[
+                "audit",
+                "verify",
+                "--database-url",
+                &app.db.url,
+                "--expect-head",
+                &format!("{}:{}", head.seq, head.hash),
+            ],
+            None,
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+    }
+
+    fn serve_on_a_fresh_database_answers_healthz_and_makes_the_first_admin(app: &TestApp) {
+        let db = TestDb::fresh(app.backend);
+        let url = match app.backend {
+            Backend::Sqlite => format!(
+                "sqlite://{}",
+                db.dir().unwrap().join("sub/dir/fresh.db").display()
+            ),
+            Backend::Postgres => db.url.clone(),
+        };
+        let mut child = Command::new(binary())
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
+            .env_remove("DATABASE_URL")
+            .env_remove("BIND")
+            .env("BR_ADMIN_PASSWORD", "first-admin-password")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let served = Served(child);
+        let started = Instant::now();
+        let mut address = None;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.split("serving on ").nth(1) {
+                address = rest.split_whitespace().next().map(str::to_string);
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "serve did not start"
+            );
+        }
+        let base = address.expect("serve says where it listens");
+        let client = app.client();
+        let health = app.send(client.get(format!("{base}/healthz")));
+        health.assert_status(200);
+        assert_eq!(
+            health.json,
+            serde_json::json!({"status": "ok", "database": app.backend.name()})
+        );
+        let signed_in =
+            app.send(client.post(format!("{base}/api/v1/session")).json(
+                &serde_json::json!({"username": "admin", "password": "first-admin-password"}),
+            ));
+        signed_in.assert_status(200);
+        drop(served);
+    }
+}
+
+#[test]
+fn a_bad_flag_is_one_line_on_stderr_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let db = db.to_str().unwrap();
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        ("an unknown flag", vec!["serve", "--bogus"]),
+        ("an unknown command", vec!["frobnicate"]),
+        (
+            "a flag without its value",
+            vec!["migrate", "--database-url"],
+        ),
+        (
+            "missing required flags",
+            vec!["user", "create", "--username", "x"],
+        ),
+        (
+            "a malformed head",
+            vec![
+                "audit",
+                "verify",
+                "--database-url",
+                db,
+                "--expect-head",
+                "12",
+            ],
+        ),
+        (
+            "a malformed head hash",
+            vec![
+                "audit",
+                "verify",
+                "--database-url",
+                db,
+                "--expect-head",
+                "12:zz",
+            ],
+        ),
+        (
+            "an address that is not one",
+            vec!["serve", "--bind", "nonsense", "--database-url", db],
+        ),
+        (
+            "an unsupported database URL",
+            vec!["migrate", "--database-url", "mysql://root@127.0.0.1/x"],
+        ),
+        (
+            "an empty database URL",
+            vec!["migrate", "--database-url", ""],
+        ),
+        (
+            "a database folder that cannot be made",
+            vec!["migrate", "--database-url", "/proc/no/such/dir/x.db"],
+        ),
+    ];
+    for (what, args) in cases {
+        let run = cli(&args, None);
+        assert_one_clear_line(&run, what);
+    }
+    // Help is not an error.
+    let help = cli(&["--help"], None);
+    assert_eq!(help.code, Some(0));
+    assert!(help.stdout.contains("serve"));
+}
+
+#[test]
+fn an_unreachable_database_is_one_clear_line_on_stderr_and_a_non_zero_exit() {
+    let cases: Vec<(&str, Vec<&str>, Option<&str>)> = vec![
+        (
+            "migrate",
+            vec!["migrate", "--database-url", UNREACHABLE],
+            None,
+        ),
+        (
+            "audit verify",
+            vec!["audit", "verify", "--database-url", UNREACHABLE],
+            None,
+        ),
+        (
+            "serve",
+            vec![
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                UNREACHABLE,
+            ],
+            None,
+        ),
+        (
+            "user create",
+            vec![
+                "user",
+                "create",
+                "--username",
+                "someone",
+                "--role",
+                "admin",
+                "--password-stdin",
+                "--database-url",
+                UNREACHABLE,
+            ],
+            Some("a-long-enough-password\n"),
+        ),
+    ];
+    for (what, args, stdin) in cases {
+        let run = cli(&args, stdin);
+        assert_one_clear_line(&run, what);
+        assert!(run.stderr.contains("database"), "{what}: {}", run.stderr);
+    }
+}

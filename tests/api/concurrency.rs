@@ -1,0 +1,183 @@
+//! Many writers at once: no "database is locked", no 5xx, one unbroken chain.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Barrier;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use bonded_returns::db::parties as store;
+use bonded_returns::flows::parties::{self, BinInput};
+
+use crate::support::*;
+
+const THREADS: usize = 8;
+const PER_THREAD: usize = 500;
+
+both! {
+    fn eight_threads_of_500_writes_each_make_one_unbroken_chain_and_no_locked_error(app: &TestApp) {
+        let seed = app.seed_parties();
+        let before = app.head().seq;
+        let enterprises_before = app.count("enterprises");
+        let bins_before = app.count("bins");
+        let writing = AtomicBool::new(true);
+        let start = Barrier::new(THREADS);
+        let started = Instant::now();
+        let (errors, read_errors) = thread::scope(|s| {
+            // Readers go on in parallel through the pool the whole time.
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut errors = Vec::new();
+                        let mut reads = 0;
+                        while writing.load(Ordering::Relaxed) || reads == 0 {
+                            let mut conn = app.conn();
+                            if let Err(e) = store::list_warehouses(&mut conn) {
+                                errors.push(e.to_string());
+                            }
+                            if let Err(e) = bonded_returns::audit::load_head(&mut conn) {
+                                errors.push(e.to_string());
+                            }
+                            reads += 1;
+                        }
+                        errors
+                    })
+                })
+                .collect();
+            let writers: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let writer = app.writer.clone();
+                    let warehouse = seed.a.warehouse.clone();
+                    let start = &start;
+                    s.spawn(move || {
+                        start.wait();
+                        let mut errors = Vec::new();
+                        for i in 0..PER_THREAD {
+                            // Half the threads make enterprises, half make bins.
+                            let result = if t % 2 == 0 {
+                                let code = format!("T{t}{i:08}");
+                                writer.write_blocking(move |tx| {
+                                    enterprise(tx, &code, "并发测试企业", &["agent"])
+                                })
+                            } else {
+                                let wh = warehouse.clone();
+                                writer.write_blocking(move |tx| {
+                                    parties::create_bin(
+                                        tx,
+                                        &admin_actor(),
+                                        &wh,
+                                        &BinInput {
+                                            code: format!("T{t}-{i:04}"),
+                                            area: AREAS[i % AREAS.len()].into(),
+                                        },
+                                    )
+                                    .map(|_| ())
+                                })
+                            };
+                            if let Err(e) = result {
+                                errors.push(e.to_string());
+                            }
+                        }
+                        errors
+                    })
+                })
+                .collect();
+            let errors: Vec<String> = writers
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect();
+            writing.store(false, Ordering::Relaxed);
+            let read_errors: Vec<String> = readers
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect();
+            (errors, read_errors)
+        });
+        let elapsed = started.elapsed();
+        assert!(
+            errors.is_empty(),
+            "{} of {} writes failed, e.g. {:?}",
+            errors.len(),
+            THREADS * PER_THREAD,
+            &errors[..errors.len().min(5)]
+        );
+        assert!(
+            read_errors.is_empty(),
+            "reads failed: {:?}",
+            &read_errors[..read_errors.len().min(5)]
+        );
+
+        let total = (THREADS * PER_THREAD) as i64;
+        let v = app.verify(None);
+        assert!(v.ok, "{v:?}");
+        assert_eq!(v.entries, before + total);
+        assert_eq!(app.count("enterprises"), enterprises_before + total / 2);
+        assert_eq!(app.count("bins"), bins_before + total / 2);
+        assert!(
+            elapsed < Duration::from_secs(120),
+            "4,000 writes took {elapsed:?}"
+        );
+    }
+
+    fn concurrent_http_writes_and_reads_give_no_5xx_and_one_unbroken_chain(app: &TestApp) {
+        let seed = app.seed_parties();
+        let admin = app.admin();
+        let token = app.send(admin.post(app.url("/api/v1/tokens"))).json["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let before = app.head().seq;
+        const PER: usize = 30;
+        let start = Barrier::new(THREADS);
+        let statuses: Vec<(u16, String)> = thread::scope(|s| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    let (token, start, seed) = (&token, &start, &seed);
+                    s.spawn(move || {
+                        let client = app.client();
+                        start.wait();
+                        let mut out = Vec::new();
+                        for i in 0..PER {
+                            let request = match i % 5 {
+                                // Everyone races for the same enterprise: exactly one may win.
+                                0 => client.post(app.url("/api/v1/enterprises")).json(&json!({"code": "4401999999", "name": "抢注企业", "kinds": ["agent"]})),
+                                1 => client.get(app.url("/api/v1/enterprises")),
+                                2 => client.post(app.url(&format!("/api/v1/warehouses/{}/bins", seed.b.warehouse))).json(&json!({"code": format!("H{t}-{i}"), "area": "restock"})),
+                                _ => client.post(app.url("/api/v1/enterprises")).json(&json!({"code": format!("H{t}{i:08}"), "name": "并发企业", "kinds": ["logistics"]})),
+                            };
+                            let reply = app.send(request.bearer_auth(token));
+                            out.push((reply.status, reply.code().to_string()));
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let server_errors: Vec<_> = statuses.iter().filter(|(s, _)| *s >= 500).collect();
+        assert!(server_errors.is_empty(), "5xx answers: {server_errors:?}");
+        let created = statuses.iter().filter(|(s, _)| *s == 201).count() as i64;
+        let conflicts = statuses
+            .iter()
+            .filter(|(s, c)| *s == 409 && c == "conflict")
+            .count();
+        let reads = statuses.iter().filter(|(s, _)| *s == 200).count();
+        // Per thread: 6 races, 6 reads, 6 bins, 12 enterprises.
+        assert_eq!(reads, THREADS * 6);
+        assert_eq!(
+            conflicts,
+            THREADS * 6 - 1,
+            "exactly one of the racing requests wins"
+        );
+        assert_eq!(created, (THREADS * (6 + 12) + 1) as i64);
+        assert_eq!(statuses.len(), THREADS * PER);
+
+        let v = app.get(&admin, "/api/v1/audit/verify");
+        assert_eq!(v.json["ok"], true, "{}", v.text);
+        assert_eq!(v.json["entries"], before + created);
+    }
+}

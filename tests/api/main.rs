@@ -1,0 +1,15 @@
+//! API, database and command-line tests: the real app on a random port with a fresh
+//! database per test, each test on SQLite and on PostgreSQL (see `support`).
+
+#[macro_use]
+mod support;
+
+mod access;
+mod audit_chain;
+mod auth;
+mod bad_input;
+mod cli;
+mod concurrency;
+mod idempotency;
+mod parties;
+mod schema;
