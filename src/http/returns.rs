@@ -432,9 +432,15 @@ async fn decide(
         &req,
         &s,
         &body,
-        move |tx, actor, input: ReasonInput| {
-            let r = settle::decide(tx, actor, id, approve, &input.reason)?;
-            ok(&view::one(tx.conn, actor, &r.id)?)
+        move |tx, actor, input: ReasonInput| match settle::decide(
+            tx,
+            actor,
+            id,
+            approve,
+            &input.reason,
+        )? {
+            Step::Done(r) => ok(&view::one(tx.conn, actor, &r.id)?),
+            Step::Held(e) => refusal_after_change(&e),
         },
     )
     .await

@@ -13,3 +13,14 @@ mod concurrency;
 mod idempotency;
 mod parties;
 mod schema;
+
+// The return flow.
+mod flowkit;
+mod flow;
+mod refusals;
+mod flow_races;
+mod idempotency_flow;
+mod scan;
+mod imports;
+mod privacy;
+mod invariants;

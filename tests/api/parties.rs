@@ -162,8 +162,13 @@ both! {
             detail.contains(&op) && detail.contains("渝关信〔2026〕dishonest号"),
             "the refusal says why: {detail}"
         );
-        assert_eq!(app.head(), before);
+        // Nothing changed but the audit log, which records the refusal for customs.
+        assert_eq!(app.head().seq, before.seq + 1);
         assert_eq!(app.count("warehouses"), 2);
+        let refusals = app.audit_entries(&admin, "&action=refused.enterprise_excluded");
+        assert_eq!(refusals.len(), 1);
+        assert_eq!(refusals[0]["entity_id"], "POST /api/v1/warehouses");
+        assert!(refusals[0]["reason"].as_str().unwrap().contains(&op));
 
         let entries = app.audit_entries(&admin, &format!("&action=enterprise.rate&entity={op}"));
         assert_eq!(entries.len(), 2);

@@ -234,6 +234,21 @@ pub fn apply_ceb625(
         let r = store::get(tx.conn, &id)?.ok_or_else(|| AppError::Internal("vanished".into()))?;
         return Ok((r, false));
     }
+    // Each line must be the very goods of the list's line it names (gnum and HS code).
+    let decl_lines = store::declaration_lines(tx.conn, &app.invt_no)?;
+    for (i, l) in app.lines.iter().enumerate() {
+        if let Some(d) = decl_lines.iter().find(|d| d.gnum as u32 == l.gnum) {
+            if d.gcode != l.gcode {
+                return Err(AppError::validation(
+                    format!("InvtRefundList[{}]/gcode", i + 1),
+                    format!(
+                        "line {} of list {} has HS code {}, not {}",
+                        l.gnum, app.invt_no, d.gcode, l.gcode
+                    ),
+                ));
+            }
+        }
+    }
     let mut lines = Vec::new();
     for l in &app.lines {
         let qty = l.qty.whole_units().ok_or_else(|| {

@@ -97,10 +97,16 @@ pub fn resolve(
             });
         }
     }
-    // An item label: owner-gcode-returnid-gnum.
+    // An item label: owner-gcode-returnid-gnum; the owner is the return's e-commerce enterprise.
     let parts: Vec<&str> = upper.split('-').collect();
     if parts.len() == 4 && ids::is_return_id(parts[2]) {
         if let (Some(s), Ok(gnum)) = (summary_of(conn, actor, parts[2])?, parts[3].parse::<i32>()) {
+            if s.ebc.code != parts[0] {
+                return Err(AppError::NotFound(format!(
+                    "{code} is not an item label of return {}: the owner does not match",
+                    parts[2]
+                )));
+            }
             let line = line_of(conn, parts[2], |d| d.gnum == gnum && d.gcode == parts[1])?;
             if line.is_some() {
                 return Ok(ScanResult {

@@ -234,14 +234,16 @@ pub fn dispose(
     Ok(Step::Done(ret))
 }
 
-/// A supervisor approves (or rejects) a re-export or destruction.
+/// A supervisor approves (or rejects) a re-export or destruction. Like every step, it is
+/// refused in a warehouse whose operator is excluded, and a party found excluded puts the
+/// return on customs hold instead.
 pub fn decide(
     tx: &mut Tx<'_>,
     actor: &Actor,
     disposal_id: i64,
     approve: bool,
     reason: &str,
-) -> Result<ReturnRow, AppError> {
+) -> Result<Step<ReturnRow>, AppError> {
     let reason = ids::text("reason", reason, 500)?;
     let d = store::disposal(tx.conn, disposal_id)?
         .ok_or_else(|| AppError::NotFound(format!("disposal {disposal_id} does not exist")))?;
@@ -259,6 +261,12 @@ pub fn decide(
             ret.id, ret.state
         )));
     }
+    let Loaded { ret: loaded, .. } =
+        match super::begin_step(tx, actor, &d.return_id, Action::Settle)? {
+            Step::Done(l) => l,
+            Step::Held(e) => return Ok(Step::Held(e)),
+        };
+    ret = loaded;
     let mut line = line_of(&store::lines(tx.conn, &ret.id)?, d.gnum as u32)?;
     store::decide_disposal(
         tx.conn,
@@ -311,5 +319,5 @@ pub fn decide(
             }),
         },
     )?;
-    Ok(ret)
+    Ok(Step::Done(ret))
 }

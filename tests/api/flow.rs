@@ -1,0 +1,408 @@
+//! Whole returns through every route: restock, exit, re-export and destruction with a
+//! supervisor's approval, customs hold and release from every open state, a late parcel, and
+//! a parcel with discrepancies — states, stock, deadlines and audit entries as people see them.
+
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+
+use crate::flowkit::*;
+use crate::support::*;
+
+fn id_of(r: &Reply) -> String {
+    r.json["id"].as_str().expect("an id").to_string()
+}
+
+fn actions(k: &Kit, id: &str) -> Vec<String> {
+    k.entries_of(id).iter().map(|e| e.action.clone()).collect()
+}
+
+fn changes_of(k: &Kit, id: &str, action: &str) -> Vec<Value> {
+    k.entries_of(id)
+        .iter()
+        .filter(|e| e.action == action)
+        .map(|e| serde_json::from_str(&e.changes).expect("changes are JSON"))
+        .collect()
+}
+
+both! {
+    fn a_return_restocked_in_full_raises_bonded_stock_for_owner_gcode_and_bin_and_closes(app: &TestApp) {
+        let k = Kit::new(app);
+        let l = k.released();
+        let ebc = l.ebc.clone();
+        let restock_bin = k.seed.a.bin("restock").to_string();
+
+        let applied = k.apply(&l, &[(1, 3), (2, 2)]);
+        applied.assert_status(201);
+        let id = id_of(&applied);
+        assert!(id.starts_with("RT") && id.len() == 16 && id[2..].chars().all(|c| c.is_ascii_digit()), "{id}");
+        assert_eq!(applied.json["state"], "declared");
+        assert_eq!(time(&applied.json["released_at"]), l.released_at);
+        assert_eq!(time(&applied.json["apply_deadline"]), l.released_at + Duration::days(30));
+        assert_eq!(time(&applied.json["arrival_deadline"]), l.released_at + Duration::days(45));
+        assert_eq!(applied.json["days_left"], 43);
+        assert_eq!(applied.json["next_actions"], json!(["receive"]));
+
+        let before_receive = Utc::now() - Duration::seconds(5);
+        let r = k.receive(&id);
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "received");
+        assert_eq!(r.json["late"], false);
+        assert_eq!(r.json["warehouse"], "WH-A");
+        assert_eq!(r.json["camera"], "CAM-A1");
+        assert!(time(&r.json["received_at"]) >= before_receive);
+        assert_eq!(r.json["lines"][0]["in_warehouse"], 3, "{}", r.text);
+
+        let r = k.sort(&id, &[(1, 3), (2, 2)], "pending_inspection");
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "sorted");
+        assert_eq!(r.json["discrepancy"], false);
+        assert_eq!(r.json["bin"], k.seed.a.bin("pending_inspection"));
+        assert_eq!(r.json["discrepancies"], json!([]));
+        assert_eq!((r.json["lines"][0]["sorted"].clone(), r.json["lines"][1]["sorted"].clone()), (json!(3), json!(2)));
+
+        let r = k.inspect(&id, &[(1, 3, 0, 0, 0, 0), (2, 2, 0, 0, 0, 0)]);
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "inspected");
+        assert_eq!(r.json["lines"][0]["restockable"], 3);
+        assert_eq!(r.json["lines"][1]["restockable"], 2);
+        assert_eq!(r.json["next_actions"], json!(["restock", "dispose", "print_label"]));
+        assert_eq!(k.stock_qty(&ebc, GCODE_1, &restock_bin), 0);
+
+        let r = k.restock(&id, 1, 2);
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "inspected", "some units are still in the warehouse");
+        assert_eq!(k.stock_qty(&ebc, GCODE_1, &restock_bin), 2);
+        k.restock(&id, 1, 1).assert_status(200);
+        assert_eq!(k.stock_qty(&ebc, GCODE_1, &restock_bin), 3);
+        let r = k.restock(&id, 2, 2);
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "closed");
+        assert!(r.json["closed_at"].is_string());
+        assert_eq!(r.json["next_actions"], json!(["view"]));
+        for (i, (restocked, in_wh)) in [(3, 0), (2, 0)].into_iter().enumerate() {
+            assert_eq!(r.json["lines"][i]["restocked"], restocked);
+            assert_eq!(r.json["lines"][i]["in_warehouse"], in_wh);
+            assert_eq!(r.json["lines"][i]["unsettled"], 0);
+        }
+
+        // Stock per owner + gcode + bin, in warehouse A, named after the goods.
+        assert_eq!(k.stock_qty(&ebc, GCODE_2, &restock_bin), 2);
+        let rows = k.stock();
+        assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
+        for row in rows.as_array().unwrap() {
+            assert_eq!(row["owner"], ebc.as_str());
+            assert_eq!(row["warehouse"], "WH-A");
+            assert_eq!(row["bin"], restock_bin.as_str());
+        }
+        assert!(rows.as_array().unwrap().iter().any(|r| r["gname"] == "保湿面霜" && r["qty"] == 3));
+
+        // One entry per step; the state moves once per state change, before → after.
+        assert_eq!(
+            actions(&k, &id),
+            ["return.apply", "return.receive", "return.sort", "return.inspect", "return.restock", "return.restock", "return.restock"]
+        );
+        assert_eq!(
+            k.state_changes(&id),
+            vec![
+                change("return.apply", "", "declared"),
+                change("return.receive", "declared", "received"),
+                change("return.sort", "received", "sorted"),
+                change("return.inspect", "sorted", "inspected"),
+                change("return.restock", "inspected", "closed"),
+            ]
+        );
+        let restocks = changes_of(&k, &id, "return.restock");
+        let key = format!("stock {ebc}/{GCODE_1}/{restock_bin}");
+        assert_eq!(restocks[0][&key], json!({"before": 0, "after": 2}));
+        assert_eq!(restocks[1][&key], json!({"before": 2, "after": 3}));
+        assert_eq!(restocks[0]["line 1 restocked"], json!({"before": 0, "after": 2}));
+        // The return's own page tells the same story.
+        let history = k.view(&id)["history"].as_array().unwrap().clone();
+        assert_eq!(history.len(), 7);
+        assert_eq!(history[1]["changes"]["state"], json!({"before": "declared", "after": "received"}));
+        assert!(app.verify(None).ok);
+    }
+
+    fn a_return_that_leaves_the_zone_needs_no_approval_and_restocks_only_intact_units(app: &TestApp) {
+        let k = Kit::new(app);
+        let (l, id) = k.return_in("sorted");
+        let r = k.inspect(&id, &[(1, 1, 2, 0, 0, 0), (2, 0, 0, 2, 0, 0)]);
+        r.assert_status(200);
+        assert_eq!(r.json["lines"][0]["grades"], json!({"intact": 1, "damaged_packaging": 2, "used": 0, "defective": 0, "not_original": 0}));
+        assert_eq!(r.json["lines"][0]["restockable"], 1);
+        assert_eq!(r.json["lines"][1]["restockable"], 0);
+
+        k.restock(&id, 1, 1).assert_status(200);
+        let r = k.dispose(&id, 1, 2, "exit");
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "inspected");
+        assert_eq!(r.json["lines"][0]["disposed"], json!({"exit": 2, "reexport": 0, "destroy": 0}));
+        assert_eq!(r.json["lines"][0]["in_warehouse"], 0);
+        assert_eq!(r.json["disposals"][0]["status"], "done");
+        assert_eq!(r.json["disposals"][0]["reference"], "exit-doc-1");
+        let r = k.dispose(&id, 2, 2, "exit");
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "closed");
+
+        // Nothing waits for a supervisor; only the intact unit went back to stock.
+        let pending = app.get(&k.sup, "/api/v1/disposals");
+        pending.assert_status(200);
+        assert_eq!(pending.json["items"], json!([]));
+        let done = app.get(&k.sup, "/api/v1/disposals?status=done");
+        assert_eq!(done.json["items"].as_array().unwrap().len(), 2);
+        assert_eq!(k.stock_qty(&l.ebc, GCODE_1, k.seed.a.bin("restock")), 1);
+        assert_eq!(k.stock_qty(&l.ebc, GCODE_2, k.seed.a.bin("restock")), 0);
+
+        let exits = changes_of(&k, &id, "return.dispose");
+        assert_eq!(exits.len(), 2);
+        assert_eq!(exits[0]["line 1 disposed_exit"], json!({"before": 0, "after": 2}));
+        assert_eq!(exits[0]["disposal"]["after"]["route"], "exit");
+        assert_eq!(exits[1]["state"], json!({"before": "inspected", "after": "closed"}));
+        assert!(exits[0].get("state").is_none(), "the first exit does not change the state");
+    }
+
+    fn reexport_and_destruction_wait_for_a_supervisor_and_a_rejection_puts_the_units_back(app: &TestApp) {
+        let k = Kit::new(app);
+        let (_l, id) = k.return_in("sorted");
+        k.inspect(&id, &[(1, 0, 0, 3, 0, 0), (2, 0, 0, 0, 2, 0)]).assert_status(200);
+
+        let r = k.dispose(&id, 1, 3, "reexport");
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "inspected");
+        assert_eq!(r.json["lines"][0]["pending_disposal"], 3);
+        assert_eq!(r.json["lines"][0]["disposed"]["reexport"], 0);
+        assert_eq!(r.json["lines"][0]["in_warehouse"], 3, "units awaiting approval are still here");
+        assert_eq!(r.json["lines"][0]["unsettled"], 0);
+        k.dispose(&id, 2, 2, "destroy").assert_status(200);
+        // Nothing more of line 1 can be disposed while its units await approval.
+        k.dispose(&id, 1, 1, "exit").assert_problem(422, "quantity_exceeds");
+
+        let pending = app.get(&k.sup, "/api/v1/disposals");
+        pending.assert_status(200);
+        let items = pending.json["items"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 2, "{}", pending.text);
+        let reexport = items.iter().find(|d| d["route"] == "reexport").unwrap()["id"].as_i64().unwrap();
+        let destroy = items.iter().find(|d| d["route"] == "destroy").unwrap()["id"].as_i64().unwrap();
+        assert!(items.iter().all(|d| d["status"] == "pending_approval" && d["return_id"] == id.as_str()));
+
+        // Floor staff cannot approve their own disposal.
+        app.post_json(&k.floor_a, &format!("/api/v1/disposals/{destroy}/approve"), &json!({"reason": "ok"}))
+            .assert_problem(403, "forbidden");
+
+        let r = app.post_json(&k.sup, &format!("/api/v1/disposals/{destroy}/reject"), &json!({"reason": "销毁证明不全"}));
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "inspected");
+        assert_eq!(r.json["lines"][1]["pending_disposal"], 0);
+        assert_eq!(r.json["lines"][1]["disposed"]["destroy"], 0);
+        assert_eq!(r.json["lines"][1]["unsettled"], 2, "the rejected units are back to be settled");
+        let d = r.json["disposals"].as_array().unwrap().iter().find(|d| d["id"] == destroy).unwrap().clone();
+        assert_eq!(d["status"], "rejected");
+        // A decided disposal cannot be decided again.
+        app.post_json(&k.sup, &format!("/api/v1/disposals/{destroy}/approve"), &json!({"reason": "改主意"}))
+            .assert_problem(409, "invalid_state");
+
+        k.dispose(&id, 2, 2, "destroy").assert_status(200);
+        let again = app.get(&k.sup, "/api/v1/disposals").json["items"].as_array().unwrap().clone();
+        let destroy2 = again.iter().find(|d| d["route"] == "destroy").unwrap()["id"].as_i64().unwrap();
+        let r = app.post_json(&k.sup, &format!("/api/v1/disposals/{destroy2}/approve"), &json!({"reason": "监督销毁"}));
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "inspected", "line 1 still awaits its re-export");
+        assert_eq!(r.json["lines"][1]["disposed"]["destroy"], 2);
+        let r = app.post_json(&k.sup, &format!("/api/v1/disposals/{reexport}/approve"), &json!({"reason": "退运出境"}));
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "closed");
+        assert_eq!(r.json["lines"][0]["disposed"]["reexport"], 3);
+        assert_eq!(r.json["lines"][0]["in_warehouse"], 0);
+        assert_eq!(k.stock(), json!([]));
+        assert_eq!(app.get(&k.sup, "/api/v1/disposals").json["items"], json!([]));
+
+        assert_eq!(
+            actions(&k, &id)[4..],
+            ["return.dispose_request", "return.dispose_request", "return.dispose_reject", "return.dispose_request", "return.dispose_approve", "return.dispose_approve"]
+        );
+        assert_eq!(k.state_changes(&id).last().unwrap(), &change("return.dispose_approve", "inspected", "closed"));
+        let reject = &changes_of(&k, &id, "return.dispose_reject")[0];
+        assert_eq!(reject[&format!("disposal {destroy}")], json!({"before": "pending_approval", "after": "rejected"}));
+        assert_eq!(reject["line 2 pending_disposal"], json!({"before": 2, "after": 0}));
+        assert!(app.verify(None).ok);
+    }
+
+    fn a_customs_hold_from_any_open_state_stops_the_floor_and_a_release_brings_it_back(app: &TestApp) {
+        let k = Kit::new(app);
+        for state in ["declared", "received", "sorted", "inspected"] {
+            let (_l, id) = k.return_in(state);
+            let r = k.hold(&id);
+            r.assert_status(200);
+            assert_eq!(r.json["state"], "held");
+            assert_eq!(r.json["held"], true);
+            assert_eq!(r.json["held_from"], state);
+            assert_eq!(r.json["next_actions"], json!(["view", "print_label"]));
+
+            // While held, the floor can do nothing with it, and it cannot be held twice.
+            let before = k.snapshot(&[&id]);
+            match state {
+                "declared" => k.receive(&id),
+                "received" => k.sort(&id, &[(1, 3), (2, 2)], "pending_inspection"),
+                "sorted" => k.inspect(&id, &[(1, 3, 0, 0, 0, 0), (2, 2, 0, 0, 0, 0)]),
+                _ => k.restock(&id, 1, 1),
+            }
+            .assert_problem(409, "invalid_state");
+            k.hold(&id).assert_problem(409, "invalid_state");
+            k.assert_unchanged(&before, &[&id]);
+
+            let r = k.release(&id);
+            r.assert_status(200);
+            assert_eq!(r.json["state"], state);
+            assert_eq!(r.json["held"], false);
+            assert_eq!(r.json["held_from"], Value::Null);
+            let changes = k.state_changes(&id);
+            assert_eq!(
+                changes[changes.len() - 2..],
+                [change("return.hold", state, "held"), change("return.release", "held", state)]
+            );
+            let hold = k.entries_of(&id).into_iter().find(|e| e.action == "return.hold").unwrap();
+            assert_eq!(hold.reason.as_deref(), Some("海关布控查验"));
+            assert_eq!(hold.role, "supervisor");
+
+            // …and the flow goes on from there.
+            let next = match state {
+                "declared" => k.receive(&id),
+                "received" => k.sort(&id, &[(1, 3), (2, 2)], "pending_inspection"),
+                "sorted" => k.inspect(&id, &[(1, 3, 0, 0, 0, 0), (2, 2, 0, 0, 0, 0)]),
+                _ => k.restock(&id, 1, 1),
+            };
+            next.assert_status(200);
+        }
+        // A released return that is not held cannot be released; a closed one cannot be held.
+        let (_l, id) = k.return_in("inspected");
+        k.release(&id).assert_problem(409, "invalid_state");
+        k.dispose(&id, 1, 3, "exit").assert_status(200);
+        k.dispose(&id, 2, 2, "exit").assert_status(200);
+        assert_eq!(k.state(&id), "closed");
+        k.hold(&id).assert_problem(409, "invalid_state");
+        assert!(app.verify(None).ok);
+    }
+
+    fn a_late_parcel_is_received_and_flagged_and_may_only_leave_the_zone(app: &TestApp) {
+        let k = Kit::new(app);
+        let mut l = k.list();
+        l.released_at = ago(46);
+        k.declare(&l);
+        // Applied for within 30 days of the release (CEB625 appTime), arriving after 45.
+        let applied_at = l.released_at + Duration::days(10);
+        let report = k.import(&k.admin, ceb625(&[l.invt_refund(&[(1, 3), (2, 2)], applied_at)]));
+        report.assert_status(200);
+        assert_eq!(report.json["created"], 1, "{}", report.text);
+        let id = report.json["items"][0]["key"].as_str().unwrap().to_string();
+
+        let r = k.receive(&id);
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "received");
+        assert_eq!(r.json["late"], true);
+        assert_eq!(time(&r.json["applied_at"]), applied_at);
+        assert_eq!(time(&r.json["apply_deadline"]), l.released_at + Duration::days(30));
+        assert_eq!(time(&r.json["arrival_deadline"]), l.released_at + Duration::days(45));
+        assert!(time(&r.json["arrival_deadline"]) < time(&r.json["received_at"]));
+        assert!(r.json["days_left"].as_i64().unwrap() < 0, "{}", r.text);
+        let receive = k.entries_of(&id).into_iter().find(|e| e.action == "return.receive").unwrap();
+        assert!(receive.reason.as_deref().unwrap_or("").contains("45-day"), "{receive:?}");
+        let c: Value = serde_json::from_str(&receive.changes).unwrap();
+        assert_eq!(c["late"], json!({"before": false, "after": true}));
+
+        k.sort(&id, &[(1, 3), (2, 2)], "pending_inspection").assert_status(200);
+        let r = k.inspect(&id, &[(1, 3, 0, 0, 0, 0), (2, 2, 0, 0, 0, 0)]);
+        r.assert_status(200);
+        assert_eq!(r.json["next_actions"], json!(["dispose", "print_label"]));
+        assert_eq!(r.json["lines"][0]["restockable"], 0, "intact, but too late for bonded stock");
+
+        let before = k.snapshot(&[&id]);
+        let refused = k.restock(&id, 1, 1);
+        refused.assert_problem(422, "deadline_passed");
+        assert!(refused.json["detail"].as_str().unwrap().contains("45-day"), "{}", refused.text);
+        k.assert_unchanged(&before, &[&id]);
+
+        k.dispose(&id, 1, 3, "exit").assert_status(200);
+        k.dispose(&id, 2, 2, "reexport").assert_status(200);
+        let d = app.get(&k.sup, "/api/v1/disposals").json["items"][0]["id"].as_i64().unwrap();
+        let r = app.post_json(&k.sup, &format!("/api/v1/disposals/{d}/approve"), &json!({"reason": "退运"}));
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "closed");
+        assert_eq!(r.json["late"], true);
+        assert_eq!(k.stock(), json!([]));
+    }
+
+    fn a_parcel_with_unmatched_and_excess_items_is_a_discrepancy_and_inspection_counts_what_was_sorted(app: &TestApp) {
+        let k = Kit::new(app);
+        let (l, id) = k.return_in("received");
+        let sort = |bin_area: &str| {
+            k.step(&k.floor_a, &id, "sort", &json!({
+                "items": [
+                    {"code": BARCODE_1, "qty": 3},
+                    {"code": GCODE_1, "qty": 1},
+                    {"gnum": 2, "qty": 1},
+                ],
+                "unmatched": [{"code": "6901234567892", "qty": 1}],
+                "bin": k.seed.a.bin(bin_area),
+            }))
+        };
+        // A discrepancy must go to a discrepancy bin.
+        let before = k.snapshot(&[&id]);
+        let r = sort("pending_inspection");
+        r.assert_problem(400, "validation");
+        assert_eq!(r.json["errors"][0]["field"], "bin", "{}", r.text);
+        assert!(r.json["errors"][0]["message"].as_str().unwrap().contains("discrepancy"));
+        k.assert_unchanged(&before, &[&id]);
+
+        let r = sort("discrepancy");
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "sorted");
+        assert_eq!(r.json["discrepancy"], true);
+        assert_eq!(r.json["bin"], k.seed.a.bin("discrepancy"));
+        let mut listed: Vec<(String, i64)> = r.json["discrepancies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["code"].as_str().unwrap().to_string(), d["qty"].as_i64().unwrap()))
+            .collect();
+        listed.sort();
+        assert_eq!(
+            listed,
+            [("6901234567892".to_string(), 1), ("gnum 1 excess".to_string(), 1), ("gnum 2 missing".to_string(), 1)]
+        );
+        // What was counted is what the rest of the flow works with.
+        assert_eq!(r.json["lines"][0]["sorted"], 3);
+        assert_eq!(r.json["lines"][1]["sorted"], 1);
+        assert_eq!(r.json["lines"][1]["in_warehouse"], 1);
+        let sorted = &changes_of(&k, &id, "return.sort")[0];
+        assert_eq!(sorted["discrepancies"]["after"].as_array().unwrap().len(), 3);
+
+        k.inspect(&id, &[(1, 2, 1, 0, 0, 0), (2, 2, 0, 0, 0, 0)]).assert_problem(400, "validation");
+        let r = k.inspect(&id, &[(1, 2, 1, 0, 0, 0), (2, 1, 0, 0, 0, 0)]);
+        r.assert_status(200);
+        assert_eq!(r.json["lines"][1]["restockable"], 1);
+
+        k.restock(&id, 2, 2).assert_problem(422, "quantity_exceeds");
+        k.restock(&id, 2, 1).assert_status(200);
+        k.restock(&id, 1, 2).assert_status(200);
+        let r = k.dispose(&id, 1, 1, "exit");
+        r.assert_status(200);
+        assert_eq!(r.json["state"], "closed", "every counted unit is settled: {}", r.text);
+        let bin = k.seed.a.bin("restock");
+        assert_eq!(k.stock_qty(&l.ebc, GCODE_1, bin), 2);
+        assert_eq!(k.stock_qty(&l.ebc, GCODE_2, bin), 1);
+    }
+
+    fn a_parcel_can_be_received_by_scanning_its_waybill_and_only_in_the_warehouse_of_its_list(app: &TestApp) {
+        let k = Kit::new(app);
+        let (l, id) = k.whole_return();
+        let scan = app.get(&k.floor_a, &format!("/api/v1/scan/{}", l.waybill));
+        scan.assert_status(200);
+        assert_eq!(scan.json["kind"], "waybill");
+        assert_eq!(scan.json["return"]["id"], id.as_str());
+        assert_eq!(scan.json["next_actions"], json!(["receive"]));
+        // Warehouse B's staff do not even see a parcel addressed to A.
+        k.step(&k.floor_b, &id, "receive", &json!({"warehouse": "WH-B", "camera": "CAM-B1"}))
+            .assert_problem(404, "not_found");
+        k.receive(&id).assert_status(200);
+    }
+}
