@@ -15,3 +15,4 @@ pub mod domain;
 pub mod error;
 pub mod flows;
 pub mod http;
+pub mod labels;

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod labels;
 pub mod openapi;
 pub mod returns;
 pub mod ui;
@@ -71,16 +72,23 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         return Err(AppError::validation("body", "the body is not valid UTF-8"));
     }
     if body.len() > JSON_LIMIT {
-        return Err(AppError::PayloadTooLarge(format!("a JSON body may have at most {JSON_LIMIT} bytes")));
+        return Err(AppError::PayloadTooLarge(format!(
+            "a JSON body may have at most {JSON_LIMIT} bytes"
+        )));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_string() } else { path };
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
         AppError::validation(field, e.inner().to_string())
     })?;
     // Anything after the JSON value is a mistake too.
-    de.end().map_err(|e| AppError::validation("body", e.to_string()))?;
+    de.end()
+        .map_err(|e| AppError::validation("body", e.to_string()))?;
     Ok(value)
 }
 
@@ -183,7 +191,11 @@ where
     let audit_actor = actor.clone();
     let result = state
         .writer
-        .write(move |tx| idempotency::once(tx, &username, key.as_deref(), &hash, |tx| flow(tx, &actor, input)))
+        .write(move |tx| {
+            idempotency::once(tx, &username, key.as_deref(), &hash, |tx| {
+                flow(tx, &actor, input)
+            })
+        })
         .await;
     let (status, body) = match result {
         Ok(answer) => answer,
@@ -205,7 +217,11 @@ where
 /// Customs must see refused attempts by excluded parties too: the refusal is recorded in the
 /// audit log (the refused change itself is not).
 async fn record_refusal(state: &web::Data<AppState>, actor: &Actor, req: &HttpRequest, why: &str) {
-    let (actor, path, why) = (actor.clone(), format!("{} {}", req.method(), req.path()), why.to_string());
+    let (actor, path, why) = (
+        actor.clone(),
+        format!("{} {}", req.method(), req.path()),
+        why.to_string(),
+    );
     let written = state
         .writer
         .write(move |tx| {
@@ -313,6 +329,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(admin::routes)
                 .configure(audit::routes)
                 .configure(returns::routes)
+                .configure(labels::routes)
                 .default_service(web::to(|| async {
                     AppError::NotFound("no such API endpoint".into()).error_response()
                 })),
@@ -360,5 +377,7 @@ pub type SharedState = Arc<AppState>;
 
 /// The OpenAPI part of the return-flow routes.
 pub fn flow_api() -> utoipa::openapi::OpenApi {
-    <returns::FlowApi as utoipa::OpenApi>::openapi()
+    let mut doc = <returns::FlowApi as utoipa::OpenApi>::openapi();
+    doc.merge(<labels::LabelApi as utoipa::OpenApi>::openapi());
+    doc
 }

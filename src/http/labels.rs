@@ -1,0 +1,250 @@
+//! Code 128 labels: return labels for parcels, bin labels (one, or an A4 sheet of an area),
+//! item labels for restocked units without a barcode of their own; SVG, PNG or ZPL.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::auth::Session;
+use super::{read, AppState};
+use crate::db::{parties, returns as store};
+use crate::domain::deadlines;
+use crate::error::AppError;
+use crate::flows::returns::load_visible;
+use crate::labels::{self, BinLabel, Format, ItemLabel, LabelError, Rendered, ReturnLabel, Size};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/labels/returns/{file}", web::get().to(return_label))
+        .route("/labels/bins/{warehouse}/{file}", web::get().to(bin_label))
+        .route("/labels/bins/{file}", web::get().to(bin_sheet))
+        .route(
+            "/labels/items/{return_id}/{file}",
+            web::get().to(item_label),
+        );
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LabelQuery {
+    /// 100x150 or 60x40 (a4 for sheets)
+    size: Option<String>,
+    /// 203, 300 or 600 (PNG and ZPL)
+    dpi: Option<u32>,
+    /// Bin sheets: only this area.
+    area: Option<String>,
+    /// Bin sheets: page number from 1 (24 labels per A4 page).
+    page: Option<usize>,
+}
+
+fn label_error(e: LabelError) -> AppError {
+    match e {
+        LabelError::Render(m) => AppError::Internal(m),
+        other => AppError::validation("label", other.to_string()),
+    }
+}
+
+/// Splits `NAME.EXT` into the name and a known format.
+fn split(file: &str) -> Result<(String, Format), AppError> {
+    let (name, ext) = file
+        .rsplit_once('.')
+        .ok_or_else(|| AppError::NotFound("add .svg, .png or .zpl to the label address".into()))?;
+    let format: Format = ext
+        .parse()
+        .map_err(|e: LabelError| AppError::NotFound(e.to_string()))?;
+    Ok((name.trim().to_ascii_uppercase(), format))
+}
+
+fn query(q: Result<web::Query<LabelQuery>, actix_web::Error>) -> Result<LabelQuery, AppError> {
+    q.map(|q| q.into_inner())
+        .map_err(|e| AppError::validation("query", e.to_string()))
+}
+
+fn size(q: &LabelQuery, default: Size) -> Result<Size, AppError> {
+    match &q.size {
+        None => Ok(default),
+        Some(s) => s.parse().map_err(label_error),
+    }
+}
+
+fn respond(r: Rendered, name: &str, format: Format) -> HttpResponse {
+    let ext = match format {
+        Format::Svg => "svg",
+        Format::Png => "png",
+        Format::Zpl => "zpl",
+    };
+    HttpResponse::Ok()
+        .content_type(r.content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"{name}.{ext}\""),
+        ))
+        .body(r.bytes)
+}
+
+#[utoipa::path(get, path = "/api/v1/labels/returns/{file}", params(("file" = String, Path, description = "RETURN_ID.svg|png|zpl"), LabelQuery), responses((status = 200), (status = 400), (status = 404)))]
+pub async fn return_label(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<String>,
+    q: Result<web::Query<LabelQuery>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let (id, format) = split(&path.into_inner())?;
+    let q = query(q)?;
+    let size = size(&q, Size::Label100x150)?;
+    let dpi = q.dpi.unwrap_or(203);
+    let actor = s.actor();
+    let id2 = id.clone();
+    let label = read(&state, move |c| {
+        let l = load_visible(c, &actor, &id2)?;
+        let released = l
+            .decl
+            .released_at
+            .ok_or_else(|| AppError::InvalidState("the list has no release time".into()))?;
+        Ok(ReturnLabel {
+            return_id: l.ret.id.clone(),
+            ebc_code: l.decl.ebc_code.clone(),
+            ebc_name: l.decl.ebc_name.clone(),
+            warehouse: l.ret.warehouse_code.clone().unwrap_or_else(|| "-".into()),
+            arrived_on: l.ret.received_at.map(|t| t.date()),
+            arrival_deadline: deadlines::arrival_deadline(released).date(),
+            late: l.ret.late,
+            held: l.ret.state == "held",
+        })
+    })
+    .await?;
+    let r = web::block(move || labels::render_return(&label, size, format, dpi))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(label_error)?;
+    Ok(respond(r, &id, format))
+}
+
+async fn bin_rows(
+    state: &web::Data<AppState>,
+    s: &Session,
+    warehouse: String,
+    area: Option<String>,
+) -> Result<Vec<BinLabel>, AppError> {
+    if !s.may_see_warehouse(Some(&warehouse)) {
+        return Err(AppError::NotFound(format!(
+            "warehouse {warehouse} does not exist"
+        )));
+    }
+    read(state, move |c| {
+        parties::warehouse(c, &warehouse)?
+            .ok_or_else(|| AppError::NotFound(format!("warehouse {warehouse} does not exist")))?;
+        Ok(parties::list_bins(c, &warehouse, area.as_deref())?
+            .into_iter()
+            .map(|b| BinLabel {
+                warehouse: b.warehouse_code,
+                area: b.area,
+                bin: b.code,
+            })
+            .collect())
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/labels/bins/{warehouse}/{file}", params(("warehouse" = String, Path), ("file" = String, Path, description = "BIN.svg|png|zpl"), LabelQuery), responses((status = 200), (status = 400), (status = 404)))]
+pub async fn bin_label(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<(String, String)>,
+    q: Result<web::Query<LabelQuery>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let (warehouse, file) = path.into_inner();
+    let (bin, format) = split(&file)?;
+    let q = query(q)?;
+    let size = size(&q, Size::Label60x40)?;
+    let dpi = q.dpi.unwrap_or(203);
+    let label = bin_rows(&state, &s, warehouse.to_ascii_uppercase(), None)
+        .await?
+        .into_iter()
+        .find(|b| b.bin == bin)
+        .ok_or_else(|| AppError::NotFound(format!("bin {bin} does not exist")))?;
+    let r = web::block(move || labels::render_bin(&label, size, format, dpi))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(label_error)?;
+    Ok(respond(r, &bin, format))
+}
+
+#[utoipa::path(get, path = "/api/v1/labels/bins/{file}", params(("file" = String, Path, description = "WAREHOUSE.svg|png|zpl: an A4 sheet of bin labels"), LabelQuery), responses((status = 200), (status = 400), (status = 404)))]
+pub async fn bin_sheet(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<String>,
+    q: Result<web::Query<LabelQuery>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let (warehouse, format) = split(&path.into_inner())?;
+    let q = query(q)?;
+    let dpi = q.dpi.unwrap_or(203);
+    let page = q.page.unwrap_or(1);
+    let rows = bin_rows(&state, &s, warehouse.clone(), q.area.clone()).await?;
+    if rows.is_empty() {
+        return Err(AppError::NotFound("no bins to print".into()));
+    }
+    let pages = web::block(move || labels::render_bin_sheets(&rows, format, dpi))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(label_error)?;
+    let count = pages.len();
+    let r = pages
+        .into_iter()
+        .nth(page.saturating_sub(1))
+        .filter(|_| page >= 1)
+        .ok_or_else(|| AppError::NotFound(format!("page {page} does not exist ({count} pages)")))?;
+    let mut resp = respond(r, &format!("{warehouse}-bins-{page}"), format);
+    resp.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("x-pages"),
+        actix_web::http::header::HeaderValue::from(count),
+    );
+    Ok(resp)
+}
+
+#[utoipa::path(get, path = "/api/v1/labels/items/{return_id}/{file}", params(("return_id" = String, Path), ("file" = String, Path, description = "GNUM.svg|png|zpl"), LabelQuery), responses((status = 200), (status = 400), (status = 404)))]
+pub async fn item_label(
+    state: web::Data<AppState>,
+    s: Session,
+    path: web::Path<(String, String)>,
+    q: Result<web::Query<LabelQuery>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let (id, file) = path.into_inner();
+    let id = id.to_ascii_uppercase();
+    let (gnum, format) = split(&file)?;
+    let gnum: i32 = gnum
+        .parse()
+        .map_err(|_| AppError::NotFound(format!("line {gnum} does not exist")))?;
+    let q = query(q)?;
+    let size = size(&q, Size::Label100x150)?;
+    let dpi = q.dpi.unwrap_or(203);
+    let actor = s.actor();
+    let label = read(&state, move |c| {
+        let l = load_visible(c, &actor, &id)?;
+        let line = store::declaration_lines(c, &l.decl.invt_no)?
+            .into_iter()
+            .find(|d| {
+                d.gnum == gnum
+                    && store::lines(c, &id)
+                        .map(|ls| ls.iter().any(|x| x.gnum == gnum))
+                        .unwrap_or(false)
+            })
+            .ok_or_else(|| AppError::NotFound(format!("line {gnum} is not in return {id}")))?;
+        Ok(ItemLabel {
+            owner: l.decl.ebc_code,
+            gcode: line.gcode,
+            return_id: id,
+            gnum: gnum as u32,
+        })
+    })
+    .await?;
+    let name = label.data();
+    let r = web::block(move || labels::render_item(&label, size, format, dpi))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(label_error)?;
+    Ok(respond(r, &name, format))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(return_label, bin_label, bin_sheet, item_label))]
+pub struct LabelApi;
