@@ -53,9 +53,17 @@ pub fn ensure_first_admin(pool: &db::Pool, writer: &Writer) -> Result<(), AppErr
         warehouse: None,
         password_hash: user_flow::hash_password(&password)?,
     };
-    writer.write_blocking(move |tx| {
-        user_flow::create_user(tx, &Actor::system("first-start"), user)
+    // Checked again inside the write transaction, which serialises writers across nodes:
+    // nodes started together on an empty database must not all try to create the admin.
+    let created = writer.write_blocking(move |tx| {
+        if user_store::count(tx.conn)? > 0 {
+            return Ok(false);
+        }
+        user_flow::create_user(tx, &Actor::system("first-start"), user).map(|_| true)
     })?;
+    if !created {
+        return Ok(());
+    }
     if generated {
         println!("First start: created user 'admin' with password {password}  (shown once; set BR_ADMIN_PASSWORD to choose it)");
     } else {
@@ -76,20 +84,24 @@ pub fn state(config: Config, pool: db::Pool, writer: Writer) -> web::Data<AppSta
 
 /// Forgets idempotency answers older than the keep time and expired sessions, hourly.
 pub fn start_housekeeping(writer: Writer) {
-    let spawned = std::thread::Builder::new().name("housekeeping".into()).spawn(move || loop {
-        let result = writer.write_blocking(|tx| {
-            let keep = chrono::Duration::hours(crate::flows::idempotency::KEEP_HOURS);
-            let keys = crate::db::idempotency::purge(tx.conn, tx.now - keep)?;
-            let sessions = user_store::delete_expired_sessions(tx.conn, tx.now)?;
-            Ok((keys, sessions))
+    let spawned = std::thread::Builder::new()
+        .name("housekeeping".into())
+        .spawn(move || loop {
+            let result = writer.write_blocking(|tx| {
+                let keep = chrono::Duration::hours(crate::flows::idempotency::KEEP_HOURS);
+                let keys = crate::db::idempotency::purge(tx.conn, tx.now - keep)?;
+                let sessions = user_store::delete_expired_sessions(tx.conn, tx.now)?;
+                Ok((keys, sessions))
+            });
+            match result {
+                Ok((k, s)) if k + s > 0 => {
+                    tracing::info!(idempotency_keys = k, sessions = s, "housekeeping")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+            }
+            std::thread::sleep(std::time::Duration::from_secs(3600));
         });
-        match result {
-            Ok((k, s)) if k + s > 0 => tracing::info!(idempotency_keys = k, sessions = s, "housekeeping"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
-        }
-        std::thread::sleep(std::time::Duration::from_secs(3600));
-    });
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "cannot start housekeeping");
     }

@@ -39,6 +39,24 @@ route('/admin/warehouses/:code', () => import('./screens/warehouse.js'));
 route('/admin/users', () => import('./screens/users.js'));
 
 const el = buildShell(document.getElementById('app'));
+
+// The scan bar and the action bar stick to the top and bottom of the screen; the page's
+// scroll padding follows their heights so nothing scrolled into view hides behind them.
+function trackStickyHeights() {
+  const root = document.documentElement.style;
+  const update = () => {
+    root.setProperty('--sticky-top', `${el.scanbar.offsetHeight}px`);
+    root.setProperty('--sticky-bottom', `${el.actions.offsetHeight}px`);
+  };
+  if (typeof ResizeObserver === 'function') {
+    const ro = new ResizeObserver(update);
+    ro.observe(el.scanbar);
+    ro.observe(el.actions);
+  }
+  update();
+}
+trackStickyHeights();
+
 let me = null;
 let current = null;     // the ctx of the screen on show
 let renderToken = 0;
@@ -52,6 +70,18 @@ function setMe(next) {
   cacheMe(next);
   setStoreUser(next ? next.username : null);
   setOutboxUser(next ? next.username : null);
+  if (next && next.role === 'floor') setTimeout(prefetchFloorScreens, 500);
+}
+
+// Every floor screen is loaded once while the network is there, so that a handheld that loses
+// it later can still open them (there is no service worker).
+const FLOOR_PATHS = ['/', '/r/x', '/r/x/label', '/r/x/sort', '/r/x/inspect', '/r/x/dispose', '/restock', '/list', '/pending'];
+function prefetchFloorScreens() {
+  if (navigator.onLine === false) return;
+  for (const path of FLOOR_PATHS) {
+    const m = match(path);
+    if (m) m.load().catch(() => {});
+  }
 }
 
 async function loadMe() {
@@ -191,7 +221,9 @@ async function showRoute() {
     showPlain(t('err.forbidden'));
     return;
   }
-  const handheld = Boolean(mod.handheld) && Boolean(me);
+  // Handheld screens (the scan bar, big buttons) are for floor staff; supervisors and
+  // administrators open the same screens at a desk.
+  const handheld = Boolean(mod.handheld) && Boolean(me) && me.role === 'floor';
   el.scanbar.hidden = !handheld;
   document.body.classList.toggle('handheld', handheld);
   document.body.classList.toggle('desk', !handheld);

@@ -25,7 +25,7 @@ function yAxis(W, max, height, extraBottom = 0) {
     const y = PAD.top + innerH - (v / max) * innerH;
     return s('g', { class: 'tick' },
       s('line', { x1: PAD.left, x2: W - PAD.right, y1: y, y2: y, class: 'grid' }),
-      s('text', { x: PAD.left - 6, y: y + 4, 'text-anchor': 'end', class: 'axis-label' }, String(Math.round(v))));
+      s('text', { x: PAD.left - 6, y: y + 4, 'text-anchor': 'end', class: 'axis-label' }, Number.isInteger(v) ? String(v) : v.toFixed(1)));
   });
 }
 

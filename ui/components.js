@@ -2,20 +2,39 @@
 // big +/− counters, next-action buttons and a simple loading state.
 import { h } from './dom.js';
 import { t, label } from './i18n/index.js';
-import { fmtTime, daysLeftText, urgency, returnBadges } from './format.js';
+import { fmtTime, fmtDate, daysLeftText, urgency, returnBadges } from './format.js';
 
-/** The header of every return screen: id in large type, state, deadline and days left. */
-export function returnHeader(r) {
-  const arrivalPending = r.state === 'declared' || !r.received_at;
+/**
+ * The header of every return screen: id in large type, state, and the 45-day arrival limit
+ * with the days left (the server's days_left counts to that limit). compact: the step screens
+ * (sort, inspect, restock, dispose) keep only the waybill under it, so the work fits a handheld.
+ */
+export function returnHeader(r, { compact = false } = {}) {
+  const idRow = h('div', { class: 'return-id-row' },
+    h('span', { class: 'code xl', id: 'return-id', 'data-testid': 'return-id' }, r.id),
+    returnBadges(r));
+  // The 45-day limit counts until the parcel arrives; after that, when it arrived says more.
+  const arrived = Boolean(r.received_at);
+  const daysLeft = h('span', { class: 'days-left' },
+    arrived ? t(r.late ? 'return.arrived_late' : 'return.arrived_in_time') : daysLeftText(r.days_left));
+  const when = (at) => (arrived
+    ? t('return.arrived_at', { at: fmtTime(r.received_at), limit: fmtDate(r.arrival_deadline) })
+    : t('return.arrival_deadline', { at }));
+  const tone = arrived ? (r.late ? 'overdue' : '') : urgency(r.days_left);
+  if (compact) {
+    // Step screens scroll long lists under it: one short block that stays in view.
+    return h('section', { class: 'return-header compact', 'data-testid': 'return-header', 'aria-label': t('return.header') },
+      idRow,
+      h('div', { class: ['deadline', tone], id: 'deadline', 'data-testid': 'deadline' },
+        daysLeft,
+        arrived ? null : h('span', {}, when(fmtDate(r.arrival_deadline))),
+        h('span', { class: 'waybill' }, h('span', { class: 'muted' }, t('return.logistics_no')), ' ', h('span', { class: 'code' }, r.logistics_no))));
+  }
   return h('section', { class: 'return-header', 'data-testid': 'return-header', 'aria-label': t('return.header') },
-    h('div', { class: 'return-id-row' },
-      h('span', { class: 'code xl', id: 'return-id', 'data-testid': 'return-id' }, r.id),
-      returnBadges(r)),
-    h('div', { class: ['deadline', urgency(r.days_left)], id: 'deadline', 'data-testid': 'deadline' },
-      h('span', { class: 'days-left' }, daysLeftText(r.days_left)),
-      h('span', {}, arrivalPending
-        ? t('return.arrival_deadline', { at: fmtTime(r.arrival_deadline) })
-        : t('return.apply_deadline', { at: fmtTime(r.apply_deadline) }))),
+    idRow,
+    h('div', { class: ['deadline', tone], id: 'deadline', 'data-testid': 'deadline' },
+      daysLeft,
+      h('span', {}, when(fmtTime(r.arrival_deadline)))),
     h('dl', { class: 'facts' },
       fact(t('return.logistics_no'), r.logistics_no, 'code'),
       fact(t('return.invt_no'), r.invt_no, 'code'),

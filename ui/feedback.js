@@ -92,6 +92,14 @@ export function say(text, kind = 'info', { detail, fields } = {}) {
       ? h('ul', { class: 'message-fields' }, fields.map((f) => h('li', {}, f.field ? `${f.field}: ${f.message}` : f.message)))
       : null);
   el.hidden = false;
+  // An error must be read: when the page is scrolled down (a button at the bottom was tapped),
+  // bring the message into view under the scan bar.
+  if (kind === 'error') {
+    const top = el.getBoundingClientRect().top;
+    const sticky = document.getElementById('scanbar');
+    const covered = sticky && !sticky.hidden ? sticky.getBoundingClientRect().bottom : 0;
+    if (top < covered || top > window.innerHeight) el.scrollIntoView({ block: 'nearest' });
+  }
 }
 
 export function clearMessage() {

@@ -22,7 +22,7 @@ export async function holdOrRelease(kind, r, button) {
   });
   if (reason === null) return null;
   return perform({
-    path: `/returns/${seg(r.id)}/${kind}`, body: { reason }, button,
+    path: `/returns/${seg(r.id)}/${kind}`, body: { reason }, button, context: kind,
     label: { k: `op.${kind}`, v: { id: r.id } }, okText: t(`hold.${kind}_done`, { id: r.id }),
   });
 }

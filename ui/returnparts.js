@@ -88,13 +88,38 @@ export function historyPart(r) {
 
 const VALUE_GROUPS = { state: 'state', held_from: 'state', route: 'route', area: 'area', rating: 'rating', role: 'role', status: 'disposal_status', kind: 'kind' };
 
-/** A before/after value in words: enumerations by their names, booleans as yes/no, grades by name. */
+// Times in the audit record may come without an offset; they are UTC.
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+function timeText(value) {
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(value);
+  return fmtTime(hasZone ? value : `${value.replace(/(\.\d{3})\d+$/, '$1')}Z`);
+}
+
+/** One object of a list (a graded line, a disposal): its item number first, then the other
+ *  non-empty fields by name. */
+function objectText(value) {
+  const parts = [];
+  if ('gnum' in value) parts.push(t('line.gnum', { n: value.gnum }));
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'gnum' || v === 0 || v === null || v === '') continue;
+    const name = GRADES.includes(k) ? label('grade', k) : label('field', k);
+    parts.push(`${name} ${VALUE_GROUPS[k] && typeof v === 'string' ? label(VALUE_GROUPS[k], v) : plain(v)}`);
+  }
+  return parts.join(' ');
+}
+
+/** A before/after value in words: enumerations by their names, booleans as yes/no, times in
+ *  local time, lists item by item, grades by name. */
 function valueText(field, value) {
   if (typeof value === 'boolean') return value ? t('common.yes') : t('common.no');
   if (typeof value === 'string' && VALUE_GROUPS[field]) return label(VALUE_GROUPS[field], value);
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    return Object.entries(value).map(([k, v]) => `${GRADES.includes(k) ? label('grade', k) : label('field', k)} ${plain(v)}`).join(' · ');
+  if (typeof value === 'string' && ISO_TIME.test(value)) return timeText(value);
+  if (Array.isArray(value)) {
+    if (!value.length) return t('common.none');
+    return value.map((v) => (v && typeof v === 'object' ? objectText(v) : plain(v))).join(t('common.sep'));
   }
+  if (value && typeof value === 'object') return objectText(value);
   return plain(value);
 }
 

@@ -18,12 +18,12 @@ export default {
         title: t(`approvals.${kind}_title`, { route: label('route', d.route), id: d.return_id }),
         inputLabel: t('approvals.reason'),
         okText: t(`approvals.${kind}`),
-        required: kind === 'reject',
+        required: true, // the server records a reason for either decision
         danger: kind === 'reject',
       });
       if (reason === null) return;
       const res = await perform({
-        path: `/disposals/${seg(d.id)}/${kind}`, body: { reason }, button,
+        path: `/disposals/${seg(d.id)}/${kind}`, body: { reason }, button, context: kind,
         label: { k: `op.${kind}`, v: { id: d.return_id, route: label('route', d.route) } },
         okText: t(`approvals.${kind}_done`, { id: d.return_id }),
       });

@@ -9,8 +9,11 @@ import { showError } from '../errors.js';
 import { changesList } from '../returnparts.js';
 import * as places from '../places.js';
 
-const ACTIONS = ['apply', 'receive', 'sort', 'inspect', 'restock', 'dispose', 'approve', 'reject', 'hold', 'release',
-  'import', 'rating', 'enterprise_create', 'warehouse_create', 'bin_create', 'camera_create', 'user_create', 'session'];
+// The server's action names (see the audit entries it writes); the filter matches them exactly.
+const ACTIONS = ['return.apply', 'return.receive', 'return.sort', 'return.inspect', 'return.restock', 'return.dispose',
+  'return.dispose_request', 'return.dispose_approve', 'return.dispose_reject', 'return.hold', 'return.release',
+  'return.customs_receipt', 'declaration.record', 'declaration.receipt', 'enterprise.create', 'enterprise.rate',
+  'warehouse.create', 'bin.create', 'camera.create', 'user.create'];
 const FILTERS = ['from', 'to', 'warehouse', 'enterprise', 'actor', 'action', 'entity'];
 
 function short(hash) {
@@ -30,7 +33,7 @@ function chainState(v) {
 
 function entry(e) {
   const isReturn = e.entity_kind === 'return';
-  return h('li', { class: 'audit-entry', 'data-seq': e.seq, 'data-testid': `audit-${e.seq}` },
+  return h('li', { class: 'audit-entry', 'data-seq': e.seq, 'data-action': e.action, 'data-testid': `audit-${e.seq}` },
     h('div', { class: 'audit-head' },
       h('span', { class: 'seq' }, `#${e.seq}`),
       h('time', { datetime: e.at }, fmtTime(e.at)),

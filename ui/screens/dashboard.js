@@ -47,12 +47,14 @@ export default {
     const nearList = h('section', { class: 'card' },
       sectionTitle(t('dash.near_deadline')),
       near.length ? h('table', { class: 'table compact' },
-        h('thead', {}, h('tr', {}, [t('return.id'), t('dash.limit'), t('dash.deadline'), t('dash.days_left')].map((x) => h('th', { scope: 'col' }, x)))),
+        h('thead', {}, h('tr', {}, [t('dash.what'), t('dash.limit'), t('dash.deadline'), t('dash.days_left')].map((x) => h('th', { scope: 'col' }, x)))),
         h('tbody', {}, near.slice(0, 20).map((n) => h('tr', { class: urgency(n.days_left) },
-          h('td', {}, h('a', { href: `#/r/${seg(n.id)}`, class: 'code' }, n.id)),
-          h('td', {}, label('deadline', n.kind)),
-          h('td', {}, fmtTime(n.deadline)),
-          h('td', {}, h('strong', {}, daysLeftText(n.days_left)))))))
+          h('td', { 'data-label': t('dash.what') }, n.kind === 'arrival'
+            ? h('a', { href: `#/r/${seg(n.id)}`, class: 'code' }, n.id)
+            : h('span', {}, h('span', { class: 'muted' }, `${t('return.invt_no')} `), h('span', { class: 'code' }, n.id))),
+          h('td', { 'data-label': t('dash.limit') }, label('deadline', n.kind)),
+          h('td', { 'data-label': t('dash.deadline') }, fmtTime(n.deadline)),
+          h('td', { 'data-label': t('dash.days_left') }, h('strong', {}, daysLeftText(n.days_left)))))))
         : h('p', { class: 'empty' }, t('home.nothing_near')));
 
     const by = stats.by_state || {};

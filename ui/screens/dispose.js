@@ -18,6 +18,8 @@ const NEEDS_APPROVAL = ['reexport', 'destroy'];
 
 /** Pieces of a line still in the warehouse and not already waiting for a disposal approval. */
 export function disposable(line) {
+  // The server's count of units not yet restocked, disposed or waiting for an approval.
+  if (typeof line.unsettled === 'number') return Math.max(0, line.unsettled);
   const disposed = line.disposed ? Object.values(line.disposed).reduce((a, b) => a + (b || 0), 0) : 0;
   const inWarehouse = typeof line.in_warehouse === 'number'
     ? line.in_warehouse
@@ -34,6 +36,7 @@ function failedGrades(line) {
 export default {
   title: 'dispose.title',
   handheld: true,
+  roles: ['floor'],
   async render(ctx) {
     const id = ctx.params.id;
     ctx.returnId = id;
@@ -131,10 +134,8 @@ export default {
       }
       const waiting = NEEDS_APPROVAL.includes(draft.route);
       ok(waiting ? t('dispose.done_pending', { id }) : t('dispose.done', { id }));
-      draft.qty = {};
-      drawLines();
-      drawSubmit();
-      fill(doneBox, disposalsPart(r));
+      // Back to the return: its state (closed once every unit is settled) and its disposals.
+      navigate(`#/r/${seg(id)}`);
     }
 
     ctx.onScan = async (code) => {
@@ -157,7 +158,7 @@ export default {
     };
 
     fill(ctx.view,
-      returnHeader(r),
+      returnHeader(r, { compact: true }),
       r.late ? h('p', { class: 'card warn-card', role: 'note' }, t('dispose.late')) : null,
       h('section', { class: 'card' }, h('h2', {}, t('dispose.route')), routeBox, approvalNote,
         field(t('dispose.reference'), reference, t('dispose.reference_hint'))),

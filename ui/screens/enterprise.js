@@ -46,9 +46,11 @@ export default {
           const fd = new FormData(form);
           const body = {
             rating: fd.get('rating'),
-            effective_from: localToRfc3339(String(fd.get('effective_from'))),
             reference: String(fd.get('reference')).trim(),
           };
+          // Left empty, the rating takes effect now (the server's default).
+          const from = localToRfc3339(String(fd.get('effective_from') || ''));
+          if (from) body.effective_from = from;
           button.disabled = true;
           let dry;
           try {
@@ -78,7 +80,7 @@ export default {
       },
       sectionTitle(t('rating.new')),
       field(t('enterprise.rating'), select({ id: 'rating', name: 'rating', required: true }, RATINGS.map((r) => ({ value: r, label: label('rating', r) })), 'regular')),
-      field(t('enterprise.effective_from'), h('input', { id: 'effective-from', name: 'effective_from', type: 'datetime-local', required: true })),
+      field(t('enterprise.effective_from'), h('input', { id: 'effective-from', name: 'effective_from', type: 'datetime-local' }), t('rating.effective_hint')),
       field(t('rating.reference'), h('input', { id: 'rating-reference', name: 'reference', required: true, autocomplete: 'off' }), t('rating.reference_hint')),
       h('div', { class: 'filter-buttons' }, button));
     }

@@ -40,11 +40,17 @@ function nearList(stats) {
   return h('section', { class: 'card' },
     sectionTitle(t('home.near_deadline')),
     near.length
-      ? h('ul', { class: 'link-list' }, near.map((n) => h('li', {},
-        h('a', { class: ['row-link', urgency(n.days_left)], href: `#/r/${seg(n.id)}` },
+      ? h('ul', { class: 'link-list' }, near.map((n) => {
+        const parts = [
           h('span', { class: 'code' }, n.id),
           h('span', {}, label('deadline', n.kind)),
-          h('strong', {}, daysLeftText(n.days_left))))))
+          h('strong', {}, daysLeftText(n.days_left))];
+        // An 'apply' entry is a released list nobody has applied for yet (its id is the invtNo):
+        // there is no return to open.
+        return h('li', {}, n.kind === 'arrival'
+          ? h('a', { class: ['row-link', urgency(n.days_left)], href: `#/r/${seg(n.id)}`, 'data-testid': `near-${n.id}` }, parts)
+          : h('div', { class: ['row-link', 'static', urgency(n.days_left)], 'data-testid': `near-${n.id}` }, parts));
+      }))
       : h('p', { class: 'empty' }, t('home.nothing_near')));
 }
 

@@ -26,6 +26,7 @@ function emptyGrades() {
 export default {
   title: 'inspect.title',
   handheld: true,
+  roles: ['floor'],
   async render(ctx) {
     const id = ctx.params.id;
     ctx.returnId = id;
@@ -112,7 +113,7 @@ export default {
       return true;
     };
 
-    fill(ctx.view, returnHeader(r), h('p', { class: 'instruction' }, t('inspect.instruction')), box, status);
+    fill(ctx.view, returnHeader(r, { compact: true }), h('p', { class: 'instruction' }, t('inspect.instruction')), box, status);
     ctx.setActions(submitBtn);
     draw();
   },

@@ -3,10 +3,12 @@
 import { h, fill } from '../dom.js';
 import { t } from '../i18n/index.js';
 import { seg } from '../api.js';
-import { say } from '../feedback.js';
+import { say, ok } from '../feedback.js';
 import { bigButton, sectionTitle } from '../components.js';
 import { printImage, returnLabelUrl } from '../print.js';
-import { pref, setPref } from '../store.js';
+import { pref, setPref, loadDraft, saveDraft } from '../store.js';
+import { resolveCode, routeResolved, actionHref } from '../scanflow.js';
+import { navigate } from '../router.js';
 
 export default {
   title: 'label.title',
@@ -42,6 +44,22 @@ export default {
       bigButton(t('label.print'), { id: 'print', 'data-action': 'print_label', onclick: print }),
       h('a', { class: 'btn big secondary', href: `#/r/${seg(id)}`, 'data-action': 'view' }, t('label.to_return')),
       h('a', { class: 'btn big secondary', href: '#/', 'data-action': 'next' }, t('label.next_parcel')));
+
+    ctx.onScan = async (code) => {
+      const res = await resolveCode(code, id);
+      const same = (res.return && res.return.id === id) || (res.kind === 'return' && res.id === id);
+      if (same && res.line && (res.next_actions || []).includes('sort')) {
+        // Label stuck, parcel opened: the first product scanned starts sorting, counted.
+        const draft = loadDraft('sort', id) || { counts: {}, unmatched: {}, bin: null };
+        draft.counts[res.line.gnum] = (draft.counts[res.line.gnum] || 0) + 1;
+        saveDraft('sort', id, draft);
+        ok(t('sort.counted', { name: res.line.gname || res.line.gcode }));
+        navigate(actionHref('sort', id));
+        return true;
+      }
+      routeResolved(res);
+      return true;
+    };
 
     if (ctx.query.auto === '1') {
       // Print once; a reload of this screen must not print the label again.

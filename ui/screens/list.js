@@ -17,7 +17,9 @@ function row(r) {
       h('span', { class: 'row-sub' },
         h('span', { class: 'code' }, r.logistics_no || ''),
         h('span', {}, r.ebc?.name || ''),
-        h('strong', { class: urgency(r.days_left) }, daysLeftText(r.days_left)))));
+        r.received_at
+          ? h('span', { class: r.late ? 'overdue' : 'muted' }, t(r.late ? 'return.arrived_late' : 'return.arrived_in_time'))
+          : h('strong', { class: urgency(r.days_left) }, daysLeftText(r.days_left)))));
 }
 
 export default {

@@ -7,11 +7,13 @@ import { loadDraft, saveDraft } from '../store.js';
 import { ok, fail, say } from '../feedback.js';
 import { perform } from '../actions.js';
 import { returnHeader, counter, lineTitle, bigButton } from '../components.js';
-import { resolveCode } from '../scanflow.js';
+import { resolveCode, routeResolved } from '../scanflow.js';
 import * as places from '../places.js';
 
 /** Intact pieces of a line still waiting to go back to bonded stock. */
 export function restockable(line) {
+  // The server says how many may still go back (intact, not late, not yet settled).
+  if (typeof line.restockable === 'number') return Math.max(0, line.restockable);
   const intact = line.grades ? line.grades.intact || 0 : 0;
   return Math.max(0, intact - (line.restocked || 0));
 }
@@ -23,6 +25,7 @@ function norm(code) {
 export default {
   title: 'restock.title',
   handheld: true,
+  roles: ['floor'],
   async render(ctx) {
     const draft = { bin: null, returnId: null, qty: {}, ...(loadDraft('restock', null) || {}) };
     const save = () => saveDraft('restock', null, draft);
@@ -116,7 +119,7 @@ export default {
         return;
       }
       fill(returnBox,
-        returnHeader(ret),
+        returnHeader(ret, { compact: true }),
         ret.late ? h('p', { class: 'card warn-card', role: 'note' }, t('restock.late')) : null,
         h('ul', { class: 'lines counting' }, ret.lines.map((l) => {
           const max = restockable(l);
@@ -198,11 +201,16 @@ export default {
         drawAll();
         return true;
       }
+      const rid = res.return?.id || (res.kind === 'return' ? res.id : null);
+      if (rid && !(res.next_actions || []).includes('restock')) {
+        // A return with nothing to restock (closed, held, late, not inspected yet): show it.
+        routeResolved(res);
+        return true;
+      }
       if (!draft.bin) {
         fail(t('restock.bin_first'));
         return true;
       }
-      const rid = res.return?.id || (res.kind === 'return' ? res.id : null);
       if (rid && (!ret || ret.id !== rid)) {
         await loadReturn(rid);
         if (!res.line) ok(t('restock.return_open', { id: rid }));

@@ -3,9 +3,9 @@
 // covering the dock, and confirms with one tap. Supervisors hold/release and export CEB625.
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { get, seg, apiUrl } from '../api.js';
+import { get, getAll, seg, apiUrl } from '../api.js';
 import { pref, setPref, loadDraft, saveDraft } from '../store.js';
-import { ok, say } from '../feedback.js';
+import { ok, say, fail } from '../feedback.js';
 import { perform } from '../actions.js';
 import { holdAction, holdOrRelease } from '../holds.js';
 import { returnHeader, bigButton, actionLabel } from '../components.js';
@@ -47,6 +47,15 @@ async function warehouseField(me) {
   return field(t('receive.warehouse'), control);
 }
 
+/** The e-commerce enterprise or declaring agent of the return that is excluded now, or null. */
+async function excludedParty(r) {
+  const codes = [r.ebc, r.agent].filter((p) => p && p.code).map((p) => p.code);
+  // The whole (short) list rather than one lookup per party: a party never registered is not
+  // an error here, it is simply not excluded.
+  const all = await getAll('/enterprises').catch(() => []);
+  return all.find((e) => codes.includes(e.code) && e.excluded) || null;
+}
+
 function supervisorTools(ctx, r, reload) {
   const role = ctx.me.role;
   if (role === 'floor') return null;
@@ -75,16 +84,24 @@ export default {
     if (!ctx.alive()) return;
 
     const draw = async () => {
-      const actions = (r.next_actions || []).filter((a) => a !== 'view');
+      // The steps are floor work; at a desk only the label can be printed from here.
+      const floor = ctx.me.role === 'floor';
+      const actions = (r.next_actions || []).filter((a) => a !== 'view' && (floor || a === 'print_label'));
       const canReceive = actions.includes('receive');
+      // A parcel of an excluded (失信) enterprise or agent cannot be taken in: say so at the scan,
+      // before anyone taps "receive" (the server would refuse it and put it on hold).
+      const excluded = canReceive ? await excludedParty(r) : null;
       const warehouse = r.warehouse || ctx.me.warehouse;
       const receiveBox = canReceive ? h('section', { class: 'card receive', 'data-testid': 'receive-box' },
         h('h2', {}, t('receive.title')),
+        excluded ? h('p', { class: 'warn-card excluded', role: 'alert', 'data-testid': 'excluded' },
+          t('receive.excluded', { name: excluded.name || excluded.code })) : null,
         h('p', {}, t('receive.check')),
         await warehouseField(ctx.me),
         warehouse ? await cameraField(warehouse) : await cameraField(pref('receive.warehouse', '') || ''))
         : null;
       if (!ctx.alive()) return;
+      if (excluded) fail(t('err.enterprise_excluded'));
       ctx.setTitle(`${r.id} · ${t('return.title')}`);
       fill(ctx.view,
         returnHeader(r),
@@ -112,7 +129,9 @@ export default {
         }
         return h('a', { class: 'btn big primary', href: actionHref(action, r.id), 'data-action': action }, actionLabel(action));
       });
-      ctx.setActions(...(buttons.length ? buttons : [h('a', { class: 'btn big secondary', href: ctx.homeFor(ctx.me), 'data-action': 'home' }, t('nav.home'))]));
+      // On a handheld, a return with nothing left to do offers the way home; a desk has its menu.
+      const home = floor ? [h('a', { class: 'btn big secondary', href: ctx.homeFor(ctx.me), 'data-action': 'home' }, t('nav.home'))] : [];
+      ctx.setActions(...(buttons.length ? buttons : home));
     };
 
     async function receive(button) {

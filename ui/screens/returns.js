@@ -37,6 +37,8 @@ export default {
       ...ents.filter((e) => !e.kinds || e.kinds.includes('ecommerce')).map((e) => ({ value: e.code, label: `${e.name} (${e.code})` }))], q.ebc)),
     h('div', { class: 'filter-buttons' }, h('button', { type: 'submit', class: 'btn primary', id: 'returns-search' }, t('common.search'))));
 
+    const HEADS = ['', t('return.id'), t('common.state'), t('return.invt_no'), t('return.logistics_no'),
+      t('returns.ebc'), t('common.warehouse'), t('return.received_at'), t('dash.days_left'), ''];
     const selected = new Set();
     const batch = h('a', { class: 'btn secondary', id: 'ceb625-batch', 'data-action': 'ceb625-batch', 'aria-disabled': 'true', href: '#' }, t('export.ceb625_selected', { n: 0 }));
     const updateBatch = () => {
@@ -66,7 +68,7 @@ export default {
         updateBatch();
       });
       const kind = ctx.me.role === 'supervisor' ? holdAction(r) : null;
-      return h('tr', { 'data-testid': `row-${r.id}` },
+      const cells = [
         h('td', {}, h('label', { class: 'check-cell' }, box, h('span', { class: 'visually-hidden' }, t('returns.select', { id: r.id })))),
         h('td', {}, h('a', { href: `#/r/${seg(r.id)}`, class: 'code' }, r.id)),
         h('td', {}, returnBadges(r)),
@@ -75,18 +77,20 @@ export default {
         h('td', {}, r.ebc ? r.ebc.name || r.ebc.code : ''),
         h('td', {}, r.warehouse || '—'),
         h('td', {}, fmtTime(r.received_at)),
-        h('td', { class: urgency(r.days_left) }, daysLeftText(r.days_left)),
+        h('td', { class: urgency(r.days_left) }, r.received_at ? '—' : daysLeftText(r.days_left)),
         h('td', {}, kind ? h('button', {
           type: 'button', class: ['btn small', kind === 'hold' ? 'danger' : 'primary'], 'data-action': kind, 'data-id': r.id,
           onclick: async (e) => {
             if (await holdOrRelease(kind, r, e.currentTarget)) ctx.refresh();
           },
-        }, t(`hold.${kind}`)) : null));
+        }, t(`hold.${kind}`)) : null)];
+      // Column names on every cell, for the one-card-per-row layout of narrow screens.
+      cells.forEach((td, i) => td.setAttribute('data-label', HEADS[i]));
+      return h('tr', { 'data-testid': `row-${r.id}` }, cells);
     }
 
     const tableEl = h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'returns-table' },
-      h('thead', {}, h('tr', {}, ['', t('return.id'), t('common.state'), t('return.invt_no'), t('return.logistics_no'),
-        t('returns.ebc'), t('common.warehouse'), t('return.received_at'), t('dash.days_left'), ''].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, HEADS.map((c) => h('th', { scope: 'col' }, c)))),
       tbody));
 
     fill(ctx.view,

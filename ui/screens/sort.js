@@ -29,6 +29,7 @@ function matchLocally(lines, counts, code) {
 export default {
   title: 'sort.title',
   handheld: true,
+  roles: ['floor'],
   async render(ctx) {
     const id = ctx.params.id;
     ctx.returnId = id;
@@ -168,9 +169,12 @@ export default {
         else ok(t('sort.counted', { name: local.gname || local.gcode }));
         return true;
       }
+      // A bin label of this warehouse is known on the device: no need to ask the server (and it
+      // keeps working while the network is down).
+      const bin = binList.find((b) => norm(b.code) === norm(code));
       let res;
       try {
-        res = await resolveCode(code, id);
+        res = bin ? { kind: 'bin', id: bin.code, bin } : await resolveCode(code, id);
       } catch (err) {
         if (err.code !== 'not_found' && err.code !== 'network') throw err;
         res = null;
@@ -214,7 +218,7 @@ export default {
     };
 
     fill(ctx.view,
-      returnHeader(r),
+      returnHeader(r, { compact: true }),
       h('p', { class: 'instruction' }, t('sort.instruction')),
       linesBox, unmatchedBox, binBox, summary);
     drawAll();

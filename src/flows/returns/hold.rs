@@ -26,6 +26,11 @@ pub fn open_returns_of_party(conn: &mut DbConn, party: &str) -> Result<Vec<Strin
         .load(conn)?)
 }
 
+/// The e-commerce enterprise of a return, so that holds are found by enterprise in the log.
+fn ebc_of(conn: &mut DbConn, r: &ReturnRow) -> Result<Option<String>, AppError> {
+    Ok(store::declaration(conn, &r.invt_no)?.map(|d| d.ebc_code))
+}
+
 fn load(tx: &mut Tx<'_>, id: &str) -> Result<ReturnRow, AppError> {
     store::get(tx.conn, id)?
         .ok_or_else(|| AppError::NotFound(format!("return {id} does not exist")))
@@ -51,6 +56,7 @@ pub fn hold_return(
     r.held_from = Some(before.clone());
     r.state = State::Held.as_str().into();
     store::update_from(tx.conn, &r, &before)?;
+    let ebc = ebc_of(tx.conn, &r)?;
     tx.audit(
         actor,
         NewEntry {
@@ -58,7 +64,7 @@ pub fn hold_return(
             entity_kind: "return",
             entity_id: id,
             warehouse: r.warehouse_code.as_deref(),
-            enterprise: None,
+            enterprise: ebc.as_deref(),
             changes: Changes::new().set("state", &before, "held"),
             reason: Some(reason),
         },
@@ -84,6 +90,7 @@ pub fn release_return(
     r.state = back.clone();
     r.held_from = None;
     store::update_from(tx.conn, &r, "held")?;
+    let ebc = ebc_of(tx.conn, &r)?;
     tx.audit(
         actor,
         NewEntry {
@@ -91,7 +98,7 @@ pub fn release_return(
             entity_kind: "return",
             entity_id: id,
             warehouse: r.warehouse_code.as_deref(),
-            enterprise: None,
+            enterprise: ebc.as_deref(),
             changes: Changes::new().set("state", "held", &back),
             reason: Some(reason),
         },
