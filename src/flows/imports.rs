@@ -180,13 +180,15 @@ pub fn import_files(writer: &Writer, files: &[PathBuf]) -> Result<i32, AppError>
                 unchanged += r.unchanged;
                 rejected += r.rejected;
                 for it in r.items.iter().filter(|i| i.outcome == "rejected") {
-                    bar.suspend(|| eprintln!(
-                        "{}: item {} ({}) rejected: {}",
-                        path.display(),
-                        it.index + 1,
-                        it.key.as_deref().unwrap_or("?"),
-                        it.reason.as_deref().unwrap_or("")
-                    ));
+                    bar.suspend(|| {
+                        eprintln!(
+                            "{}: item {} ({}) rejected: {}",
+                            path.display(),
+                            it.index + 1,
+                            it.key.as_deref().unwrap_or("?"),
+                            it.reason.as_deref().unwrap_or("")
+                        )
+                    });
                 }
             }
             Err(e) => {

@@ -15,12 +15,12 @@ mod parties;
 mod schema;
 
 // The return flow.
-mod flowkit;
 mod flow;
-mod refusals;
 mod flow_races;
+mod flowkit;
 mod idempotency_flow;
-mod scan;
 mod imports;
-mod privacy;
 mod invariants;
+mod privacy;
+mod refusals;
+mod scan;
