@@ -267,6 +267,77 @@ both! {
         k.assert_unchanged(&before, &[]);
     }
 
+    fn a_ceb625_whose_order_parties_or_time_do_not_fit_its_list_is_rejected(app: &TestApp) {
+        let k = Kit::new(app);
+        let l = k.released();
+        let at = now() - Duration::hours(1);
+        let good = l.invt_refund(&[(1, 1)], at);
+        let mut cases: Vec<(&str, InvtRefund)> = Vec::new();
+        let mut a = good.clone();
+        a.order_no = "ORDER-NOT-THIS-ONE".into();
+        cases.push(("orderNo", a));
+        let mut a = good.clone();
+        a.ebc_code = "91440101MA59OTHER1".into();
+        cases.push(("ebcCode", a));
+        let mut a = good.clone();
+        a.ebp_code = "91440101MA59OTHER2".into();
+        cases.push(("ebpCode", a));
+        let mut a = good.clone();
+        a.agent_code = "91440101MA59OTHER3".into();
+        cases.push(("agentCode", a));
+        let mut a = good.clone();
+        a.app_time = now() + Duration::days(2);
+        cases.push(("appTime", a));
+        let mut a = good.clone();
+        a.app_time = now() - Duration::days(400);
+        cases.push(("appTime", a));
+        let before = k.snapshot(&[]);
+        for (field, mut application) in cases {
+            application.guid = customs::new_guid();
+            let o = outcomes(&k.import(&k.admin, ceb625(std::slice::from_ref(&application))));
+            assert_eq!(o[0].1, "rejected", "{field}: {o:?}");
+            assert!(o[0].2.contains(field), "{field}: {o:?}");
+        }
+        k.assert_unchanged(&before, &[]);
+        // The unchanged application goes through.
+        let o = outcomes(&k.import(&k.admin, ceb625(&[good])));
+        assert_eq!(o[0].1, "created", "{o:?}");
+    }
+
+    fn a_ceb626_with_a_guid_never_sent_is_matched_only_when_its_list_has_one_return(app: &TestApp) {
+        let k = Kit::new(app);
+        let at = now() - Duration::hours(2);
+        // One return on the list: the receipt can only be for it.
+        let one = k.released();
+        let a = one.invt_refund(&[(1, 1)], at);
+        let id = outcomes(&k.import(&k.admin, ceb625(std::slice::from_ref(&a))))[0].0.clone();
+        let mut r = receipt(&a, 399, "审核通过", now() - Duration::minutes(30));
+        r.guid = customs::new_guid();
+        let o = outcomes(&k.import(&k.admin, ceb626(&[r])));
+        assert_eq!((o[0].0.as_str(), o[0].1.as_str()), (id.as_str(), "updated"), "{o:?}");
+        // An older receipt arriving late does not overwrite the newer one.
+        let older = receipt(&a, 100, "旧回执", now() - Duration::hours(1));
+        let before = k.snapshot(&[&id]);
+        let o = outcomes(&k.import(&k.admin, ceb626(&[older])));
+        assert_eq!(o[0].1, "unchanged", "{o:?}");
+        k.assert_unchanged(&before, &[&id]);
+        assert_eq!(k.view(&id)["customs_status"]["status"], 399);
+
+        // Two returns on one list: a receipt with an unknown guid is not attached to either.
+        let two = k.released();
+        let b1 = two.invt_refund(&[(1, 1)], at);
+        let b2 = two.invt_refund(&[(2, 1)], at);
+        let o = outcomes(&k.import(&k.admin, ceb625(&[b1.clone(), b2])));
+        let ids = [o[0].0.clone(), o[1].0.clone()];
+        let mut r = receipt(&b1, 399, "审核通过", now() - Duration::minutes(30));
+        r.guid = customs::new_guid();
+        let before = k.snapshot(&[&ids[0], &ids[1]]);
+        let o = outcomes(&k.import(&k.admin, ceb626(&[r])));
+        assert_eq!(o[0].1, "rejected", "{o:?}");
+        assert!(o[0].2.contains("several returns"), "{o:?}");
+        k.assert_unchanged(&before, &[&ids[0], &ids[1]]);
+    }
+
     fn a_ceb625_we_export_reads_back_to_the_same_application_and_matches_the_snapshot(app: &TestApp) {
         let k = Kit::new(app);
         // Fixed numbers, so that the message is the same on every run.

@@ -217,6 +217,9 @@ pub fn apply(
     Ok(row)
 }
 
+/// How far a CEB625 appTime may lie ahead of this server's clock.
+const APP_TIME_SKEW_MINUTES: i64 = 10;
+
 /// An application from a CEB625 message. A known guid is the same application again.
 pub fn apply_ceb625(
     tx: &mut Tx<'_>,
@@ -233,6 +236,47 @@ pub fn apply_ceb625(
     if let Some(id) = existing {
         let r = store::get(tx.conn, &id)?.ok_or_else(|| AppError::Internal("vanished".into()))?;
         return Ok((r, false));
+    }
+    // The head must name the very order and parties of the released list it returns.
+    if let Some(decl) = store::declaration(tx.conn, &app.invt_no)? {
+        let mut errors = Vec::new();
+        for (field, given, listed) in [
+            ("orderNo", &app.order_no, &decl.order_no),
+            ("ebpCode", &app.ebp_code, &decl.ebp_code),
+            ("ebcCode", &app.ebc_code, &decl.ebc_code),
+            ("agentCode", &app.agent_code, &decl.agent_code),
+        ] {
+            if given != listed {
+                errors.push(FieldError::new(
+                    format!("InvtRefundHead/{field}"),
+                    format!("list {} has {listed}, not {given}", app.invt_no),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        // An application is made after the release and not in the future (a few minutes of
+        // clock difference between systems are allowed).
+        let app_time = app.app_time.naive_utc();
+        if app_time > tx.now + chrono::Duration::minutes(APP_TIME_SKEW_MINUTES) {
+            return Err(AppError::validation(
+                "InvtRefundHead/appTime",
+                "the application time lies in the future",
+            ));
+        }
+        if let Some(released_at) = decl.released_at {
+            if app_time < released_at {
+                return Err(AppError::validation(
+                    "InvtRefundHead/appTime",
+                    format!(
+                        "the application time is before list {} was released ({})",
+                        app.invt_no,
+                        released_at.format("%Y-%m-%d %H:%M")
+                    ),
+                ));
+            }
+        }
     }
     // Each line must be the very goods of the list's line it names (gnum and HS code).
     let decl_lines = store::declaration_lines(tx.conn, &app.invt_no)?;

@@ -91,20 +91,42 @@ pub fn record_receipt(
         .optional()?;
     let id = match by_guid {
         Some(id) => id,
-        None => returns::table
-            .filter(returns::invt_no.eq(&rr.invt_no))
-            .filter(returns::state.ne("cancelled"))
-            .order(returns::applied_at.desc())
-            .select(returns::id)
-            .first(tx.conn)
-            .optional()?
-            .ok_or_else(|| {
-                AppError::NotFound(format!("no return application for list {}", rr.invt_no))
-            })?,
+        // A receipt whose guid we never sent can only be matched when its list has exactly
+        // one open return; otherwise attaching it would be a guess.
+        None => {
+            let ids: Vec<String> = returns::table
+                .filter(returns::invt_no.eq(&rr.invt_no))
+                .filter(returns::state.ne("cancelled"))
+                .select(returns::id)
+                .limit(2)
+                .load(tx.conn)?;
+            match ids.as_slice() {
+                [] => {
+                    return Err(AppError::NotFound(format!(
+                        "no return application for list {}",
+                        rr.invt_no
+                    )))
+                }
+                [id] => id.clone(),
+                _ => {
+                    return Err(AppError::validation(
+                        "guid",
+                        format!(
+                            "no application has guid {}, and list {} has several returns",
+                            rr.guid, rr.invt_no
+                        ),
+                    ))
+                }
+            }
+        }
     };
     let mut r = store::get(tx.conn, &id)?.ok_or_else(|| AppError::Internal("vanished".into()))?;
     let at = rr.return_time.naive_utc();
-    if r.customs_status == Some(rr.return_status) && r.customs_at == Some(at) {
+    // The same receipt again, or one older than the receipt already recorded (receipts can
+    // arrive out of order): nothing changes.
+    if r.customs_at.is_some_and(|recorded| recorded > at)
+        || (r.customs_status == Some(rr.return_status) && r.customs_at == Some(at))
+    {
         return Ok((id, false));
     }
     let before = r.customs_status;
