@@ -17,6 +17,7 @@ mod schema;
 // The return flow.
 mod flow;
 mod flow_races;
+mod faults;
 mod flowkit;
 mod idempotency_flow;
 mod imports;
