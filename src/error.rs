@@ -3,7 +3,8 @@
 //! Policy:
 //! - Everything a client can cause is a 4xx with a stable machine `code` and a plain
 //!   `detail` saying what to do: `validation` (400, with `errors: [{field, message}]`),
-//!   `unauthenticated` (401), `forbidden` and `enterprise_excluded` (403), `not_found` (404),
+//!   `unauthenticated` (401), `forbidden`, `enterprise_excluded` and `cross_site_request`
+//!   (403: a state change sent with the session cookie from another site), `not_found` (404),
 //!   `conflict`, `invalid_state`, `idempotency_in_progress` (409), `payload_too_large` (413),
 //!   `unsupported_media_type` (415), `deadline_passed`, `quantity_exceeds`,
 //!   `idempotency_mismatch` (422), `rate_limited` (429).
@@ -41,6 +42,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     EnterpriseExcluded(String),
+    /// A cookie-authenticated state change that a browser says came from another site.
+    #[error("{0}")]
+    CrossSite(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -85,6 +89,7 @@ impl AppError {
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
             Self::EnterpriseExcluded(_) => "enterprise_excluded",
+            Self::CrossSite(_) => "cross_site_request",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::InvalidState(_) => "invalid_state",
@@ -107,6 +112,7 @@ impl AppError {
             Self::Unauthenticated(_) => "Not signed in",
             Self::Forbidden(_) => "Not allowed",
             Self::EnterpriseExcluded(_) => "Enterprise excluded (dishonest credit rating)",
+            Self::CrossSite(_) => "Cross-site request refused",
             Self::NotFound(_) => "Not found",
             Self::Conflict(_) => "Conflict",
             Self::InvalidState(_) => "Not possible in the current state",
@@ -160,7 +166,9 @@ impl ResponseError for AppError {
         match self {
             Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::EnterpriseExcluded(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::EnterpriseExcluded(_) | Self::CrossSite(_) => {
+                StatusCode::FORBIDDEN
+            }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::InvalidState(_) | Self::IdempotencyInProgress => {
                 StatusCode::CONFLICT

@@ -176,6 +176,23 @@ pub fn locked(conn: &mut DbConn, username: &str, now: NaiveDateTime) -> Result<b
         .is_some_and(|until| until > now))
 }
 
+/// The refusal of a sign-in while the name is locked.
+pub fn locked_out() -> AppError {
+    AppError::RateLimited(format!(
+        "too many failed sign-ins; wait {THROTTLE_WINDOW_MINUTES} minutes"
+    ))
+}
+
+/// Counts a sign-in attempt as failed before its password is checked (a success clears the
+/// count when it opens the session), so that guesses sent in parallel cannot outrun the lock;
+/// refused with `rate_limited` while the name is locked.
+pub fn begin_attempt(tx: &mut Tx<'_>, username: &str) -> Result<(), AppError> {
+    if locked(tx.conn, username, tx.now)? {
+        return Err(locked_out());
+    }
+    record_failure(tx, username)
+}
+
 /// Counts a failed sign-in; the fifth within the window locks the name for the window.
 pub fn record_failure(tx: &mut Tx<'_>, username: &str) -> Result<(), AppError> {
     let now = tx.now;

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::header::{self, HeaderMap};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -79,15 +80,19 @@ fn request_id(req: &HttpRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-fn presented_token(req: &HttpRequest) -> Option<String> {
-    if let Some(h) = req
-        .headers()
-        .get("authorization")
+/// The token of an `Authorization: Bearer …` header. When there is one, it alone counts (a
+/// cookie sent along is ignored), which is why such requests cannot be forged cross-site.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-    {
-        if let Some(t) = h.strip_prefix("Bearer ") {
-            return Some(t.trim().to_string());
-        }
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+fn presented_token(req: &HttpRequest) -> Option<String> {
+    if let Some(t) = bearer(req.headers()) {
+        return Some(t.to_string());
     }
     req.cookie(COOKIE).map(|c| c.value().to_string())
 }
@@ -165,11 +170,15 @@ pub async fn sign_in(
     })
     .await?;
     if locked {
-        return Err(AppError::RateLimited(format!(
-            "too many failed sign-ins; wait {} minutes",
-            user_flow::THROTTLE_WINDOW_MINUTES
-        )));
+        return Err(user_flow::locked_out());
     }
+    // Counted before the (slow) password check, in the shared write path, so that parallel
+    // guesses cannot all pass the check above before the first failure is recorded.
+    let name = username.clone();
+    state
+        .writer
+        .write(move |tx| user_flow::begin_attempt(tx, &name))
+        .await?;
     let password = input.password;
     let user_for_check = user.clone();
     let ok = web::block(move || match &user_for_check {
@@ -182,11 +191,6 @@ pub async fn sign_in(
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?;
     let Some(user) = user.filter(|_| ok) else {
-        let name = username.clone();
-        state
-            .writer
-            .write(move |tx| user_flow::record_failure(tx, &name))
-            .await?;
         return Err(AppError::Unauthenticated(
             "wrong user name or password".into(),
         ));
@@ -224,6 +228,7 @@ pub async fn sign_out(state: web::Data<AppState>, s: Session) -> Result<HttpResp
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
+        .secure(state.config.cookie_secure)
         .finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())

@@ -363,7 +363,7 @@ both! {
                     .header(ORIGIN, origin)
                     .json(&body),
             );
-            reply.assert_problem(403, "forbidden");
+            reply.assert_problem(403, "cross_site_request");
         }
         // Signing someone out from another site is refused too.
         app.send(
@@ -371,7 +371,7 @@ both! {
                 .delete(app.url("/api/v1/session"))
                 .header(ORIGIN, "http://evil.example"),
         )
-        .assert_problem(403, "forbidden");
+        .assert_problem(403, "cross_site_request");
         app.get(&admin, "/api/v1/me").assert_status(200);
         assert_eq!(app.head(), head);
         assert_eq!(app.count("enterprises"), 0);

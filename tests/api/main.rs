@@ -13,11 +13,12 @@ mod concurrency;
 mod idempotency;
 mod parties;
 mod schema;
+mod security;
 
 // The return flow.
+mod faults;
 mod flow;
 mod flow_races;
-mod faults;
 mod flowkit;
 mod idempotency_flow;
 mod imports;

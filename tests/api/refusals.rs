@@ -181,7 +181,9 @@ both! {
         let mut for_b = k.list();
         for_b.area = k.seed.b.operator.clone();
         k.declare(&for_b);
-        let b = k.new_return(&for_b, &[(1, 1)]);
+        let applied = k.apply_as(&k.floor_b, &for_b, &[(1, 1)]);
+        applied.assert_status(201);
+        let b = applied.json["id"].as_str().unwrap().to_string();
         k.step(&k.floor_b, &b, "receive", &json!({"warehouse": "WH-B", "camera": "CAM-B1"})).assert_status(200);
         // Once rated regular again, A works again.
         k.rate(&k.seed.a.operator, "regular", None).assert_status(201);

@@ -73,6 +73,18 @@ pub fn apply(
             "declaration list {invt_no} has not been released by customs (no CEB622 status 800)"
         ))
     })?;
+    // Floor staff act only for their own warehouse: the parcel must be coming to it.
+    if actor.role == "floor" {
+        let operator = match actor.warehouse.as_deref() {
+            Some(w) => crate::db::parties::warehouse(tx.conn, w)?.map(|w| w.operator_code),
+            None => None,
+        };
+        if operator.as_deref() != Some(decl.area_code.as_str()) {
+            return Err(AppError::Forbidden(format!(
+                "list {invt_no} is addressed to the operator of another warehouse; its staff apply for its returns"
+            )));
+        }
+    }
     if decl.logistics_no != waybill {
         return Err(AppError::validation(
             "logistics_no",
