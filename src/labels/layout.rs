@@ -679,28 +679,81 @@ pub fn bin_label(l: &BinLabel, size: Size, format: Format, dpi: u32) -> Result<D
 /// Cell size of the A4 sheet, in mm (3 × 8 cells fill the page).
 pub const SHEET_CELL_MM: (f64, f64) = (70.0, 297.0 / 8.0);
 
-/// A4 sheet of up to 24 bin labels, row by row.
-pub fn bin_sheet(ls: &[BinLabel], format: Format, dpi: u32) -> Result<Doc, LabelError> {
+/// Where a label goes on an A4 sheet: its cell (column, row) and how many columns it spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub col: u32,
+    pub row: u32,
+    pub span: u32,
+}
+
+/// Places bin labels on A4 sheets, row by row: one cell each, or a whole row for a code too
+/// long for one cell at the smallest module a scanner reads reliably. Returns the pages, each
+/// a list of (label index, slot).
+pub fn sheet_pages(
+    ls: &[BinLabel],
+    format: Format,
+    dpi: u32,
+) -> Result<Vec<Vec<(usize, Slot)>>, LabelError> {
+    let ctx = Ctx::new("A4 sheet cell (70x37)", format, dpi);
+    let (cw, ch) = SHEET_CELL_MM;
+    let one_cell = Rect {
+        x: 0,
+        y: 0,
+        w: ctx.d(cw),
+        h: ctx.d(ch),
+    };
+    let cols = super::SHEET_COLUMNS;
+    let mut pages = vec![Vec::new()];
+    let (mut col, mut row) = (0, 0);
+    for (i, l) in ls.iter().enumerate() {
+        let sym = Symbol::encode(&l.bin)?;
+        let span_cols = if ctx.module_for(&sym, span(&ctx, one_cell, 1.5).1).is_ok() {
+            1
+        } else {
+            cols
+        };
+        if col + span_cols > cols {
+            col = 0;
+            row += 1;
+        }
+        if row >= super::SHEET_ROWS {
+            pages.push(Vec::new());
+            row = 0;
+        }
+        pages.last_mut().expect("a page").push((
+            i,
+            Slot {
+                col,
+                row,
+                span: span_cols,
+            },
+        ));
+        col += span_cols;
+    }
+    Ok(pages)
+}
+
+/// One A4 sheet of bin labels placed by [`sheet_pages`].
+pub fn bin_sheet(
+    ls: &[BinLabel],
+    slots: &[(usize, Slot)],
+    format: Format,
+    dpi: u32,
+) -> Result<Doc, LabelError> {
     let ctx = Ctx::new("A4 sheet cell (70x37)", format, dpi);
     let (w, h) = Size::A4.mm();
     let mut doc = new_doc(&ctx, w, h);
     let (cw, ch) = SHEET_CELL_MM;
-    for (i, l) in ls.iter().enumerate() {
-        let i = i as u32;
-        let (col, row) = (i % super::SHEET_COLUMNS, i / super::SHEET_COLUMNS);
-        if row >= super::SHEET_ROWS {
-            return Err(LabelError::TooManyLabels {
-                count: ls.len(),
-                max: super::SHEET_CAPACITY,
-            });
-        }
-        let x0 = ctx.d(col as f64 * cw);
-        let y0 = ctx.d(row as f64 * ch);
+    for &(i, slot) in slots {
+        let l = &ls[i];
+        let x0 = ctx.d(slot.col as f64 * cw);
+        let y0 = ctx.d(slot.row as f64 * ch);
         let cell_rect = Rect {
             x: x0,
             y: y0,
-            w: ctx.d((col + 1) as f64 * cw) - x0,
-            h: ctx.d((row + 1) as f64 * ch) - y0,
+            w: ctx.d((slot.col + slot.span) as f64 * cw) - x0,
+            h: ctx.d((slot.row + 1) as f64 * ch) - y0,
         };
         // Content at least 4 mm from the cell edges, clear of most printers' margins.
         let region = inset(&ctx, cell_rect, 4.0, 4.5);
@@ -995,7 +1048,10 @@ mod tests {
                 let d = item_label(&short, Size::Label100x150, f, dpi).unwrap();
                 assert!(!bars(&d)[0].vertical);
                 check(&d);
-                let d = bin_sheet(&vec![b.clone(); 24], f, dpi).unwrap();
+                let ls = vec![b.clone(); 24];
+                let pages = sheet_pages(&ls, f, dpi).unwrap();
+                assert_eq!(pages.len(), 1);
+                let d = bin_sheet(&ls, &pages[0], f, dpi).unwrap();
                 assert_eq!(bars(&d).len(), 24);
                 check(&d);
             }

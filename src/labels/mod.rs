@@ -343,8 +343,9 @@ pub fn render_bin(
 }
 
 /// Renders bin labels for printing a whole area at once: for SVG and PNG one A4 sheet of
-/// 3 × 8 labels (70 × 37.125 mm cells, the common 24-up A4 label sheet; at most
-/// [`SHEET_CAPACITY`] labels, else [`LabelError::TooManyLabels`]); for ZPL one 60 × 40 mm
+/// 3 × 8 labels (70 × 37.125 mm cells, the common 24-up A4 label sheet; a code too long
+/// for one cell takes a whole row; what does not fit one page is
+/// [`LabelError::TooManyLabels`]); for ZPL one 60 × 40 mm
 /// label per `^XA`…`^XZ` block, concatenated (any number).
 pub fn render_bin_sheet(ls: &[BinLabel], format: Format, dpi: u32) -> Result<Rendered, LabelError> {
     check_dpi(dpi)?;
@@ -365,18 +366,20 @@ pub fn render_bin_sheet(ls: &[BinLabel], format: Format, dpi: u32) -> Result<Ren
             bytes: out,
         });
     }
-    if ls.len() > SHEET_CAPACITY {
+    let pages = layout::sheet_pages(ls, format, dpi)?;
+    if pages.len() > 1 {
         return Err(LabelError::TooManyLabels {
             count: ls.len(),
             max: SHEET_CAPACITY,
         });
     }
-    let doc = layout::bin_sheet(ls, format, dpi)?;
+    let doc = layout::bin_sheet(ls, &pages[0], format, dpi)?;
     emit(&doc, format)
 }
 
-/// Like [`render_bin_sheet`] but for any number of labels: one A4 page per
-/// [`SHEET_CAPACITY`] labels (ZPL: a single document with all labels).
+/// Like [`render_bin_sheet`] but for any number of labels: as many A4 pages as they need
+/// ([`SHEET_CAPACITY`] labels per page, fewer when long codes take a whole row; ZPL: a
+/// single document with all labels).
 pub fn render_bin_sheets(
     ls: &[BinLabel],
     format: Format,
@@ -385,8 +388,13 @@ pub fn render_bin_sheets(
     if format == Format::Zpl || ls.is_empty() {
         return render_bin_sheet(ls, format, dpi).map(|r| vec![r]);
     }
-    ls.chunks(SHEET_CAPACITY)
-        .map(|page| render_bin_sheet(page, format, dpi))
+    check_dpi(dpi)?;
+    for l in ls {
+        validate_data(&l.bin)?;
+    }
+    layout::sheet_pages(ls, format, dpi)?
+        .iter()
+        .map(|page| emit(&layout::bin_sheet(ls, page, format, dpi)?, format))
         .collect()
 }
 
@@ -576,10 +584,27 @@ mod tests {
             render_bin(&b, Size::Label60x40, Format::Png, 300),
             Err(LabelError::DoesNotFit { .. })
         ));
-        assert!(matches!(
-            render_bin_sheet(&[b], Format::Svg, 300),
-            Err(LabelError::DoesNotFit { .. })
-        ));
+        // On the A4 sheet it takes a whole row instead.
+        let pages = layout::sheet_pages(std::slice::from_ref(&b), Format::Svg, 300).unwrap();
+        assert_eq!(pages[0][0].1.span, SHEET_COLUMNS);
+        assert!(render_bin_sheet(&[b], Format::Svg, 300).is_ok());
+        // The longest data allowed fits a whole row; longer is refused before layout.
+        for (len, ok) in [(MAX_DATA_LEN, true), (MAX_DATA_LEN + 1, false)] {
+            let b = BinLabel {
+                warehouse: "XY01".into(),
+                area: "restock".into(),
+                bin: "ABCDEFGHIJKLMNOPQRSTUVWXYZ".repeat(3)[..len].to_string(),
+            };
+            for dpi in SUPPORTED_DPI {
+                let r = render_bin_sheet(std::slice::from_ref(&b), Format::Svg, dpi);
+                assert_eq!(
+                    r.is_ok(),
+                    ok,
+                    "{len} characters at {dpi} dpi: {:?}",
+                    r.err()
+                );
+            }
+        }
     }
 
     #[test]

@@ -305,6 +305,47 @@ mod tests {
     }
 
     #[test]
+    fn a4_sheet_gives_a_code_too_long_for_one_cell_a_whole_row() {
+        // Short, long, short: the long one starts row 2 and spans it; the third short one
+        // goes to row 3.
+        let codes = ["XY01-R-01-01", "XY01-PENDING_INSPECTION-01", "XY01-R-01-02"];
+        let ls: Vec<BinLabel> = codes
+            .iter()
+            .map(|c| BinLabel {
+                warehouse: "XY01".into(),
+                area: "pending_inspection".into(),
+                bin: c.to_string(),
+            })
+            .collect();
+        for dpi in SUPPORTED_DPI {
+            let pages = super::super::layout::sheet_pages(&ls, Format::Png, dpi).unwrap();
+            assert_eq!(pages.len(), 1);
+            let spans: Vec<(u32, u32, u32)> = pages[0]
+                .iter()
+                .map(|(_, s)| (s.col, s.row, s.span))
+                .collect();
+            assert_eq!(spans, [(0, 0, 1), (0, 1, 3), (0, 2, 1)], "{dpi} dpi");
+            let img = luma(&render_bin_sheet(&ls, Format::Png, dpi).unwrap());
+            let (cell_w, cell_h) = (expected_px(70.0, dpi), expected_px(297.0 / 8.0, dpi));
+            let row = |r: u32, w: u32| {
+                image::imageops::crop_imm(&img, 0, r * cell_h, w, cell_h).to_image()
+            };
+            assert_eq!(decode(&row(0, cell_w)), codes[0], "{dpi} dpi");
+            assert_eq!(decode(&row(1, 3 * cell_w)), codes[1], "{dpi} dpi");
+            assert_eq!(decode(&row(2, cell_w)), codes[2], "{dpi} dpi");
+        }
+        // 24 long codes need 3 pages of 8 rows.
+        let many: Vec<BinLabel> = (0..24)
+            .map(|k| BinLabel {
+                warehouse: "XY01".into(),
+                area: "pending_inspection".into(),
+                bin: format!("XY01-PENDING_INSPECTION-{k:02}"),
+            })
+            .collect();
+        assert_eq!(render_bin_sheets(&many, Format::Png, 203).unwrap().len(), 3);
+    }
+
+    #[test]
     fn a4_sheet_decodes_several_labels() {
         let ls: Vec<BinLabel> = (0..24)
             .map(|k| BinLabel {

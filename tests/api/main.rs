@@ -23,6 +23,7 @@ mod flowkit;
 mod idempotency_flow;
 mod imports;
 mod invariants;
+mod labels;
 mod privacy;
 mod refusals;
 mod scan;
