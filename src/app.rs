@@ -83,20 +83,38 @@ pub fn state(config: Config, pool: db::Pool, writer: Writer) -> web::Data<AppSta
 }
 
 /// Forgets idempotency answers older than the keep time and expired sessions, hourly.
+/// What one round of housekeeping removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Housekept {
+    pub idempotency_keys: usize,
+    pub sessions: usize,
+    pub throttles: usize,
+}
+
+/// One round of housekeeping: idempotency keys older than they must be kept, expired sessions
+/// and tokens, sign-in throttle rows whose window and lock have both passed.
+pub fn housekeep(tx: &mut crate::db::writer::Tx<'_>) -> Result<Housekept, AppError> {
+    let keep = chrono::Duration::hours(crate::flows::idempotency::KEEP_HOURS);
+    let window = chrono::Duration::minutes(crate::flows::users::THROTTLE_WINDOW_MINUTES);
+    Ok(Housekept {
+        idempotency_keys: crate::db::idempotency::purge(tx.conn, tx.now - keep)?,
+        sessions: user_store::delete_expired_sessions(tx.conn, tx.now)?,
+        throttles: user_store::purge_throttles(tx.conn, tx.now - window, tx.now)?,
+    })
+}
+
+/// Runs [`housekeep`] now and then every hour, on a thread of its own.
 pub fn start_housekeeping(writer: Writer) {
     let spawned = std::thread::Builder::new()
         .name("housekeeping".into())
         .spawn(move || loop {
-            let result = writer.write_blocking(|tx| {
-                let keep = chrono::Duration::hours(crate::flows::idempotency::KEEP_HOURS);
-                let keys = crate::db::idempotency::purge(tx.conn, tx.now - keep)?;
-                let sessions = user_store::delete_expired_sessions(tx.conn, tx.now)?;
-                Ok((keys, sessions))
-            });
-            match result {
-                Ok((k, s)) if k + s > 0 => {
-                    tracing::info!(idempotency_keys = k, sessions = s, "housekeeping")
-                }
+            match writer.write_blocking(housekeep) {
+                Ok(h) if h != Housekept::default() => tracing::info!(
+                    idempotency_keys = h.idempotency_keys,
+                    sessions = h.sessions,
+                    throttles = h.throttles,
+                    "housekeeping"
+                ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
             }

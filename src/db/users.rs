@@ -114,6 +114,25 @@ pub fn save_throttle(conn: &mut DbConn, row: &ThrottleRow) -> Result<(), AppErro
     Ok(())
 }
 
+/// Deletes throttle rows whose window started before `window_start_before` and whose lock
+/// (if any) has passed at `now`.
+pub fn purge_throttles(
+    conn: &mut DbConn,
+    window_start_before: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    Ok(diesel::delete(
+        login_throttle::table
+            .filter(login_throttle::window_start.lt(window_start_before))
+            .filter(
+                login_throttle::locked_until
+                    .is_null()
+                    .or(login_throttle::locked_until.le(now)),
+            ),
+    )
+    .execute(conn)?)
+}
+
 pub fn clear_throttle(conn: &mut DbConn, username: &str) -> Result<(), AppError> {
     diesel::delete(login_throttle::table.find(username)).execute(conn)?;
     Ok(())

@@ -12,6 +12,7 @@ mod cli;
 mod concurrency;
 mod idempotency;
 mod parties;
+mod housekeeping;
 mod schema;
 mod security;
 

@@ -1,0 +1,58 @@
+//! Housekeeping: old idempotency answers, expired sessions and spent sign-in throttle rows
+//! are removed; what is still needed stays.
+
+use serde_json::json;
+
+#[allow(unused_imports)]
+use crate::support::*;
+
+both! {
+    fn housekeeping_removes_what_has_expired_and_keeps_the_rest(app: &TestApp) {
+        let admin = app.admin();
+        // Two keyed answers; one is made old.
+        for key in ["old-key", "new-key"] {
+            app.send(
+                admin
+                    .post(app.url("/api/v1/enterprises"))
+                    .header("Idempotency-Key", key)
+                    .json(&json!({"code": format!("44019600{}", if key == "old-key" { "01" } else { "02" }), "name": "报关行", "kinds": ["agent"]})),
+            )
+            .assert_status(201);
+        }
+        app.db.sql("UPDATE idempotency_keys SET created_at = '2020-01-01 00:00:00' WHERE key LIKE '%old-key'").unwrap();
+        // A supervisor session that has expired, and the admin's that has not.
+        let floor = app.user_client("supervisor", None);
+        app.get(&floor, "/api/v1/me").assert_status(200);
+        app.db.sql("UPDATE sessions SET expires_at = '2020-01-01 00:00:00' WHERE username <> 'admin'").unwrap();
+        // Throttle rows: a spent one, a fresh one, and an old window still locked.
+        let anon = app.client();
+        for (name, tries) in [("ghost-spent", 1), ("ghost-fresh", 1), ("ghost-locked", 5)] {
+            for _ in 0..tries {
+                app.sign_in(&anon, name, "wrong-password").assert_status(401);
+            }
+        }
+        app.db.sql("UPDATE login_throttle SET window_start = '2020-01-01 00:00:00' WHERE username IN ('ghost-spent', 'ghost-locked')").unwrap();
+        let (keys, sessions, throttles) = (
+            app.count("idempotency_keys"),
+            app.count("sessions"),
+            app.count("login_throttle"),
+        );
+
+        let done = app.write(bonded_returns::app::housekeep).expect("housekeeping runs");
+        assert_eq!(
+            (done.idempotency_keys, done.sessions, done.throttles),
+            (1, 1, 1),
+            "{done:?}"
+        );
+        assert_eq!(app.count("idempotency_keys"), keys - 1);
+        assert_eq!(app.count("sessions"), sessions - 1);
+        assert_eq!(app.count("login_throttle"), throttles - 1);
+        // The admin still works; the expired session does not; the locked name is still locked.
+        app.get(&admin, "/api/v1/me").assert_status(200);
+        app.get(&floor, "/api/v1/me").assert_problem(401, "unauthenticated");
+        app.sign_in(&anon, "ghost-locked", "wrong-password").assert_problem(429, "rate_limited");
+        // Nothing left to do the second time.
+        let again = app.write(bonded_returns::app::housekeep).unwrap();
+        assert_eq!(again, bonded_returns::app::Housekept::default());
+    }
+}
