@@ -113,6 +113,21 @@ fn describe_xml_error(e: &quick_xml::Error) -> String {
     }
 }
 
+/// Refuses a value that a character reference (`&#1;`) made into something XML cannot carry.
+fn xml_chars(text: &str, at: usize, value: &str) -> Result<(), CustomsError> {
+    match value.chars().find(|c| !is_xml_char(*c)) {
+        Some(c) => Err(malformed(
+            text,
+            at,
+            format!(
+                "a character reference to U+{:04X}, which XML does not allow",
+                c as u32
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Reads `xml` into its root element, refusing oversize, non-UTF-8,
 /// malformed and hostile input.
 pub(crate) fn read_document(xml: &[u8]) -> Result<Element, CustomsError> {
@@ -135,6 +150,14 @@ pub(crate) fn read_document(xml: &[u8]) -> Result<Element, CustomsError> {
             });
         }
     };
+    // XML 1.0 allows no NUL and no control character but tab and line ends, anywhere.
+    if let Some((i, c)) = text.char_indices().find(|(_, c)| !is_xml_char(*c)) {
+        return Err(malformed(
+            text,
+            i,
+            format!("the character U+{:04X} is not allowed in XML", c as u32),
+        ));
+    }
     // Refuse DTDs before the parser even looks at them.
     if let Some(i) = find_dtd(text) {
         let (line, column) = line_col(text, i);
@@ -239,6 +262,7 @@ pub(crate) fn read_document(xml: &[u8]) -> Result<Element, CustomsError> {
                             malformed(text, start, format!("attribute {key} of <{name}>: {err}"))
                         })?
                         .into_owned();
+                    xml_chars(text, start, &value)?;
                     attrs.push((key, value));
                 }
                 let el = Element {
@@ -272,6 +296,7 @@ pub(crate) fn read_document(xml: &[u8]) -> Result<Element, CustomsError> {
                         let normalized = normalize_newlines(raw);
                         let value = quick_xml::escape::unescape(&normalized)
                             .map_err(|err| malformed(text, start, format!("{err} (only the predefined XML entities and character references are allowed)")))?;
+                        xml_chars(text, start, &value)?;
                         top.text.push_str(&value);
                     }
                     None => {

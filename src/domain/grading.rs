@@ -18,8 +18,13 @@ pub struct Grades {
 }
 
 impl Grades {
+    /// The units graded; saturates instead of overflowing (a client may send any i64).
     pub fn total(&self) -> i64 {
-        self.intact + self.damaged_packaging + self.used + self.defective + self.not_original
+        self.intact
+            .saturating_add(self.damaged_packaging)
+            .saturating_add(self.used)
+            .saturating_add(self.defective)
+            .saturating_add(self.not_original)
     }
     pub fn any_negative(&self) -> bool {
         [
@@ -34,7 +39,7 @@ impl Grades {
     }
     /// Units that must leave the zone, be re-exported or destroyed.
     pub fn failed(&self) -> i64 {
-        self.total() - self.intact
+        self.total().saturating_sub(self.intact)
     }
 }
 
@@ -98,6 +103,17 @@ mod tests {
         assert_eq!(restockable(&g, 0, false), 2);
         assert_eq!(restockable(&g, 2, false), 0);
         assert_eq!(restockable(&g, 0, true), 0);
+    }
+
+    #[test]
+    fn huge_counts_saturate_instead_of_overflowing() {
+        let g = Grades {
+            intact: 2,
+            not_original: i64::MAX - 1,
+            ..Default::default()
+        };
+        assert_eq!(g.total(), i64::MAX);
+        assert_eq!(g.failed(), i64::MAX - 2);
     }
 
     #[test]

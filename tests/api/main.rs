@@ -21,6 +21,7 @@ mod faults;
 mod flow;
 mod flow_races;
 mod flowkit;
+mod hostile;
 mod idempotency_flow;
 mod imports;
 mod invariants;

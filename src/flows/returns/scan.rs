@@ -70,12 +70,30 @@ fn line_of(
         }))
 }
 
-pub fn resolve(
-    conn: &mut DbConn,
-    actor: &Actor,
-    raw: &str,
-    current: Option<&str>,
-) -> Result<ScanResult, AppError> {
+/// The parts of an item label `OWNER-GCODE-RETURNID-GNUM` (upper-cased).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemLabelParts {
+    pub owner: String,
+    pub gcode: String,
+    pub return_id: String,
+    pub gnum: i32,
+}
+
+/// What a scanned code looks like before anything is looked up (pure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    /// The code as scanned, trimmed.
+    pub code: String,
+    /// The same, upper-cased (scanners may send lower case).
+    pub upper: String,
+    /// It has the form of a return id (a return label).
+    pub return_id: bool,
+    /// It has the form of an item label.
+    pub item: Option<ItemLabelParts>,
+}
+
+/// Checks a scanned code (1–100 printable characters) and classifies its form.
+pub fn classify(raw: &str) -> Result<Classified, AppError> {
     let code = raw.trim();
     if code.is_empty() || code.chars().count() > 100 || code.chars().any(char::is_control) {
         return Err(AppError::validation(
@@ -84,8 +102,37 @@ pub fn resolve(
         ));
     }
     let upper = code.to_ascii_uppercase();
+    let parts: Vec<&str> = upper.split('-').collect();
+    let item = match parts.as_slice() {
+        [owner, gcode, rid, gnum] if ids::is_return_id(rid) => {
+            gnum.parse::<i32>().ok().map(|gnum| ItemLabelParts {
+                owner: owner.to_string(),
+                gcode: gcode.to_string(),
+                return_id: rid.to_string(),
+                gnum,
+            })
+        }
+        _ => None,
+    };
+    Ok(Classified {
+        code: code.to_string(),
+        return_id: ids::is_return_id(&upper),
+        upper,
+        item,
+    })
+}
+
+pub fn resolve(
+    conn: &mut DbConn,
+    actor: &Actor,
+    raw: &str,
+    current: Option<&str>,
+) -> Result<ScanResult, AppError> {
+    let scanned = classify(raw)?;
+    let code = scanned.code.as_str();
+    let upper = scanned.upper.clone();
     // A return label.
-    if ids::is_return_id(&upper) {
+    if scanned.return_id {
         if let Some(s) = summary_of(conn, actor, &upper)? {
             return Ok(ScanResult {
                 kind: "return",
@@ -98,16 +145,17 @@ pub fn resolve(
         }
     }
     // An item label: owner-gcode-returnid-gnum; the owner is the return's e-commerce enterprise.
-    let parts: Vec<&str> = upper.split('-').collect();
-    if parts.len() == 4 && ids::is_return_id(parts[2]) {
-        if let (Some(s), Ok(gnum)) = (summary_of(conn, actor, parts[2])?, parts[3].parse::<i32>()) {
-            if s.ebc.code != parts[0] {
+    if let Some(item) = &scanned.item {
+        if let Some(s) = summary_of(conn, actor, &item.return_id)? {
+            if s.ebc.code != item.owner {
                 return Err(AppError::NotFound(format!(
                     "{code} is not an item label of return {}: the owner does not match",
-                    parts[2]
+                    item.return_id
                 )));
             }
-            let line = line_of(conn, parts[2], |d| d.gnum == gnum && d.gcode == parts[1])?;
+            let line = line_of(conn, &item.return_id, |d| {
+                d.gnum == item.gnum && d.gcode == item.gcode
+            })?;
             if line.is_some() {
                 return Ok(ScanResult {
                     kind: "item",

@@ -1,0 +1,13 @@
+//! The CEB626 reader of return receipts (InvtRefundReturn): the fuzzed bytes are the items of a well-formed
+//! `CEB626Message` (the root and `BaseTransfer` are fixed), so every run reaches the item reader.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::parse_and_check(&common::envelope("CEB626Message", data));
+});
