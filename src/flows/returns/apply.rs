@@ -239,7 +239,15 @@ pub fn apply_ceb625(
     app: &InvtRefund,
 ) -> Result<(ReturnRow, bool), AppError> {
     use crate::db::schema::returns;
-    let guid = app.guid.to_ascii_uppercase();
+    let guid = app.guid.trim().to_ascii_uppercase();
+    // The application id is C36 in the XSD: customs refuses anything else, and a return whose
+    // id cannot be written back could never be sent to customs.
+    if guid.chars().count() != 36 {
+        return Err(AppError::validation(
+            "InvtRefundHead/guid",
+            "the application guid must be 36 characters (an upper-case UUID)",
+        ));
+    }
     let existing: Option<String> = returns::table
         .filter(returns::guid.eq(&guid))
         .select(returns::id)
