@@ -3,7 +3,8 @@
 //!
 //! 1. **Cost of the chain**: the same entries appended to three fresh, migrated databases —
 //!    with the chain (`audit::append`: head read per batch, canonical encoding, SHA-256,
-//!    link); without it (the same rows in the same table, hash columns empty); and with the
+//!    link); without it (the same rows in the same table through the same INSERT,
+//!    `audit::insert_entry`, hash columns empty); and with the
 //!    hash computation skipped (constant 64-character hashes, so rows are as large as chained
 //!    ones). All in transactions of 256 entries (the writer's batch cap under load), in
 //!    rounds of 10,240 cycling through every order of the three, so that all see the same
@@ -22,7 +23,6 @@
 use std::time::{Duration, Instant};
 
 use bonded_returns::audit::{self, query, Actor, AuditEntry, Changes, NewEntry};
-use bonded_returns::db::schema::audit_entries;
 use bonded_returns::db::{establish, migrate, DbConn, DbUrl, SqliteSync};
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
@@ -201,10 +201,8 @@ fn ingest_plain(
                 prev_hash: filler.into(),
                 hash: filler.into(),
             };
-            diesel::insert_into(audit_entries::table)
-                .values(&e)
-                .execute(c)
-                .expect("insert");
+            // The same INSERT as `audit::append` makes, so that only the chain differs.
+            audit::insert_entry(c, &e).expect("insert");
         }
         c.batch_execute("COMMIT").expect("commit");
         i = end;
@@ -402,6 +400,23 @@ fn main() {
         ("30 days", 30 * 86_400),
         ("90 days", SPAN_DAYS * 86_400),
     ];
+    // How SQLite runs it: the first page should come straight off the (warehouse, at, seq)
+    // index, newest first, without sorting the window.
+    if let DbConn::Sqlite(s) = &mut chain {
+        let plan: Vec<PlanRow> = diesel::sql_query(
+            "EXPLAIN QUERY PLAN SELECT * FROM audit_entries \
+             WHERE at >= $1 AND at < $2 AND warehouse = $3 ORDER BY at DESC, seq DESC LIMIT $4",
+        )
+        .bind::<diesel::sql_types::Timestamp, _>(start)
+        .bind::<diesel::sql_types::Timestamp, _>(start + chrono::Duration::days(SPAN_DAYS))
+        .bind::<diesel::sql_types::Text, _>("WH01")
+        .bind::<diesel::sql_types::BigInt, _>(51)
+        .load(s)
+        .unwrap_or_default();
+        for p in plan {
+            println!("  query plan: {}", p.detail);
+        }
+    }
     let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
     let mut all = Vec::new();
     println!("\nfiltered query (audit::query::page, warehouse + from/to, first page of 50), {queries} queries:");
@@ -453,6 +468,12 @@ fn main() {
         size as f64 / 1e6,
         started.elapsed().as_secs_f64()
     );
+}
+
+#[derive(diesel::QueryableByName)]
+struct PlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
 }
 
 fn bonded_pct(sorted: &[u64], p: f64) -> f64 {

@@ -219,7 +219,14 @@ impl From<diesel::result::Error> for AppError {
                 Self::Conflict("this already exists (or another request just created it)".into())
             }
             E::DatabaseError(K::CheckViolation, info) => {
-                Self::Conflict(format!("refused by a storage rule: {}", info.message()))
+                // The constraint's text names tables and columns: it is logged, not sent.
+                tracing::warn!(
+                    constraint = info.message(),
+                    "a storage rule refused a write"
+                );
+                Self::Conflict(
+                    "refused by a storage rule (a value outside what can be stored)".into(),
+                )
             }
             E::DatabaseError(K::ForeignKeyViolation, _) => {
                 Self::Conflict("refers to something that does not exist".into())

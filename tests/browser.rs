@@ -49,10 +49,13 @@ macro_rules! ensure {
 }
 
 const HANDHELD: (u32, u32) = (360, 640);
+/// A code that is nothing the warehouse knows, scanned on purpose.
+const UNKNOWN_CODE: &str = "NOSUCHCODE42";
 const DESK: (u32, u32) = (1280, 800);
 const WAIT: Duration = Duration::from_secs(20);
 /// What the UI says when an enterprise is excluded (i18n key `err.enterprise_excluded`).
-const EXCLUDED_SENTENCE: &str = "该电商企业为失信企业，不能受理退货，请放入暂存区并通知主管";
+const EXCLUDED_SENTENCE: &str =
+    "有关企业被评为失信企业，不能继续作业，请把包裹放入暂存区并通知主管";
 
 // ---------------------------------------------------------------------------------------------
 // Finding the browser, starting the processes
@@ -495,6 +498,68 @@ impl Browser {
         Ok(s(&v))
     }
 
+    /// A person typing a code key by key (slower than a scanner's burst), then Enter: the
+    /// page must take it for typing and ask to confirm the code before using it.
+    async fn type_slowly(&self, code: &str) -> R {
+        let e = self.find("#scan").await?;
+        for ch in code.chars() {
+            e.send_keys(&ch.to_string()).await.ctx("type a key")?;
+            tokio::time::sleep(Duration::from_millis(120)).await;
+        }
+        e.send_keys("\u{E007}").await.ctx("Enter")?;
+        self.until(
+            "the typed code offered for confirmation",
+            &format!(
+                "!document.getElementById('scan-confirm-box').hidden && document.getElementById('scan-confirm-code').textContent === {code:?}"
+            ),
+        )
+        .await?;
+        self.click("#scan-confirm").await
+    }
+
+    /// Records what the page makes the device do (vibration patterns, tones started) from
+    /// now on, on the real browser APIs.
+    async fn record_feedback(&self) -> R {
+        self.js(
+            "window.__feedback = [];
+             const vib = navigator.vibrate ? navigator.vibrate.bind(navigator) : null;
+             navigator.vibrate = (p) => { window.__feedback.push('vibrate:' + p); return vib ? vib(p) : true; };
+             const AC = window.AudioContext || window.webkitAudioContext;
+             if (AC && !AC.prototype.__recorded) {
+               const osc = AC.prototype.createOscillator;
+               AC.prototype.createOscillator = function () { window.__feedback.push('tone'); return osc.call(this); };
+               AC.prototype.__recorded = true;
+             }
+             return true;",
+            vec![],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The feedback recorded since [`record_feedback`], and a fresh record.
+    async fn feedback(&self) -> R<Vec<String>> {
+        let v = self
+            .js(
+                "const f = window.__feedback || []; window.__feedback = []; return f;",
+                vec![],
+            )
+            .await?;
+        Ok(v.as_array()
+            .map(|a| a.iter().map(s).collect())
+            .unwrap_or_default())
+    }
+
+    /// The scan field has the focus (what a wedge scanner types into).
+    async fn scan_focused(&self, when: &str) -> R {
+        self.until(
+            &format!("the scan field focused {when}"),
+            "document.activeElement && document.activeElement.id === 'scan'",
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn counts_are(&self, lines: &[Line], prefix: &str) -> R {
         for l in lines {
             let css = format!("[data-testid=\"count-{}{prefix}\"]", l.gnum);
@@ -527,11 +592,48 @@ impl Browser {
                 vec![],
             )
             .await?;
+            self.accessible_basics(name, size).await?;
             let png = self.c.screenshot().await.ctx("screenshot")?;
             let file = self.shots.join(format!("{name}-{}x{}.png", size.0, size.1));
             std::fs::write(&file, png).ctx(&file.display().to_string())?;
         }
         self.set_size(was).await
+    }
+
+    /// Accessible basics of the screen as it is shown: every visible control has a label (or
+    /// an accessible name), every image an alt text; a handheld screen never needs sideways
+    /// scrolling.
+    async fn accessible_basics(&self, screen: &str, size: (u32, u32)) -> R {
+        let problems = self
+            .js(
+                "const shown = (el) => el.offsetParent !== null || el.getClientRects().length > 0;
+                 const named = (el) => Boolean((el.innerText || '').trim() || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.title);
+                 const out = [];
+                 for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+                   if (!shown(el)) continue;
+                   if (!(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') && !el.title) out.push('unlabelled ' + el.outerHTML.slice(0, 120));
+                 }
+                 for (const el of document.querySelectorAll('button, a[href], [role=button]')) {
+                   if (shown(el) && !named(el) && !el.querySelector('img[alt]:not([alt=\"\"]), svg[aria-label]')) out.push('nameless ' + el.outerHTML.slice(0, 120));
+                 }
+                 for (const el of document.querySelectorAll('img')) {
+                   if (shown(el) && !el.hasAttribute('alt')) out.push('no alt ' + el.outerHTML.slice(0, 120));
+                 }
+                 if (arguments[0] && document.documentElement.scrollWidth > window.innerWidth + 1) out.push('sideways scrolling: ' + document.documentElement.scrollWidth + ' > ' + window.innerWidth);
+                 return out;",
+                vec![json!(self.who == "floor" && size == HANDHELD)],
+            )
+            .await?;
+        match problems.as_array() {
+            Some(list) if !list.is_empty() => Err(format!(
+                "[{}] {screen} at {}x{}: {}",
+                self.who,
+                size.0,
+                size.1,
+                list.iter().map(s).collect::<Vec<_>>().join("; ")
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Moves the browser's console entries so far into `console`.
@@ -680,11 +782,39 @@ async fn floor_flow(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
     b.shots("02-home").await?;
 
     let stock_before = floor.stock(&p.ebc, &sc.restock_bin).await?;
+    b.scan_focused("on the home screen").await?;
+    // The camera button is offered exactly where the browser can read barcodes from a camera.
+    let camera = b
+        .js(
+            "return document.getElementById('camera-scan').hidden === !('BarcodeDetector' in window && !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia))",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        camera == json!(true),
+        "camera button offered without BarcodeDetector, or hidden with it"
+    );
 
-    // The waybill: the return, with receiving offered.
+    // The waybill: the return, with receiving offered, and the success felt and heard.
+    b.record_feedback().await?;
     b.scan(&p.waybill).await?;
     b.hash_is(&format!("#/r/{}", p.id)).await?;
     b.shown_state(&p.id, "declared").await?;
+    let felt = b.feedback().await?;
+    ensure!(
+        felt.iter().any(|f| f == "vibrate:60") && felt.iter().any(|f| f == "tone"),
+        "a scan that found the parcel gives the short success vibration and a tone: {felt:?}"
+    );
+    // A code that is nothing known: the long error vibration, the low double tone, and words.
+    b.scan(UNKNOWN_CODE).await?;
+    b.message("error", "").await?;
+    let felt = b.feedback().await?;
+    ensure!(
+        felt.iter().any(|f| f == "vibrate:600")
+            && felt.iter().filter(|f| *f == "tone").count() >= 2,
+        "an unknown scan gives the long error vibration and two tones: {felt:?}"
+    );
+    b.hash_is(&format!("#/r/{}", p.id)).await?;
     b.find("#camera").await?;
     b.shots("03-receive").await?;
     b.click("#receive").await?;
@@ -709,6 +839,12 @@ async fn floor_flow(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
     b.find("[data-testid^=line-]").await?;
     scan_units(b, &p.lines, 1).await?;
     b.counts_are(&p.lines, "").await?;
+    // The page reloads mid-step (a crash, a swipe): the counts are still there, the scan
+    // field has the focus again.
+    b.c.refresh().await.ctx("reload while sorting")?;
+    b.find("[data-testid^=line-]").await?;
+    b.counts_are(&p.lines, "").await?;
+    b.scan_focused("after a reload").await?;
     b.scan(&sc.pending_bin).await?;
     b.until(
         "the pending-inspection bin chosen",
@@ -775,13 +911,30 @@ async fn floor_flow(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
         );
     }
     b.shots("08-restocked").await?;
-    b.scan(&p.id).await?;
+    // Typed by hand this time (no scanner): confirmed, then used like a scan.
+    b.type_slowly(&p.id).await?;
     b.hash_is(&format!("#/r/{}", p.id)).await?;
     b.shown_state(&p.id, "closed").await?;
     b.shots("09-return-closed").await?;
     b.go("#/list?state=received").await?;
     b.find("#return-list li").await?;
     b.shots("10-list").await?;
+    // English as a switch, and back to Chinese.
+    b.click("#lang").await?;
+    b.until("the page in English", "document.documentElement.lang === 'en' && document.getElementById('lang').textContent === '中文'").await?;
+    b.go("#/").await?;
+    b.until(
+        "the home screen in English",
+        "document.querySelector('[data-testid=tile-declared] .tile-label')?.textContent === 'Awaiting arrival' && document.getElementById('scan').labels[0]?.innerText && !/[\\u4e00-\\u9fff]/.test(document.getElementById('scan').labels[0].innerText)",
+    )
+    .await?;
+    b.shots("10b-home-english").await?;
+    b.click("#lang").await?;
+    b.until(
+        "the page in Chinese again",
+        "document.documentElement.lang.startsWith('zh')",
+    )
+    .await?;
     Ok(())
 }
 
@@ -967,10 +1120,16 @@ async fn rating_refusal(admin: &mut Browser, floor: &mut Browser, api: &Api, sc:
     let p = &sc.other;
     floor.go("#/").await?;
     floor.find("[data-testid=tile-declared]").await?;
+    floor.record_feedback().await?;
     floor.scan(&p.waybill).await?;
     floor.hash_is(&format!("#/r/{}", p.id)).await?;
     floor.message("error", EXCLUDED_SENTENCE).await?;
     floor.find("[data-testid=excluded]").await?;
+    let felt = floor.feedback().await?;
+    ensure!(
+        felt.iter().any(|f| f == "vibrate:600"),
+        "the refusal is felt: {felt:?}"
+    );
     let before = floor
         .js(
             "return document.getElementById('message').dataset.at",
@@ -1004,6 +1163,10 @@ fn console_errors(entries: &[Value], refused_receive: &str) -> Vec<String> {
         .filter(|e| s(&e["level"]) == "SEVERE")
         .map(|e| s(&e["message"]))
         .filter(|m| !(m.contains(refused_receive) && m.contains("status of 403")))
+        // The unknown code scanned on purpose: the browser logs the resolver's 404 itself.
+        .filter(|m| {
+            !(m.contains(&format!("/api/v1/scan/{UNKNOWN_CODE}")) && m.contains("status of 404"))
+        })
         .collect()
 }
 

@@ -126,6 +126,36 @@ export async function request(method, path, { body, key, query, timeout } = {}) 
   return data;
 }
 
+/**
+ * Downloads a file from the API (a CSV export, a ZPL label) under `filename`. Throws ApiError
+ * like `request` does; resolves with the response headers (e.g. X-Truncated).
+ */
+export async function download(path, query, filename) {
+  if (navigator.onLine === false) throw new ApiError(0, { code: 'network' });
+  let res;
+  try {
+    res = await fetch(apiUrl(path, query), { credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, { code: 'network' });
+  }
+  if (!res.ok) {
+    let data = null;
+    try { data = await parseBody(res); } catch { /* no problem body */ }
+    throw new ApiError(res.status, data && typeof data === 'object' ? data : null);
+  }
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return res.headers;
+}
+
 export function get(path, query) {
   return request('GET', path, { query });
 }

@@ -22,7 +22,7 @@ export function describe(err, context, vars) {
     code,
     text: t(key, { ...vars, detail: detail || '' }),
     detail: key === 'err.unknown' || key === 'err.server' || code === 'validation' || code === 'invalid_state'
-      || code === 'quantity_exceeds' || code === 'conflict' ? detail : null,
+      || code === 'quantity_exceeds' || code === 'conflict' || code === 'enterprise_excluded' ? detail : null,
     fields: e.fields,
   };
 }

@@ -1,6 +1,6 @@
 //! Reading the audit log: filters and cursor paging, newest first.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Deserialize;
 
@@ -53,12 +53,29 @@ impl Filter {
     }
 }
 
-/// One page of entries matching `f`, newest first, and the cursor of the next page.
+/// One page of entries matching `f`, newest first (by time, then by sequence), and the
+/// cursor of the next page.
+///
+/// The order is the one the `(warehouse, at, seq)` and `(at, seq)` indexes hold, so a first
+/// page filtered by warehouse and time range reads about one page of index entries, however
+/// long the range (ordering by `seq` alone made the database read and sort the whole range).
+/// The cursor stays the `seq` of the last entry shown; the next page starts right after that
+/// entry's place in the order.
 pub fn page(
     conn: &mut DbConn,
     f: &Filter,
     limit: i64,
 ) -> Result<(Vec<AuditEntry>, Option<String>), AppError> {
+    let cursor = f.cursor()?;
+    // Where the cursor's entry stands in the order (entries are never removed).
+    let after: Option<NaiveDateTime> = match cursor {
+        Some(c) => audit_entries::table
+            .find(c)
+            .select(audit_entries::at)
+            .get_result(conn)
+            .optional()?,
+        None => None,
+    };
     let mut q = audit_entries::table.into_boxed();
     if let Some(t) = f.from {
         q = q.filter(audit_entries::at.ge(t.naive_utc()));
@@ -81,11 +98,19 @@ pub fn page(
     if let Some(v) = &f.action {
         q = q.filter(audit_entries::action.eq(v.clone()));
     }
-    if let Some(c) = f.cursor()? {
-        q = q.filter(audit_entries::seq.lt(c));
+    match (cursor, after) {
+        // (at, seq) < (cursor's at, cursor): the first conjunct bounds the index range.
+        (Some(c), Some(at)) => {
+            q = q
+                .filter(audit_entries::at.le(at))
+                .filter(audit_entries::at.lt(at).or(audit_entries::seq.lt(c)));
+        }
+        // A cursor no entry has (not one this endpoint gave): entries before it in the chain.
+        (Some(c), None) => q = q.filter(audit_entries::seq.lt(c)),
+        (None, _) => {}
     }
     let mut rows: Vec<AuditEntry> = q
-        .order(audit_entries::seq.desc())
+        .order((audit_entries::at.desc(), audit_entries::seq.desc()))
         .limit(limit + 1)
         .select(AuditEntry::as_select())
         .load(conn)?;

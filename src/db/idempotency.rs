@@ -19,19 +19,63 @@ pub struct StoredAnswer {
 }
 
 pub fn find(conn: &mut DbConn, key: &str) -> Result<Option<StoredAnswer>, AppError> {
-    Ok(idempotency_keys::table
+    Ok(on_inner!(conn, |c| idempotency_keys::table
         .find(key)
         .select(StoredAnswer::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 pub fn store(conn: &mut DbConn, answer: &StoredAnswer) -> Result<(), AppError> {
-    diesel::insert_into(idempotency_keys::table)
-        .values(answer)
-        .execute(conn)?;
+    on_inner!(conn, |c| InsertAnswer(answer).execute(c))?;
     Ok(())
 }
+
+/// `INSERT INTO idempotency_keys (every column) VALUES (…)`, kept prepared (see
+/// `audit::InsertEntry`: diesel renders its own INSERT of a struct on every call, and never
+/// keeps it prepared on PostgreSQL).
+struct InsertAnswer<'a>(&'a StoredAnswer);
+
+impl diesel::query_builder::QueryId for InsertAnswer<'_> {
+    type QueryId = InsertAnswer<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for InsertAnswer<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Integer>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Timestamp>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{Integer, Text, Timestamp};
+        let a = self.0;
+        out.push_sql(
+            "INSERT INTO \"idempotency_keys\" (\"key\", \"username\", \"request_hash\", \
+             \"status\", \"body\", \"created_at\") VALUES (",
+        );
+        for text in [&a.key, &a.username, &a.request_hash] {
+            out.push_bind_param::<Text, _>(text)?;
+            out.push_sql(", ");
+        }
+        out.push_bind_param::<Integer, _>(&a.status)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&a.body)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&a.created_at)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for InsertAnswer<'_> {}
 
 /// Forgets answers older than `before` (kept at least 24 hours).
 pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, AppError> {
@@ -39,4 +83,33 @@ pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, AppError
         diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)))
             .execute(conn)?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{establish, migrate, DbUrl, SqliteSync};
+
+    #[test]
+    fn a_stored_answer_reads_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = establish(&DbUrl::Sqlite(dir.path().join("i.db")), SqliteSync::Normal).unwrap();
+        migrate(&mut c).unwrap();
+        let a = StoredAnswer {
+            key: "u\u{1f}k-1".into(),
+            username: "u".into(),
+            request_hash: "ab".repeat(32),
+            status: 201,
+            body: r#"{"id":"RT1","名":"\"x\""}"#.into(),
+            created_at: chrono::DateTime::from_timestamp(1_700_000_000, 5_000)
+                .unwrap()
+                .naive_utc(),
+        };
+        store(&mut c, &a).unwrap();
+        let b = find(&mut c, &a.key).unwrap().unwrap();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert!(find(&mut c, "other").unwrap().is_none());
+        // The key is unique: a second answer under it is refused.
+        assert!(store(&mut c, &a).is_err());
+    }
 }

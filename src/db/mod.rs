@@ -4,6 +4,89 @@
 //! Storage functions in the sibling modules take `&mut DbConn` so that a flow can compose
 //! several of them inside the one transaction the writer opens for it.
 
+/// Runs a query-DSL expression on the connection inside a [`DbConn`]:
+/// `on_inner!(conn, |c| query.load(c))`.
+///
+/// Through `DbConn` itself (diesel's `MultiConnection`) every query first renders its whole
+/// SQL text again (identifiers escaped one by one), even when its prepared statement is
+/// cached. On the inner connection diesel finds the statement by the query's type alone. The
+/// hot path (the return steps, the audit append, session look-ups) goes this way; it also
+/// compiles what `DbConn` cannot (`on_conflict`, `.returning(…)` of a whole row).
+///
+/// Defined before the submodules, which see it without an import.
+macro_rules! on_inner {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_inner;
+
+/// `UPDATE table SET changeset WHERE filter`, kept prepared under the marker type `Id` (one
+/// marker per call site).
+///
+/// Diesel never caches its own UPDATE statements (a changeset may skip `None` fields, so the
+/// text can vary), so each one was parsed and planned anew. This one renders the same
+/// pieces without that flag; use it only where the text cannot vary: every column of the
+/// changeset always set (`treat_none_as_null`, or no optional fields) and a fixed filter.
+pub(crate) struct FixedUpdate<T: diesel::QuerySource, V, W, Id> {
+    from: T::FromClause,
+    values: V,
+    filter: W,
+    id: std::marker::PhantomData<Id>,
+}
+
+impl<T: diesel::QuerySource, V, W, Id> FixedUpdate<T, V, W, Id> {
+    pub(crate) fn new<C>(table: T, changes: C, filter: W) -> Self
+    where
+        C: diesel::query_builder::AsChangeset<Target = T, Changeset = V>,
+    {
+        Self {
+            from: table.from_clause(),
+            values: changes.as_changeset(),
+            filter,
+            id: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: diesel::QuerySource, V, W, Id: 'static> diesel::query_builder::QueryId
+    for FixedUpdate<T, V, W, Id>
+{
+    type QueryId = Id;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<T, V, W, Id, DB> diesel::query_builder::QueryFragment<DB> for FixedUpdate<T, V, W, Id>
+where
+    DB: diesel::backend::Backend,
+    T: diesel::Table,
+    T::FromClause: diesel::query_builder::QueryFragment<DB>,
+    V: diesel::query_builder::QueryFragment<DB>,
+    W: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("UPDATE ");
+        self.from.walk_ast(out.reborrow())?;
+        out.push_sql(" SET ");
+        self.values.walk_ast(out.reborrow())?;
+        out.push_sql(" WHERE ");
+        self.filter.walk_ast(out.reborrow())?;
+        Ok(())
+    }
+}
+
+impl<T: diesel::QuerySource, V, W, Id, Conn> diesel::RunQueryDsl<Conn>
+    for FixedUpdate<T, V, W, Id>
+{
+}
+
+pub mod refcache;
 pub mod schema;
 pub mod writer;
 
@@ -22,6 +105,45 @@ use crate::error::AppError;
 pub enum DbConn {
     Pg(PgConnection),
     Sqlite(SqliteConnection),
+}
+
+/// SQLite 3.53 treats a bound `LIMIT ?` as a constant when it plans a statement and marks
+/// the statement to be planned again whenever that parameter is bound anew, which diesel
+/// does on every run: each `.first()` / `.limit(n)` query was parsed and planned from scratch
+/// on every call (a third of the writer's CPU). The query planner stability guarantee
+/// (`SQLITE_DBCONFIG_ENABLE_QPSG`) turns off planning by bound values, so cached statements
+/// stay prepared. Diesel does not expose the raw handle, so the setting is applied by an
+/// auto-extension, which SQLite runs for every connection the process opens afterwards.
+/// The schema has no LIKE patterns nor ANALYZE statistics, the only other uses of bound
+/// values by the planner.
+fn sqlite_plan_once_per_statement() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: registers a plain function with the signature SQLite expects; it only calls
+        // `sqlite3_db_config` on the handle SQLite passes in while opening it.
+        let rc = unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(enable_qpsg)) };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::warn!(rc, "cannot register the SQLite query-planner setting");
+        }
+    });
+}
+
+unsafe extern "C" fn enable_qpsg(
+    db: *mut libsqlite3_sys::sqlite3,
+    _err: *mut *mut std::os::raw::c_char,
+    _api: *const libsqlite3_sys::sqlite3_api_routines,
+) -> std::os::raw::c_int {
+    // SAFETY: `db` is the connection being opened; the option takes an int and an int pointer
+    // (null: the previous value is not wanted).
+    unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::os::raw::c_int,
+            std::ptr::null_mut::<std::os::raw::c_int>(),
+        );
+    }
+    libsqlite3_sys::SQLITE_OK
 }
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -110,15 +232,20 @@ pub fn establish(url: &DbUrl, sync: SqliteSync) -> Result<DbConn, diesel::Connec
     match url {
         DbUrl::Postgres(u) => Ok(DbConn::Pg(PgConnection::establish(u)?)),
         DbUrl::Sqlite(path) => {
+            sqlite_plan_once_per_statement();
             let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
             // busy_timeout first, so that even switching to WAL waits for other processes.
             let sync = match sync {
                 SqliteSync::Full => "FULL",
                 SqliteSync::Normal => "NORMAL",
             };
+            // temp_store = MEMORY: the writer runs each request in a savepoint, and SQLite
+            // copies every page a savepoint changes first into a sub-journal; beyond 64 KiB
+            // that journal spilled into a temporary file (a write per page, per request).
             c.batch_execute(&format!(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+                 PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
+                 PRAGMA temp_store = MEMORY;"
             ))
             .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             Ok(DbConn::Sqlite(c))

@@ -83,11 +83,11 @@ impl RatingRow {
 }
 
 pub fn enterprise(conn: &mut DbConn, code: &str) -> Result<Option<EnterpriseRow>, AppError> {
-    Ok(enterprises::table
+    Ok(on_inner!(conn, |c| enterprises::table
         .find(code)
         .select(EnterpriseRow::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 pub fn list_enterprises(conn: &mut DbConn) -> Result<Vec<EnterpriseRow>, AppError> {
@@ -117,14 +117,14 @@ pub fn update_enterprise(
 }
 
 pub fn ratings(conn: &mut DbConn, code: &str) -> Result<Vec<RatingRow>, AppError> {
-    Ok(credit_ratings::table
+    Ok(on_inner!(conn, |c| credit_ratings::table
         .filter(credit_ratings::enterprise_code.eq(code))
         .order((
             credit_ratings::effective_from.asc(),
             credit_ratings::id.asc(),
         ))
         .select(RatingRow::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 /// Ratings of many enterprises at once, grouped by nothing (callers filter).
@@ -144,11 +144,11 @@ pub fn insert_rating(conn: &mut DbConn, r: &NewRating<'_>) -> Result<i64, AppErr
 }
 
 pub fn warehouse(conn: &mut DbConn, code: &str) -> Result<Option<WarehouseRow>, AppError> {
-    Ok(warehouses::table
+    Ok(on_inner!(conn, |c| warehouses::table
         .find(code)
         .select(WarehouseRow::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 pub fn list_warehouses(conn: &mut DbConn) -> Result<Vec<WarehouseRow>, AppError> {
@@ -173,11 +173,11 @@ pub fn insert_warehouse(conn: &mut DbConn, row: &WarehouseRow) -> Result<(), App
 }
 
 pub fn bin(conn: &mut DbConn, warehouse: &str, code: &str) -> Result<Option<BinRow>, AppError> {
-    Ok(bins::table
+    Ok(on_inner!(conn, |c| bins::table
         .find((warehouse, code))
         .select(BinRow::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 /// A bin by its code alone in any warehouse (bin codes carry their warehouse prefix).
@@ -212,11 +212,11 @@ pub fn camera(
     warehouse: &str,
     code: &str,
 ) -> Result<Option<CameraRow>, AppError> {
-    Ok(cameras::table
+    Ok(on_inner!(conn, |c| cameras::table
         .find((warehouse, code))
         .select(CameraRow::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 pub fn list_cameras(conn: &mut DbConn, warehouse: &str) -> Result<Vec<CameraRow>, AppError> {

@@ -6,7 +6,12 @@ use diesel::prelude::*;
 use super::schema::{
     declaration_lines, declarations, disposals, return_discrepancies, return_lines, returns, stock,
 };
-use super::DbConn;
+use super::{DbConn, FixedUpdate};
+
+/// Markers of the UPDATEs kept prepared (see [`FixedUpdate`]).
+struct UpdateReturnSql;
+struct SaveLineSql;
+struct AddStockSql;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -166,22 +171,22 @@ pub struct StockRow {
 }
 
 pub fn declaration(conn: &mut DbConn, invt_no: &str) -> Result<Option<DeclarationRow>, AppError> {
-    Ok(declarations::table
+    Ok(on_inner!(conn, |c| declarations::table
         .find(invt_no)
         .select(DeclarationRow::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 pub fn declaration_lines(
     conn: &mut DbConn,
     invt_no: &str,
 ) -> Result<Vec<DeclarationLineRow>, AppError> {
-    Ok(declaration_lines::table
+    Ok(on_inner!(conn, |c| declaration_lines::table
         .filter(declaration_lines::invt_no.eq(invt_no))
         .order(declaration_lines::gnum)
         .select(DeclarationLineRow::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 pub fn insert_declaration(
@@ -226,11 +231,24 @@ pub fn declarations_by_waybill(
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<ReturnRow>, AppError> {
-    Ok(returns::table
+    Ok(on_inner!(conn, |c| returns::table
         .find(id)
         .select(ReturnRow::as_select())
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
+}
+
+/// A return with its declaration list, in one query.
+pub fn get_with_declaration(
+    conn: &mut DbConn,
+    id: &str,
+) -> Result<Option<(ReturnRow, DeclarationRow)>, AppError> {
+    Ok(on_inner!(conn, |c| returns::table
+        .inner_join(declarations::table)
+        .filter(returns::id.eq(id))
+        .select((ReturnRow::as_select(), DeclarationRow::as_select()))
+        .get_result(c)
+        .optional())?)
 }
 
 pub fn by_waybill(conn: &mut DbConn, waybill: &str) -> Result<Vec<ReturnRow>, AppError> {
@@ -260,15 +278,93 @@ pub fn insert(conn: &mut DbConn, r: &ReturnRow, lines: &[ReturnLineRow]) -> Resu
     Ok(())
 }
 
+/// The columns of a return that change after its application: an UPDATE that leaves the
+/// identity columns alone does not rewrite the primary-key, waybill and list indexes nor
+/// re-check the foreign keys that point at them.
+#[derive(AsChangeset)]
+#[diesel(table_name = returns, treat_none_as_null = true)]
+struct ReturnProgress<'a> {
+    state: &'a str,
+    held_from: Option<&'a str>,
+    late: bool,
+    discrepancy: bool,
+    warehouse_code: Option<&'a str>,
+    camera_code: Option<&'a str>,
+    bin_code: Option<&'a str>,
+    received_at: Option<NaiveDateTime>,
+    closed_at: Option<NaiveDateTime>,
+    customs_status: Option<i32>,
+    customs_info: Option<&'a str>,
+    customs_at: Option<NaiveDateTime>,
+}
+
+impl<'a> From<&'a ReturnRow> for ReturnProgress<'a> {
+    fn from(r: &'a ReturnRow) -> Self {
+        Self {
+            state: &r.state,
+            held_from: r.held_from.as_deref(),
+            late: r.late,
+            discrepancy: r.discrepancy,
+            warehouse_code: r.warehouse_code.as_deref(),
+            camera_code: r.camera_code.as_deref(),
+            bin_code: r.bin_code.as_deref(),
+            received_at: r.received_at,
+            closed_at: r.closed_at,
+            customs_status: r.customs_status,
+            customs_info: r.customs_info.as_deref(),
+            customs_at: r.customs_at,
+        }
+    }
+}
+
+/// The counts of a return line (its return, line number and applied quantity never change).
+#[derive(AsChangeset)]
+#[diesel(table_name = return_lines)]
+struct LineProgress {
+    sorted: i64,
+    inspected: bool,
+    intact: i64,
+    damaged_packaging: i64,
+    used: i64,
+    defective: i64,
+    not_original: i64,
+    restocked: i64,
+    disposed_exit: i64,
+    disposed_reexport: i64,
+    disposed_destroy: i64,
+    pending_disposal: i64,
+}
+
+impl From<&ReturnLineRow> for LineProgress {
+    fn from(l: &ReturnLineRow) -> Self {
+        Self {
+            sorted: l.sorted,
+            inspected: l.inspected,
+            intact: l.intact,
+            damaged_packaging: l.damaged_packaging,
+            used: l.used,
+            defective: l.defective,
+            not_original: l.not_original,
+            restocked: l.restocked,
+            disposed_exit: l.disposed_exit,
+            disposed_reexport: l.disposed_reexport,
+            disposed_destroy: l.disposed_destroy,
+            pending_disposal: l.pending_disposal,
+        }
+    }
+}
+
 /// Saves a return whose state was `expected`; refuses (as a lost race) when it no longer is.
+/// Saves what changes after the application (state, places, times, customs receipt); the
+/// identity columns (id, guid, list, waybill, reason, applied_at, created_by) never change.
 pub fn update_from(conn: &mut DbConn, r: &ReturnRow, expected: &str) -> Result<(), AppError> {
-    let n = diesel::update(
-        returns::table
-            .filter(returns::id.eq(&r.id))
-            .filter(returns::state.eq(expected)),
+    // Every column of the changeset is set (`treat_none_as_null`): the text never varies.
+    let n = on_inner!(conn, |c| FixedUpdate::<_, _, _, UpdateReturnSql>::new(
+        returns::table,
+        ReturnProgress::from(r),
+        returns::id.eq(&r.id).and(returns::state.eq(expected)),
     )
-    .set(r)
-    .execute(conn)?;
+    .execute(c))?;
     if n != 1 {
         return Err(AppError::InvalidState(format!(
             "return {} changed meanwhile; scan it again",
@@ -279,41 +375,48 @@ pub fn update_from(conn: &mut DbConn, r: &ReturnRow, expected: &str) -> Result<(
 }
 
 pub fn lines(conn: &mut DbConn, id: &str) -> Result<Vec<ReturnLineRow>, AppError> {
-    Ok(return_lines::table
+    Ok(on_inner!(conn, |c| return_lines::table
         .filter(return_lines::return_id.eq(id))
         .order(return_lines::gnum)
         .select(ReturnLineRow::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
+/// Saves a line's counts.
 pub fn save_line(conn: &mut DbConn, l: &ReturnLineRow) -> Result<(), AppError> {
-    diesel::update(return_lines::table.find((&l.return_id, l.gnum)))
-        .set(l)
-        .execute(conn)?;
+    // No optional fields: every column is set, the text never varies.
+    on_inner!(conn, |c| FixedUpdate::<_, _, _, SaveLineSql>::new(
+        return_lines::table,
+        LineProgress::from(l),
+        return_lines::return_id
+            .eq(&l.return_id)
+            .and(return_lines::gnum.eq(l.gnum)),
+    )
+    .execute(c))?;
     Ok(())
 }
 
 pub fn discrepancies(conn: &mut DbConn, id: &str) -> Result<Vec<DiscrepancyRow>, AppError> {
-    Ok(return_discrepancies::table
+    Ok(on_inner!(conn, |c| return_discrepancies::table
         .filter(return_discrepancies::return_id.eq(id))
         .order(return_discrepancies::id)
         .select(DiscrepancyRow::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 pub fn insert_discrepancy(conn: &mut DbConn, d: &NewDiscrepancy<'_>) -> Result<(), AppError> {
-    diesel::insert_into(return_discrepancies::table)
+    on_inner!(conn, |c| diesel::insert_into(return_discrepancies::table)
         .values(d)
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 
 pub fn disposals_of(conn: &mut DbConn, id: &str) -> Result<Vec<DisposalRow>, AppError> {
-    Ok(disposals::table
+    Ok(on_inner!(conn, |c| disposals::table
         .filter(disposals::return_id.eq(id))
         .order(disposals::id)
         .select(DisposalRow::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 pub fn disposal(conn: &mut DbConn, id: i64) -> Result<Option<DisposalRow>, AppError> {
@@ -373,19 +476,27 @@ pub fn add_stock(conn: &mut DbConn, row: &StockRow) -> Result<i64, AppError> {
         &row.warehouse_code,
         &row.bin_code,
     ));
-    let current: Option<i64> = key.select(stock::qty).first(conn).optional()?;
+    let current: Option<i64> =
+        on_inner!(conn, |c| key.select(stock::qty).get_result(c).optional())?;
     match current {
         Some(q) => {
             let new = q + row.qty;
-            diesel::update(key)
-                .set((stock::qty.eq(new), stock::updated_at.eq(row.updated_at)))
-                .execute(conn)?;
+            on_inner!(conn, |c| FixedUpdate::<_, _, _, AddStockSql>::new(
+                stock::table,
+                (stock::qty.eq(new), stock::updated_at.eq(row.updated_at)),
+                stock::owner_code
+                    .eq(&row.owner_code)
+                    .and(stock::gcode.eq(&row.gcode))
+                    .and(stock::warehouse_code.eq(&row.warehouse_code))
+                    .and(stock::bin_code.eq(&row.bin_code)),
+            )
+            .execute(c))?;
             Ok(new)
         }
         None => {
-            diesel::insert_into(stock::table)
+            on_inner!(conn, |c| diesel::insert_into(stock::table)
                 .values(row)
-                .execute(conn)?;
+                .execute(c))?;
             Ok(row.qty)
         }
     }
@@ -420,4 +531,105 @@ pub fn stock(
     .limit(1000)
     .select(StockRow::as_select())
     .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::pg::Pg;
+    use diesel::sqlite::Sqlite;
+
+    fn line() -> ReturnLineRow {
+        ReturnLineRow {
+            return_id: "RT1".into(),
+            gnum: 1,
+            qty: 2,
+            sorted: 2,
+            inspected: true,
+            intact: 2,
+            damaged_packaging: 0,
+            used: 0,
+            defective: 0,
+            not_original: 0,
+            restocked: 1,
+            disposed_exit: 0,
+            disposed_reexport: 0,
+            disposed_destroy: 0,
+            pending_disposal: 0,
+        }
+    }
+
+    /// The kept-prepared UPDATEs say exactly what diesel's own would, on both backends.
+    #[test]
+    fn fixed_updates_render_like_diesels_own() {
+        fn same<A, B>(ours: &A, theirs: &B)
+        where
+            A: diesel::query_builder::QueryFragment<Sqlite>
+                + diesel::query_builder::QueryFragment<Pg>,
+            B: diesel::query_builder::QueryFragment<Sqlite>
+                + diesel::query_builder::QueryFragment<Pg>,
+        {
+            assert_eq!(
+                diesel::debug_query::<Sqlite, _>(ours).to_string(),
+                diesel::debug_query::<Sqlite, _>(theirs).to_string()
+            );
+            assert_eq!(
+                diesel::debug_query::<Pg, _>(ours).to_string(),
+                diesel::debug_query::<Pg, _>(theirs).to_string()
+            );
+        }
+        let l = line();
+        same(
+            &FixedUpdate::<_, _, _, SaveLineSql>::new(
+                return_lines::table,
+                LineProgress::from(&l),
+                return_lines::return_id
+                    .eq(&l.return_id)
+                    .and(return_lines::gnum.eq(l.gnum)),
+            ),
+            &diesel::update(
+                return_lines::table
+                    .filter(return_lines::return_id.eq(&l.return_id))
+                    .filter(return_lines::gnum.eq(l.gnum)),
+            )
+            .set(LineProgress::from(&l)),
+        );
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        let r = ReturnRow {
+            id: "RT1".into(),
+            guid: "g".into(),
+            invt_no: "I".into(),
+            logistics_no: "W".into(),
+            reason: "r".into(),
+            state: "sorted".into(),
+            held_from: None,
+            late: false,
+            discrepancy: false,
+            warehouse_code: Some("WH".into()),
+            camera_code: None,
+            bin_code: Some("B".into()),
+            applied_at: at,
+            received_at: Some(at),
+            closed_at: None,
+            customs_status: None,
+            customs_info: None,
+            customs_at: None,
+            created_by: "u".into(),
+        };
+        same(
+            &FixedUpdate::<_, _, _, UpdateReturnSql>::new(
+                returns::table,
+                ReturnProgress::from(&r),
+                returns::id.eq(&r.id).and(returns::state.eq("received")),
+            ),
+            &diesel::update(
+                returns::table
+                    .filter(returns::id.eq(&r.id))
+                    .filter(returns::state.eq("received")),
+            )
+            .set(ReturnProgress::from(&r)),
+        );
+    }
 }

@@ -76,14 +76,15 @@ pub fn session_user(
     token_hash: &str,
     now: NaiveDateTime,
 ) -> Result<Option<(SessionRow, UserRow)>, AppError> {
-    Ok(sessions::table
+    // Asked on every authenticated request: on the inner connection (see `on_inner!`).
+    Ok(on_inner!(conn, |c| sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
         .filter(users::active.eq(true))
         .select((SessionRow::as_select(), UserRow::as_select()))
-        .first(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 pub fn delete_session(conn: &mut DbConn, token_hash: &str) -> Result<usize, AppError> {

@@ -12,6 +12,7 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::Connection;
 
+use super::refcache::RefCache;
 use super::{establish, DbConn, DbUrl, SqliteSync, WRITE_LOCK};
 use crate::audit::{self, Actor, AuditEntry, ChainHead, NewEntry};
 use crate::error::AppError;
@@ -23,6 +24,9 @@ const MAX_BATCH: usize = 256;
 pub struct Tx<'a> {
     pub conn: &'a mut DbConn,
     head: &'a mut ChainHead,
+    /// Reference data (warehouses, bins, cameras, parties, ratings), checked against the
+    /// database once per request: `tx.refs.warehouse(tx.conn, code)`.
+    pub refs: &'a mut RefCache,
     /// The time of this request, used for every record it writes.
     pub now: NaiveDateTime,
 }
@@ -51,6 +55,8 @@ impl Tx<'_> {
             }
             Err(e) => {
                 *self.head = saved;
+                // What the cache read may have come from the rolled-back writes.
+                self.refs.clear();
                 // If the savepoint cannot be rolled back the batch is aborted by the writer.
                 let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(self.conn);
                 Err(e)
@@ -168,6 +174,7 @@ fn run(
 ) {
     let cap = if opts.group_commit { MAX_BATCH } else { 1 };
     let mut batch: Vec<Job> = Vec::with_capacity(cap);
+    let mut refs = RefCache::new();
     while let Ok(first) = receiver.recv() {
         batch.push(first);
         // Take what queued while the last batch was syncing; never linger for more.
@@ -177,8 +184,9 @@ fn run(
                 Err(_) => break,
             }
         }
-        if let Err(e) = run_batch(&mut conn, &mut batch) {
+        if let Err(e) = run_batch(&mut conn, &mut refs, &mut batch) {
             tracing::error!(error = %e, "write batch failed");
+            refs.clear();
             // The connection may be broken (e.g. PostgreSQL restarted): open a fresh one.
             match establish(&url, sync) {
                 Ok(c) => conn = c,
@@ -219,7 +227,7 @@ fn abort_all(jobs: &mut Vec<Job>, done: &mut Vec<Completion>, why: &str) {
     }
 }
 
-fn run_batch(conn: &mut DbConn, jobs: &mut Vec<Job>) -> Result<(), AppError> {
+fn run_batch(conn: &mut DbConn, refs: &mut RefCache, jobs: &mut Vec<Job>) -> Result<(), AppError> {
     let mut done: Vec<Completion> = Vec::with_capacity(jobs.len());
     if let Err(e) = begin(conn) {
         abort_all(jobs, &mut done, "cannot begin a transaction");
@@ -237,10 +245,12 @@ fn run_batch(conn: &mut DbConn, jobs: &mut Vec<Job>) -> Result<(), AppError> {
     let mut rest = pending.drain(..);
     while let Some(job) = rest.next() {
         let now = Utc::now().naive_utc();
+        refs.new_request();
         let completion = {
             let mut tx = Tx {
                 conn,
                 head: &mut head,
+                refs: &mut *refs,
                 now,
             };
             job(Some(&mut tx))

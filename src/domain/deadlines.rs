@@ -1,7 +1,7 @@
 //! The 30-day application and 45-day arrival limits, counted from the release of the
 //! original declaration list (CEB622 status 800).
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 pub const APPLY_DAYS: i64 = 30;
 pub const ARRIVAL_DAYS: i64 = 45;
@@ -29,6 +29,11 @@ pub fn is_late(released_at: NaiveDateTime, at: NaiveDateTime) -> bool {
 /// Whole days left until `deadline` (negative once passed), rounded down.
 pub fn days_left(deadline: NaiveDateTime, now: NaiveDateTime) -> i64 {
     (deadline - now).num_seconds().div_euclid(86_400)
+}
+
+/// The calendar day in China (UTC+8) of a UTC time: what a warehouse calls "today".
+pub fn china_date(utc: NaiveDateTime) -> NaiveDate {
+    (utc + Duration::hours(8)).date()
 }
 
 #[cfg(test)]

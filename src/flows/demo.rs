@@ -56,9 +56,14 @@ pub fn load_if_empty(pool: &Pool, w: &Writer) -> Result<(), AppError> {
         return Ok(());
     }
     drop(conn);
-    load(pool, w)?;
+    let kept = load(pool, w)?;
     println!("demo data loaded. Sign in as:");
     for (u, role, wh, pw) in LOGINS {
+        let pw = if kept.contains(&u) {
+            "(existing user: its own password)"
+        } else {
+            pw
+        };
         println!(
             "  {u:<11} {pw:<22} {}{}",
             role.as_str(),
@@ -121,11 +126,12 @@ fn parties_and_places(w: &Writer) -> Result<(), AppError> {
         }
         for (code, name, op, zone) in [
             ("XY01", "西永退货中心仓", "5001960W01", "重庆西永综合保税区"),
+            // One zone, two return center warehouses run by different operators.
             (
                 "GY01",
-                "果园港退货中心仓",
+                "果园港供应链退货中心仓",
                 "5001960W02",
-                "重庆两路果园港综合保税区",
+                "重庆西永综合保税区",
             ),
         ] {
             parties::create_warehouse(
@@ -181,7 +187,9 @@ fn parties_and_places(w: &Writer) -> Result<(), AppError> {
     })
 }
 
-fn users(w: &Writer) -> Result<(), AppError> {
+/// Makes the demo users; answers the names that existed already and were kept as they are.
+fn users(w: &Writer) -> Result<Vec<&'static str>, AppError> {
+    let mut kept = Vec::new();
     for (u, role, wh, pw) in LOGINS {
         let user = NewUser {
             username: u.into(),
@@ -189,11 +197,19 @@ fn users(w: &Writer) -> Result<(), AppError> {
             warehouse: wh.map(String::from),
             password_hash: user_flow::hash_password(pw)?,
         };
-        run(w, move |tx| {
-            user_flow::create_user(tx, &Actor::system("demo"), user)
+        // A database that already has its first admin (a plain `serve` ran before) keeps it,
+        // with its own password.
+        let created = run(w, move |tx| {
+            if crate::db::users::user(tx.conn, &user.username)?.is_some() {
+                return Ok(false);
+            }
+            user_flow::create_user(tx, &Actor::system("demo"), user).map(|_| true)
         })?;
+        if !created {
+            kept.push(u);
+        }
     }
-    Ok(())
+    Ok(kept)
 }
 
 /// Imports the shipped messages with the release times shifted to end yesterday.
@@ -422,9 +438,10 @@ impl Demo<'_> {
     }
 }
 
-fn load(pool: &Pool, w: &Writer) -> Result<(), AppError> {
+/// Loads everything; answers the demo user names that existed already (kept as they were).
+fn load(pool: &Pool, w: &Writer) -> Result<Vec<&'static str>, AppError> {
     parties_and_places(w)?;
-    users(w)?;
+    let kept = users(w)?;
     declarations(w)?;
     let mut conn = pool.get()?;
     let mut lists = load_lists(&mut conn)?;
@@ -510,7 +527,7 @@ fn load(pool: &Pool, w: &Writer) -> Result<(), AppError> {
         parties::rate_enterprise(tx, &Actor::system("demo"), "KR0000E003", &input, false)
             .map(|_| ())
     })?;
-    Ok(())
+    Ok(kept)
 }
 
 fn load_lists(conn: &mut crate::db::DbConn) -> Result<Vec<DeclarationRow>, AppError> {

@@ -19,7 +19,8 @@ pub fn exclusion(
     Ok(excluded_at(&history, at).cloned())
 }
 
-fn refusal(role: &str, code: &str, name: &str, r: &RatingRecord) -> AppError {
+/// The refusal for a party excluded by `r`, naming the party, rating and reference.
+pub fn refusal(role: &str, code: &str, name: &str, r: &RatingRecord) -> AppError {
     AppError::EnterpriseExcluded(format!(
         "the {role} {name} ({code}) is rated {} ({}) since {} (reference {}): excluded from the return flow",
         r.rating.as_str(),
@@ -54,14 +55,23 @@ pub fn ensure_warehouse_operable(
     let op = parties::enterprise(conn, &wh.operator_code)?;
     let name = op.map(|e| e.name).unwrap_or_default();
     match exclusion(conn, &wh.operator_code, at)? {
-        Some(r) => Err(AppError::EnterpriseExcluded(format!(
-            "warehouse {warehouse} cannot operate: its operator {name} ({}) is rated {} ({}) since {} (reference {})",
-            wh.operator_code,
-            r.rating.as_str(),
-            r.rating.chinese(),
-            r.effective_from.format("%Y-%m-%d"),
-            r.reference
-        ))),
+        Some(r) => Err(warehouse_refusal(warehouse, &wh.operator_code, &name, &r)),
         None => Ok(()),
     }
+}
+
+/// The refusal for a warehouse whose operator is excluded by `r`.
+pub fn warehouse_refusal(
+    warehouse: &str,
+    operator: &str,
+    name: &str,
+    r: &RatingRecord,
+) -> AppError {
+    AppError::EnterpriseExcluded(format!(
+        "warehouse {warehouse} cannot operate: its operator {name} ({operator}) is rated {} ({}) since {} (reference {})",
+        r.rating.as_str(),
+        r.rating.chinese(),
+        r.effective_from.format("%Y-%m-%d"),
+        r.reference
+    ))
 }

@@ -79,6 +79,33 @@ fn field_errors(errs: &[customs::FieldError]) -> AppError {
     )
 }
 
+/// Customs must see refused attempts by excluded parties: an item refused because a party is
+/// excluded leaves a `refused.enterprise_excluded` entry (the refused change itself does not).
+fn refused<T>(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    kind: &str,
+    key: Option<&str>,
+    r: &Result<T, AppError>,
+) -> Result<(), AppError> {
+    if let Err(AppError::EnterpriseExcluded(why)) = r {
+        let id = format!("{kind} {}", key.unwrap_or("?"));
+        tx.audit(
+            actor,
+            crate::audit::NewEntry {
+                action: "refused.enterprise_excluded",
+                entity_kind: "import",
+                entity_id: &id,
+                warehouse: actor.warehouse.as_deref(),
+                enterprise: None,
+                changes: crate::audit::Changes::new(),
+                reason: Some(why),
+            },
+        )?;
+    }
+    Ok(())
+}
+
 /// Parses a message (pure, off the writer thread); a structural problem is a validation error.
 pub fn parse(xml: &[u8]) -> Result<Parsed, AppError> {
     customs::parse(xml).map_err(|e| AppError::validation("message", e.to_string()))
@@ -86,8 +113,9 @@ pub fn parse(xml: &[u8]) -> Result<Parsed, AppError> {
 
 /// Records a parsed message, each item in its own savepoint.
 pub fn record(tx: &mut Tx<'_>, actor: &Actor, parsed: &Parsed) -> Result<ImportReport, AppError> {
+    let kind = parsed.kind.to_string();
     let mut report = ImportReport {
-        kind: parsed.kind.to_string(),
+        kind: kind.clone(),
         guid: parsed.guid.clone(),
         ..Default::default()
     };
@@ -101,6 +129,7 @@ pub fn record(tx: &mut Tx<'_>, actor: &Actor, parsed: &Parsed) -> Result<ImportR
                         declarations::record(tx, actor, row, lines)
                     }),
                 };
+                refused(tx, actor, &kind, it.key.as_deref(), &r)?;
                 report.push(it.index, it.key.clone(), r);
             }
         }
@@ -110,6 +139,7 @@ pub fn record(tx: &mut Tx<'_>, actor: &Actor, parsed: &Parsed) -> Result<ImportR
                     Err(errs) => Err(field_errors(errs)),
                     Ok(rr) => tx.savepoint(|tx| declarations::record_receipt(tx, actor, rr)),
                 };
+                refused(tx, actor, &kind, it.key.as_deref(), &r)?;
                 report.push(it.index, it.key.clone(), r);
             }
         }
@@ -119,16 +149,13 @@ pub fn record(tx: &mut Tx<'_>, actor: &Actor, parsed: &Parsed) -> Result<ImportR
                 let r = match &it.result {
                     Err(errs) => Err(field_errors(errs)),
                     Ok(app) => tx.savepoint(|tx| apply::apply_ceb625(tx, actor, app)).map(
-                        |(row, created)| {
+                        |(row, outcome)| {
                             key = Some(row.id);
-                            if created {
-                                Outcome::Created
-                            } else {
-                                Outcome::Unchanged
-                            }
+                            outcome
                         },
                     ),
                 };
+                refused(tx, actor, &kind, key.as_deref(), &r)?;
                 report.push(it.index, key, r);
             }
         }
@@ -148,6 +175,7 @@ pub fn record(tx: &mut Tx<'_>, actor: &Actor, parsed: &Parsed) -> Result<ImportR
                             }
                         }),
                 };
+                refused(tx, actor, &kind, key.as_deref(), &r)?;
                 report.push(it.index, key, r);
             }
         }

@@ -123,7 +123,18 @@ pub async fn export_csv(
 ) -> Result<HttpResponse, AppError> {
     s.require(&[Role::Supervisor, Role::Admin])?;
     let mut f = filter(q)?;
-    let bytes = read(&state, move |c| {
+    // For the CSV, `limit` is how many entries one file may carry.
+    let max = match f.limit {
+        None => CSV_MAX,
+        Some(n) if (1..=CSV_MAX).contains(&n) => n,
+        Some(_) => {
+            return Err(AppError::validation(
+                "limit",
+                format!("between 1 and {CSV_MAX} entries per file"),
+            ))
+        }
+    };
+    let (bytes, rest) = read(&state, move |c| {
         let mut w = csv::Writer::from_writer(Vec::new());
         let header = [
             "seq",
@@ -143,9 +154,9 @@ pub async fn export_csv(
         ];
         w.write_record(header)
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        let mut total = 0;
-        loop {
-            let (rows, next) = query::page(c, &f, MAX_LIMIT_PAGE)?;
+        let mut total: i64 = 0;
+        let rest = loop {
+            let (rows, next) = query::page(c, &f, MAX_LIMIT_PAGE.min(max - total))?;
             for e in rows {
                 total += 1;
                 w.write_record([
@@ -167,18 +178,27 @@ pub async fn export_csv(
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             }
             match next {
-                Some(n) if total < CSV_MAX => f.cursor = Some(n),
-                _ => break,
+                Some(n) if total < max => f.cursor = Some(n),
+                // More entries match than one file carries: say so, and where to go on.
+                Some(n) => break Some(n),
+                None => break None,
             }
-        }
-        w.into_inner()
-            .map_err(|e| AppError::Internal(e.to_string()))
+        };
+        let bytes = w
+            .into_inner()
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok((bytes, rest))
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", "attachment; filename=\"audit.csv\""))
-        .body(bytes))
+    let mut resp = HttpResponse::Ok();
+    resp.content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"audit.csv\""));
+    if let Some(cursor) = rest {
+        // The file holds the first CSV_MAX entries; the next export starts at this cursor.
+        resp.insert_header(("X-Truncated", "true"))
+            .insert_header(("X-Next-Cursor", cursor));
+    }
+    Ok(resp.body(bytes))
 }
 
 const MAX_LIMIT_PAGE: i64 = query::MAX_LIMIT;

@@ -167,6 +167,23 @@ where
 {
     require_json(req)?;
     let input: I = parse_json(body)?;
+    mutate_parsed(state, req, session, body, input, flow).await
+}
+
+/// The part of [`mutate`] after the body was read into `input` (by JSON or otherwise, e.g. a
+/// customs XML message): `body` is what the idempotency hash covers.
+pub async fn mutate_parsed<I, F>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    session: &Session,
+    body: &[u8],
+    input: I,
+    flow: F,
+) -> Result<HttpResponse, AppError>
+where
+    I: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
+{
     let key = idempotency_key(req)?;
     let _guard = match &key {
         Some(k) => {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::admin::Items;
 use super::auth::Session;
-use super::{created, mutate, ok, read, refusal_after_change, AppState};
+use super::{created, mutate, mutate_parsed, ok, read, refusal_after_change, AppState};
 use crate::audit::Actor;
 use crate::db::returns as store;
 use crate::db::writer::Tx;
@@ -21,20 +21,22 @@ use crate::flows::returns::receive::{self, ReceiveInput};
 use crate::flows::returns::settle::{self, DisposeInput, RestockInput};
 use crate::flows::returns::sort::{self, SortInput};
 use crate::flows::returns::view::{self, ListQuery, ReturnView, Summary};
-use crate::flows::returns::{customs as return_customs, hold, scan, stats, Step};
+use crate::flows::returns::{customs as return_customs, hold, scan, stats, Done, Step};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/declarations", web::post().to(create_declaration))
+    // The floor steps first: routes are matched in order, each pattern with a parameter by a
+    // regular expression, and these are the most frequent requests.
+    cfg.route("/returns/{id}/receive", web::post().to(receive_return))
+        .route("/returns/{id}/sort", web::post().to(sort_return))
+        .route("/returns/{id}/inspect", web::post().to(inspect_return))
+        .route("/returns/{id}/restock", web::post().to(restock_return))
+        .route("/returns/{id}/dispose", web::post().to(dispose_return))
+        .route("/declarations", web::post().to(create_declaration))
         .route("/declarations/{invt_no}", web::get().to(get_declaration))
         .route("/imports", web::post().to(import))
         .route("/returns", web::get().to(list_returns))
         .route("/returns", web::post().to(create_return))
         .route("/returns/{id}", web::get().to(get_return))
-        .route("/returns/{id}/receive", web::post().to(receive_return))
-        .route("/returns/{id}/sort", web::post().to(sort_return))
-        .route("/returns/{id}/inspect", web::post().to(inspect_return))
-        .route("/returns/{id}/restock", web::post().to(restock_return))
-        .route("/returns/{id}/dispose", web::post().to(dispose_return))
         .route("/returns/{id}/hold", web::post().to(hold_return))
         .route("/returns/{id}/release", web::post().to(release_return))
         .route("/returns/{id}/ceb625.xml", web::get().to(ceb625_one))
@@ -199,15 +201,14 @@ pub async fn import(
             "send the customs message as application/xml".into(),
         ));
     }
-    let parsed = web::block(move || imports::parse(&body))
+    let xml = body.clone();
+    let parsed = web::block(move || imports::parse(&xml))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
-    let actor = s.actor();
-    let report = state
-        .writer
-        .write(move |tx| imports::record(tx, &actor, &parsed))
-        .await?;
-    Ok(HttpResponse::Ok().json(report))
+    mutate_parsed(&state, &req, &s, &body, parsed, |tx, actor, parsed| {
+        ok(&imports::record(tx, actor, &parsed)?)
+    })
+    .await
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -258,15 +259,12 @@ pub async fn create_return(
     .await
 }
 
-/// Answers a step with the updated return, or with the refusal after a customs hold.
-fn step_answer(
-    tx: &mut Tx<'_>,
-    actor: &Actor,
-    id: &str,
-    step: Step<impl Sized>,
-) -> Result<Answer, AppError> {
+/// Answers a step with the updated return (built from what the step read and saved), or
+/// with the refusal after a customs hold. The answer is stored with the Idempotency-Key in
+/// the same transaction, so it is made here, by the writer.
+fn step_answer(tx: &mut Tx<'_>, actor: &Actor, step: Step<Done>) -> Result<Answer, AppError> {
     match step {
-        Step::Done(_) => ok(&view::one(tx.conn, actor, id)?),
+        Step::Done(done) => ok(&view::of_step(tx.conn, actor, done)?),
         Step::Held(e) => refusal_after_change(&e),
     }
 }
@@ -279,7 +277,7 @@ macro_rules! floor_step {
             let id = upper(path);
             mutate(&state, &req, &s, &body, move |tx, actor, input: $input| {
                 let step = $flow(tx, actor, &id, &input)?;
-                step_answer(tx, actor, &id, step)
+                step_answer(tx, actor, step)
             })
             .await
         }
@@ -425,15 +423,9 @@ async fn decide(
         &req,
         &s,
         &body,
-        move |tx, actor, input: ReasonInput| match settle::decide(
-            tx,
-            actor,
-            id,
-            approve,
-            &input.reason,
-        )? {
-            Step::Done(r) => ok(&view::one(tx.conn, actor, &r.id)?),
-            Step::Held(e) => refusal_after_change(&e),
+        move |tx, actor, input: ReasonInput| {
+            let step = settle::decide(tx, actor, id, approve, &input.reason)?;
+            step_answer(tx, actor, step)
         },
     )
     .await

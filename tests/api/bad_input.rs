@@ -38,7 +38,9 @@ fn endpoints(seed: &Seed) -> Vec<Endpoint> {
         },
         Endpoint {
             path: format!("/api/v1/enterprises/{}/ratings", seed.a.operator),
-            valid: json!({"rating": "dishonest", "effective_from": "2026-12-01T00:00:00+08:00", "reference": "渝关信〔2026〕5号"}),
+            // In force only from a month ahead, so that the warehouse can still be worked on
+            // when the valid bodies go through (a fixed date would start failing once passed).
+            valid: json!({"rating": "dishonest", "effective_from": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(), "reference": "渝关信〔2026〕5号"}),
             optional: &["effective_from"],
             free_text: &["reference"],
             codes: &[],

@@ -222,6 +222,38 @@ both! {
         assert_eq!(run.code, Some(0), "{run:?}");
     }
 
+    fn import_reads_many_files_and_ends_with_a_summary_and_an_exit_code_that_says_if_all_went_in(app: &TestApp) {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = |name: &str| {
+            let path = dir.path().join(name);
+            std::fs::copy(format!("{}/src/demo/{name}", env!("CARGO_MANIFEST_DIR")), &path).unwrap();
+            path.display().to_string()
+        };
+        let (lists, releases) = (demo("ceb621.xml"), demo("ceb622.xml"));
+        let broken = dir.path().join("broken.xml");
+        std::fs::write(&broken, "<CEB621Message").unwrap();
+        let broken = broken.display().to_string();
+        let missing = dir.path().join("missing.xml").display().to_string();
+        let url = app.db.url.clone();
+        let run = cli(&["import", &lists, &releases, &broken, &missing, "--database-url", &url], None);
+        assert_eq!(run.code, Some(1), "something was not imported: {run:?}");
+        let summary = run.stdout.lines().last().unwrap_or("");
+        assert!(summary.starts_with("4 file(s): 36 created, "), "{summary}");
+        assert!(summary.ends_with("0 rejected, 2 file(s) not imported"), "{summary}");
+        assert!(run.stderr.contains(&format!("{broken}: not imported")), "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("{missing}: not imported")), "{}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert_eq!(app.count("declarations"), 36);
+        // Again: nothing new, exit 0.
+        let again = cli(&["import", &lists, &releases, "--database-url", &url], None);
+        assert_eq!(again.code, Some(0), "{again:?}");
+        let summary = again.stdout.lines().last().unwrap_or("");
+        assert!(summary.starts_with("2 file(s): 0 created, 0 updated, "), "{summary}");
+        assert!(summary.ends_with("0 rejected, 0 file(s) not imported"), "{summary}");
+        assert_eq!(app.count("declarations"), 36);
+        assert!(app.verify(None).ok);
+    }
+
     fn serve_on_a_fresh_database_answers_healthz_and_makes_the_first_admin(app: &TestApp) {
         let db = TestDb::fresh(app.backend);
         let url = match app.backend {

@@ -181,3 +181,96 @@ both! {
         assert_eq!(v.json["entries"], before + created);
     }
 }
+
+both! {
+    fn a_full_write_queue_answers_503_with_retry_after_and_the_queued_writes_still_commit(app: &TestApp) {
+        use actix_web::ResponseError;
+        use bonded_returns::db::writer::{Writer, WriterOptions};
+        use bonded_returns::db::{DbUrl, SqliteSync};
+        use bonded_returns::error::AppError;
+
+        let url = DbUrl::parse(&app.db.url).unwrap();
+        let writer = Writer::start(&url, SqliteSync::Full, WriterOptions { queue: 1, group_commit: true }).unwrap();
+        let (running_tx, running_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        thread::scope(|s| {
+            // The first request holds the writer; the second waits in the queue of one.
+            let w1 = writer.clone();
+            let first = s.spawn(move || {
+                w1.write_blocking(move |_tx| {
+                    running_tx.send(()).unwrap();
+                    go_rx.recv().unwrap();
+                    Ok(1)
+                })
+            });
+            running_rx.recv_timeout(Duration::from_secs(30)).expect("the first write runs");
+            // The second request waits in the queue of one (its answer is not awaited here; it
+            // still commits once the writer is free).
+            use futures_util::FutureExt;
+            let queued = writer
+                .write(|tx| enterprise(tx, "5001969Q01", "排队企业", &["ecommerce"]))
+                .now_or_never();
+            assert!(queued.is_none(), "the second request is queued, not answered: {queued:?}");
+            // The queue is full: the third is refused at once.
+            let refused = writer
+                .write(|_tx| Ok(3))
+                .now_or_never()
+                .expect("answered at once")
+                .expect_err("refused");
+            assert!(matches!(refused, AppError::Unavailable(_)), "{refused:?}");
+            let resp = refused.error_response();
+            assert_eq!(resp.status().as_u16(), 503);
+            assert_eq!(resp.headers().get("retry-after").unwrap(), "1");
+            assert_eq!(refused.code(), "unavailable");
+            go_tx.send(()).unwrap();
+            assert_eq!(first.join().unwrap().unwrap(), 1);
+        });
+        // A write after that is answered once the queued one is done: both are in.
+        writer.write_blocking(|_tx| Ok(())).unwrap();
+        assert_eq!(app.count("enterprises"), 1, "the queued write committed");
+        assert!(app.verify(None).ok);
+    }
+}
+
+/// The SQLite settings every connection gets: WAL, `synchronous=FULL` unless relaxed on
+/// purpose, foreign keys on, a busy timeout.
+#[test]
+fn every_sqlite_connection_has_wal_full_sync_foreign_keys_and_a_busy_timeout() {
+    use bonded_returns::db::{establish, pool, DbUrl, SqliteSync};
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(diesel::QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Num {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let db = TestDb::fresh(Backend::Sqlite);
+    let url = DbUrl::parse(&db.url).unwrap();
+    for (sync, expected) in [(SqliteSync::Full, 2), (SqliteSync::Normal, 1)] {
+        let p = pool(&url, sync, 2).unwrap();
+        let mut pooled = p.get().unwrap();
+        let mut own = establish(&url, sync).unwrap();
+        for conn in [&mut *pooled, &mut own] {
+            let mode: Vec<Mode> = sql_rows(conn, "PRAGMA journal_mode").unwrap();
+            assert_eq!(mode[0].journal_mode, "wal");
+            let num = |conn: &mut bonded_returns::db::DbConn, sql: &str| -> i64 {
+                let rows: Vec<Num> = sql_rows(conn, sql).unwrap();
+                rows[0].n
+            };
+            assert_eq!(
+                num(conn, "SELECT synchronous AS n FROM pragma_synchronous"),
+                expected,
+                "{sync:?}"
+            );
+            assert_eq!(
+                num(conn, "SELECT foreign_keys AS n FROM pragma_foreign_keys"),
+                1
+            );
+            assert!(num(conn, "SELECT timeout AS n FROM pragma_busy_timeout") >= 5000);
+        }
+    }
+}

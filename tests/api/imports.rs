@@ -425,3 +425,99 @@ fn redact(xml: &str, app_guid: &str) -> String {
     }
     out
 }
+
+both! {
+    fn a_deleted_ceb625_application_cancels_its_declared_return_and_frees_the_quantities(app: &TestApp) {
+        let k = Kit::new(app);
+        let l = k.released();
+        let at = now() - Duration::hours(1);
+        let a = l.invt_refund(&[(1, 3)], at);
+        let o = outcomes(&k.import(&k.admin, ceb625(std::slice::from_ref(&a))));
+        assert_eq!(o[0].1, "created", "{o:?}");
+        let id = o[0].0.clone();
+        // Everything released is claimed.
+        k.apply(&l, &[(1, 1)]).assert_problem(422, "quantity_exceeds");
+
+        let mut delete = a.clone();
+        delete.app_type = "3".into();
+        let o = outcomes(&k.import(&k.admin, ceb625(std::slice::from_ref(&delete))));
+        assert_eq!((o[0].0.as_str(), o[0].1.as_str()), (id.as_str(), "updated"), "{o:?}");
+        let v = k.view(&id);
+        assert_eq!(v["state"], "cancelled");
+        assert_eq!(k.state_changes(&id).last().unwrap(), &change("return.cancel", "declared", "cancelled"));
+        // Deleting it again changes nothing; the parcel cannot be received any more.
+        let before = k.snapshot(&[&id]);
+        let o = outcomes(&k.import(&k.admin, ceb625(std::slice::from_ref(&delete))));
+        assert_eq!(o[0].1, "unchanged", "{o:?}");
+        k.assert_unchanged(&before, &[&id]);
+        k.receive(&id).assert_problem(409, "invalid_state");
+        // Its quantities are free for a new application.
+        let again = k.new_return(&l, &[(1, 3)]);
+        assert_ne!(again, id);
+
+        // A delete for an application never made, a change, and a delete once the parcel is in.
+        let mut unknown = l.invt_refund(&[(1, 1)], at);
+        unknown.app_type = "3".into();
+        let mut change_ = l.invt_refund(&[(1, 1)], at);
+        change_.app_type = "2".into();
+        let l2 = k.released();
+        let a2 = l2.invt_refund(&[(1, 1)], at);
+        let o = outcomes(&k.import(&k.admin, ceb625(std::slice::from_ref(&a2))));
+        let received = o[0].0.clone();
+        k.receive(&received).assert_status(200);
+        let mut late_delete = a2.clone();
+        late_delete.app_type = "3".into();
+        let before = k.snapshot(&[&received, &again]);
+        let o = outcomes(&k.import(&k.admin, ceb625(&[unknown, change_, late_delete])));
+        assert_eq!(o.iter().map(|o| o.1.as_str()).collect::<Vec<_>>(), ["rejected", "rejected", "rejected"], "{o:?}");
+        assert!(o[0].2.starts_with("not_found"), "{o:?}");
+        assert!(o[1].2.contains("appType 2"), "{o:?}");
+        assert!(o[2].2.starts_with("invalid_state") && o[2].2.contains("received"), "{o:?}");
+        k.assert_unchanged(&before, &[&received, &again]);
+        assert!(app.verify(None).ok);
+    }
+
+    fn an_import_honours_the_idempotency_key_like_every_other_change(app: &TestApp) {
+        let k = Kit::new(app);
+        let post = |key: &str, xml: &str| {
+            app.send(
+                k.admin
+                    .post(app.url("/api/v1/imports"))
+                    .header("content-type", "application/xml")
+                    .header("idempotency-key", key)
+                    .body(xml.to_string()),
+            )
+        };
+        let sample = fixture("ceb621_sample.xml");
+        let first = post("import-1", &sample);
+        assert_eq!(first.json["created"], 2, "{}", first.text);
+        let before = k.snapshot(&[]);
+        let replay = post("import-1", &sample);
+        assert_eq!((replay.status, &replay.text), (200, &first.text), "the first answer, replayed");
+        k.assert_unchanged(&before, &[]);
+        post("import-1", &fixture("ceb622_sample.xml")).assert_problem(422, "idempotency_mismatch");
+        k.assert_unchanged(&before, &[]);
+        // Without the key the same message is simply unchanged.
+        let plain = k.import(&k.admin, sample);
+        assert_eq!(plain.json["unchanged"], 2, "{}", plain.text);
+    }
+
+    fn an_application_of_an_excluded_party_imported_from_customs_xml_is_rejected_and_the_attempt_recorded(app: &TestApp) {
+        let k = Kit::new(app);
+        let l = k.released();
+        k.rate(&l.ebc, "dishonest", None).assert_status(201);
+        let a = l.invt_refund(&[(1, 1)], now() - Duration::hours(1));
+        let before = k.snapshot(&[]);
+        let o = outcomes(&k.import(&k.admin, ceb625(std::slice::from_ref(&a))));
+        assert_eq!(o[0].1, "rejected", "{o:?}");
+        assert!(o[0].2.starts_with("enterprise_excluded"), "{o:?}");
+        let new: Vec<_> = k.all_entries().into_iter().filter(|e| e.seq > before.head.seq).collect();
+        assert_eq!(new.len(), 1, "only the refusal: {new:#?}");
+        assert_eq!(new[0].action, "refused.enterprise_excluded");
+        assert_eq!(new[0].entity_kind, "import");
+        assert!(new[0].entity_id.starts_with("CEB625"), "{:?}", new[0].entity_id);
+        assert!(new[0].reason.as_deref().unwrap().contains(&l.ebc));
+        assert_eq!(app.count("returns"), before.returns);
+        assert!(app.verify(None).ok);
+    }
+}

@@ -173,6 +173,10 @@ both! {
             let r = excluded(&k, &ids, &format!("/api/v1/returns/{step}"), request);
             assert!(r.json["detail"].as_str().unwrap().contains("WH-A"), "{step}: {}", r.text);
         }
+        // Its staff cannot take applications either.
+        let next = k.released();
+        let r = excluded(&k, &ids, "/api/v1/returns", || k.apply(&next, &[(1, 1)]));
+        assert!(r.json["detail"].as_str().unwrap().contains("WH-A"), "{}", r.text);
         // Nothing was put on hold: the goods' owners are not to blame.
         for id in ids {
             assert_ne!(k.state(id), "held");

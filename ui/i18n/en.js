@@ -314,6 +314,13 @@ export default {
   'label.to_return': 'Open return',
   'label.next_parcel': 'Next parcel',
   'label.load_failed': 'The label could not be loaded. Check the network and try again.',
+  'label.zpl': 'Download ZPL',
+  'label.zpl_one': 'Download the ZPL label of bin {bin}',
+  'label.zpl_dpi': 'Zebra printer resolution',
+  'label.item': 'Print item label',
+  'label.item_hint': 'When the product has no usable barcode, print an item label and stick it on before restocking.',
+  'err.label.validation': 'This label cannot be made (its text cannot be a barcode, or it does not fit the label size); the reason is below.',
+  'err.label.not_found': 'The label to print was not found. Check and try again.',
 
   'sort.title': 'Sort',
   'sort.instruction': 'Scan each item in the parcel (product barcode or HS code). Use +/− to correct a count.',
@@ -489,6 +496,8 @@ export default {
   'audit.entity': 'Entity id',
   'audit.entity_hint': 'e.g. a return id RT…',
   'audit.export': 'Export CSV',
+  'audit.exported': 'CSV exported.',
+  'audit.export_truncated': 'Too many entries match: the file holds only the newest 100,000. Narrow the time range and export in parts.',
 
   'export.intro': 'Download CEB625 return application messages for customs.',
   'export.ids': 'Return ids',
@@ -561,7 +570,7 @@ export default {
   'users.new': 'New user',
   'users.created': 'User created: {username}',
 
-  'err.enterprise_excluded': 'The e-commerce enterprise is rated dishonest, so this return cannot be accepted. Put the parcel in the hold area and tell the supervisor.',
+  'err.enterprise_excluded': 'An enterprise involved is rated dishonest, so this cannot go on. Put the parcel in the hold area and tell the supervisor. Which enterprise, and on what document, is said below.',
   'err.deadline_passed': 'The time limit (30-day apply / 45-day arrival) has passed: it cannot be restocked. Dispose of it by exit instead.',
   'err.invalid_state': 'This step cannot be done on this return now (someone may have done it already, or it is on hold). Scan the return label again to see the next step.',
   'err.quantity_exceeds': 'The quantity is more than allowed. Check the count and try again.',

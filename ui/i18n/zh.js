@@ -314,6 +314,13 @@ export default {
   'label.to_return': '查看退货',
   'label.next_parcel': '下一件',
   'label.load_failed': '标签无法加载，请检查网络后重试。',
+  'label.zpl': '下载 ZPL',
+  'label.zpl_one': '下载库位 {bin} 的 ZPL 标签',
+  'label.zpl_dpi': '斑马打印机分辨率',
+  'label.item': '打印商品标签',
+  'label.item_hint': '商品没有可用条码时，打印商品标签贴在商品上再上架。',
+  'err.label.validation': '这个标签无法生成（内容不能做成条码，或标签尺寸放不下），原因见下方。',
+  'err.label.not_found': '没有找到要打印的标签，请核对后重试。',
 
   'sort.title': '分拣',
   'sort.instruction': '逐件扫描包裹内的商品条码（或商品编码）。数量不对可用 +/− 调整。',
@@ -489,6 +496,8 @@ export default {
   'audit.entity': '对象编号',
   'audit.entity_hint': '如退货编号 RT…',
   'audit.export': '导出 CSV',
+  'audit.exported': '已导出 CSV。',
+  'audit.export_truncated': '符合条件的记录太多，文件只包含最新的 100,000 条。请缩小时间范围后分次导出。',
 
   'export.intro': '下载 CEB625 退货申请报文，用于向海关申报。',
   'export.ids': '退货编号',
@@ -561,7 +570,7 @@ export default {
   'users.new': '新建用户',
   'users.created': '已新建用户：{username}',
 
-  'err.enterprise_excluded': '该电商企业为失信企业，不能受理退货，请放入暂存区并通知主管。',
+  'err.enterprise_excluded': '有关企业被评为失信企业，不能继续作业，请把包裹放入暂存区并通知主管。哪家企业、依据哪份文件，见下方说明。',
   'err.deadline_passed': '已超过期限（申请30天/到货45天）：不能重新上架，请改为出区处置。',
   'err.invalid_state': '这票退货当前不能做这一步（可能已被他人处理或被暂扣）。请重新扫描退货标签查看下一步。',
   'err.quantity_exceeds': '数量超出允许范围，请核对数量后重试。',

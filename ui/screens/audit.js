@@ -2,10 +2,11 @@
 // filterable, exportable as CSV, with the hash chain's state at the top.
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { get, seg, apiUrl } from '../api.js';
+import { get, seg, apiUrl, download } from '../api.js';
 import { fmtTime, localToRfc3339, rfc3339ToLocal } from '../format.js';
 import { navigate, hashWith } from '../router.js';
 import { showError } from '../errors.js';
+import { say } from '../feedback.js';
 import { changesList } from '../returnparts.js';
 import * as places from '../places.js';
 
@@ -105,7 +106,21 @@ export default {
       h('button', { type: 'submit', class: 'btn primary', id: 'audit-search' }, t('common.search')),
       h('a', { class: 'btn ghost', href: '#/audit' }, t('common.clear'))));
 
-    const exportLink = h('a', { class: 'btn secondary', id: 'audit-export', 'data-action': 'export-csv', href: apiUrl('/audit/export.csv', q), download: 'audit.csv' }, t('audit.export'));
+    // Fetched rather than followed, so that a refusal is shown in words and a file cut at the
+    // export's size limit says so.
+    const exportLink = h('a', {
+      class: 'btn secondary', id: 'audit-export', 'data-action': 'export-csv', href: apiUrl('/audit/export.csv', q), download: 'audit.csv',
+      onclick: async (e) => {
+        e.preventDefault();
+        try {
+          const headers = await download('/audit/export.csv', q, 'audit.csv');
+          if (headers.get('X-Truncated') === 'true') say(t('audit.export_truncated'), 'warn');
+          else say(t('audit.exported'), 'ok');
+        } catch (err) {
+          showError(err);
+        }
+      },
+    }, t('audit.export'));
     const list = h('ol', { class: 'audit-list', id: 'audit-list' });
     const more = h('button', { type: 'button', class: 'btn secondary', id: 'more', 'data-action': 'more', hidden: true }, t('common.more'));
 

@@ -5,7 +5,7 @@ import { t } from '../i18n/index.js';
 import { seg } from '../api.js';
 import { say, ok } from '../feedback.js';
 import { bigButton, sectionTitle } from '../components.js';
-import { printImage, returnLabelUrl } from '../print.js';
+import { printLabel, returnLabelUrl } from '../print.js';
 import { pref, setPref, loadDraft, saveDraft } from '../store.js';
 import { resolveCode, routeResolved, actionHref } from '../scanflow.js';
 import { navigate } from '../router.js';
@@ -29,7 +29,7 @@ export default {
     img.addEventListener('error', () => say(t('label.load_failed'), 'error'));
 
     const print = async () => {
-      if (!(await printImage(returnLabelUrl(id, size), size))) say(t('label.load_failed'), 'error');
+      await printLabel(returnLabelUrl(id, size), size);
     };
 
     fill(ctx.view,

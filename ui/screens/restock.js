@@ -9,6 +9,7 @@ import { perform } from '../actions.js';
 import { returnHeader, counter, lineTitle, bigButton } from '../components.js';
 import { resolveCode, routeResolved } from '../scanflow.js';
 import * as places from '../places.js';
+import { printLabel, itemLabelUrl } from '../print.js';
 
 /** Intact pieces of a line still waiting to go back to bonded stock. */
 export function restockable(line) {
@@ -16,6 +17,11 @@ export function restockable(line) {
   if (typeof line.restockable === 'number') return Math.max(0, line.restockable);
   const intact = line.grades ? line.grades.intact || 0 : 0;
   return Math.max(0, intact - (line.restocked || 0));
+}
+
+/** The product has no barcode of its own that a scanner could read. */
+function noBarcode(line) {
+  return !line.bar_code || line.bar_code === '无';
 }
 
 function norm(code) {
@@ -135,7 +141,14 @@ export default {
             max > 0 ? h('button', {
               type: 'button', class: 'btn secondary', 'data-action': 'all', 'data-gnum': l.gnum,
               onclick: () => { draft.qty[l.gnum] = max; save(); drawAll(); },
-            }, t('restock.all', { n: max })) : null);
+            }, t('restock.all', { n: max })) : null,
+            // A product without a usable barcode of its own gets an item label before it goes
+            // on the shelf (it then scans like the product).
+            max > 0 ? h('button', {
+              type: 'button', class: ['btn', noBarcode(l) ? 'primary' : 'ghost'], 'data-action': 'item-label', 'data-gnum': l.gnum,
+              title: t('label.item_hint'),
+              onclick: () => printLabel(itemLabelUrl(ret.id, l.gnum), '100x150'),
+            }, t('label.item')) : null);
         })));
     }
 

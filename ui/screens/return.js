@@ -13,7 +13,7 @@ import { linesPart, discrepanciesPart, disposalsPart, detailsPart, historyPart }
 import { resolveCode, routeResolved, actionHref } from '../scanflow.js';
 import { navigate } from '../router.js';
 import * as places from '../places.js';
-import { printImage, returnLabelUrl } from '../print.js';
+import { printLabel, returnLabelUrl } from '../print.js';
 import { showError } from '../errors.js';
 
 /** The camera chooser for receiving: the warehouse's cameras, last choice remembered. */
@@ -101,7 +101,7 @@ export default {
         warehouse ? await cameraField(warehouse) : await cameraField(pref('receive.warehouse', '') || ''))
         : null;
       if (!ctx.alive()) return;
-      if (excluded) fail(t('err.enterprise_excluded'));
+      if (excluded) fail(t('err.enterprise_excluded'), { detail: t('receive.excluded', { name: excluded.name || excluded.code }) });
       ctx.setTitle(`${r.id} · ${t('return.title')}`);
       fill(ctx.view,
         returnHeader(r),
@@ -123,7 +123,7 @@ export default {
           return bigButton(actionLabel('print_label'), {
             class: 'secondary', 'data-action': 'print_label',
             onclick: async () => {
-              if (!(await printImage(returnLabelUrl(r.id)))) showError(new Error(t('label.load_failed')));
+              await printLabel(returnLabelUrl(r.id));
             },
           });
         }

@@ -5,15 +5,10 @@ import { t, label } from '../i18n/index.js';
 import { getAll, seg } from '../api.js';
 import { perform } from '../actions.js';
 import { sectionTitle, table } from '../components.js';
-import { say } from '../feedback.js';
-import { printImage, binSheetUrl, binLabelUrl } from '../print.js';
+import { printBinLabel, printBinSheet, downloadZpl, zplDpi, setZplDpi } from '../print.js';
 import * as places from '../places.js';
 
 export const AREAS = ['receiving', 'pending_inspection', 'discrepancy', 'hold', 'restock', 'exit'];
-
-async function print(url, size) {
-  if (!(await printImage(url, size))) say(t('label.load_failed'), 'error');
-}
 
 export default {
   title: 'nav.warehouses',
@@ -29,18 +24,38 @@ export default {
     const byArea = AREAS.map((area) => {
       const list = bins.filter((b) => b.area === area);
       return h('section', { class: 'card area', 'data-area': area },
-        sectionTitle(`${label('area', area)} (${list.length})`, list.length ? h('button', {
-          type: 'button', class: 'btn secondary', 'data-action': 'print-sheet', 'data-area': area,
-          onclick: () => print(binSheetUrl(code, area), 'a4'),
-        }, t('bins.print_sheet')) : null),
+        sectionTitle(`${label('area', area)} (${list.length})`, list.length ? h('span', { class: 'filter-buttons' },
+          h('button', {
+            type: 'button', class: 'btn secondary', 'data-action': 'print-sheet', 'data-area': area,
+            onclick: () => printBinSheet(code, area),
+          }, t('bins.print_sheet')),
+          h('button', {
+            type: 'button', class: 'btn ghost', 'data-action': 'zpl-sheet', 'data-area': area,
+            onclick: () => downloadZpl(`/labels/bins/${seg(code)}`, { area }, `${code}-${area}`),
+          }, t('label.zpl'))) : null),
         list.length ? h('ul', { class: 'bin-list' }, list.map((b) => h('li', { 'data-testid': `bin-${b.code}` },
           h('span', { class: 'code lg' }, b.code),
-          h('button', {
-            type: 'button', class: 'btn small secondary', 'data-action': 'print-bin', 'data-bin': b.code,
-            'aria-label': t('bins.print_one_label', { bin: b.code }),
-            onclick: () => print(binLabelUrl(code, b.code), '60x40'),
-          }, t('bins.print_one'))))) : h('p', { class: 'empty' }, t('bins.none')));
+          h('span', { class: 'bin-actions' },
+            h('button', {
+              type: 'button', class: 'btn small secondary', 'data-action': 'print-bin', 'data-bin': b.code,
+              'aria-label': t('bins.print_one_label', { bin: b.code }),
+              onclick: () => printBinLabel(code, b.code),
+            }, t('bins.print_one')),
+            h('button', {
+              type: 'button', class: 'btn small ghost', 'data-action': 'zpl-bin', 'data-bin': b.code,
+              'aria-label': t('label.zpl_one', { bin: b.code }),
+              onclick: () => downloadZpl(`/labels/bins/${seg(code)}/${seg(b.code)}`, {}, b.code),
+            }, 'ZPL'))))) : h('p', { class: 'empty' }, t('bins.none')));
     });
+
+    const dpiChoice = h('div', { class: 'chips', role: 'group', 'aria-label': t('label.zpl_dpi') },
+      [203, 300].map((dpi) => h('button', {
+        type: 'button', class: 'chip', 'data-dpi': dpi, 'aria-pressed': zplDpi() === dpi ? 'true' : 'false',
+        onclick: (e) => {
+          setZplDpi(dpi);
+          for (const b of e.currentTarget.parentNode.querySelectorAll('button')) b.setAttribute('aria-pressed', Number(b.dataset.dpi) === dpi ? 'true' : 'false');
+        },
+      }, `${dpi} dpi`)));
 
     const binButton = h('button', { type: 'submit', class: 'btn primary', id: 'bin-create', 'data-action': 'create-bin' }, t('common.create'));
     const binForm = h('form', {
@@ -96,6 +111,7 @@ export default {
       h('p', {}, h('a', { href: '#/admin/warehouses' }, `← ${t('nav.warehouses')}`)),
       h('h1', {}, t('warehouse.title', { code })),
       h('h2', {}, t('bins.title')),
+      h('div', { class: 'zpl-dpi' }, h('span', { class: 'muted' }, t('label.zpl_dpi')), dpiChoice),
       h('div', { class: 'areas' }, byArea),
       binForm,
       h('h2', {}, t('cameras.title')),

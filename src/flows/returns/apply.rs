@@ -11,6 +11,7 @@ use crate::db::schema::counters;
 use crate::db::writer::Tx;
 use crate::domain::{deadlines, ids, returns::State};
 use crate::error::{AppError, FieldError};
+use crate::flows::declarations::Outcome;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -32,7 +33,7 @@ pub struct ApplyInput {
 /// The next return id of the day (China time); unique across nodes because ids are drawn
 /// inside the serialised write transaction and the id is the primary key.
 fn next_id(tx: &mut Tx<'_>) -> Result<String, AppError> {
-    let day = (tx.now.and_utc() + chrono::Duration::hours(8)).date_naive();
+    let day = deadlines::china_date(tx.now);
     let name = format!("return:{}", day.format("%Y%m%d"));
     let current: Option<i64> = counters::table
         .find(&name)
@@ -83,6 +84,10 @@ pub fn apply(
             return Err(AppError::Forbidden(format!(
                 "list {invt_no} is addressed to the operator of another warehouse; its staff apply for its returns"
             )));
+        }
+        // A warehouse whose operator is excluded can do nothing, not even take applications.
+        if let Some(w) = actor.warehouse.as_deref() {
+            super::warehouse_operable(tx, w)?;
         }
     }
     if decl.logistics_no != waybill {
@@ -237,7 +242,7 @@ pub fn apply_ceb625(
     tx: &mut Tx<'_>,
     actor: &Actor,
     app: &InvtRefund,
-) -> Result<(ReturnRow, bool), AppError> {
+) -> Result<(ReturnRow, Outcome), AppError> {
     use crate::db::schema::returns;
     let guid = app.guid.trim().to_ascii_uppercase();
     // The application id is C36 in the XSD: customs refuses anything else, and a return whose
@@ -253,9 +258,32 @@ pub fn apply_ceb625(
         .select(returns::id)
         .first(tx.conn)
         .optional()?;
-    if let Some(id) = existing {
-        let r = store::get(tx.conn, &id)?.ok_or_else(|| AppError::Internal("vanished".into()))?;
-        return Ok((r, false));
+    match (app.app_type.trim(), existing) {
+        // The same new application again.
+        ("1", Some(id)) => {
+            let r =
+                store::get(tx.conn, &id)?.ok_or_else(|| AppError::Internal("vanished".into()))?;
+            return Ok((r, Outcome::Unchanged));
+        }
+        ("1", None) => {}
+        ("3", Some(id)) => return cancel(tx, actor, &id, &app.reason),
+        ("3", None) => {
+            return Err(AppError::NotFound(format!(
+                "there is no application {guid} to delete"
+            )))
+        }
+        ("2", _) => {
+            return Err(AppError::validation(
+                "InvtRefundHead/appType",
+                "changing an application (appType 2) is not supported: delete it (appType 3) and apply again (appType 1)",
+            ))
+        }
+        (other, _) => {
+            return Err(AppError::validation(
+                "InvtRefundHead/appType",
+                format!("appType {other} is not 1 (new), 2 (change) or 3 (delete)"),
+            ))
+        }
     }
     // The head must name the very order and parties of the released list it returns.
     if let Some(decl) = store::declaration(tx.conn, &app.invt_no)? {
@@ -336,5 +364,47 @@ pub fn apply_ceb625(
         Some(app.app_time.naive_utc()),
         Some(&guid),
     )?;
-    Ok((r, true))
+    Ok((r, Outcome::Created))
+}
+
+/// A deleted application (CEB625 appType 3): a return that has not reached the warehouse is
+/// cancelled, and its quantities are free for another application. Deleting it again changes
+/// nothing; a parcel already received cannot be cancelled.
+fn cancel(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<(ReturnRow, Outcome), AppError> {
+    use crate::domain::returns::Action;
+    let mut r = store::get(tx.conn, id)?
+        .ok_or_else(|| AppError::NotFound(format!("return {id} does not exist")))?;
+    let state = super::state_of(&r)?;
+    if state == State::Cancelled {
+        return Ok((r, Outcome::Unchanged));
+    }
+    let Some(next) = state.next(Action::Cancel) else {
+        return Err(AppError::InvalidState(format!(
+            "return {id} is {} and can no longer be cancelled: only an application whose parcel has not arrived can be deleted",
+            r.state
+        )));
+    };
+    let before = r.state.clone();
+    r.state = next.as_str().into();
+    r.closed_at = Some(tx.now);
+    store::update_from(tx.conn, &r, &before)?;
+    let ebc = store::declaration(tx.conn, &r.invt_no)?.map(|d| d.ebc_code);
+    tx.audit(
+        actor,
+        NewEntry {
+            action: "return.cancel",
+            entity_kind: "return",
+            entity_id: id,
+            warehouse: None,
+            enterprise: ebc.as_deref(),
+            changes: Changes::new().set("state", &before, next.as_str()),
+            reason: Some(&format!("application deleted (CEB625 appType 3): {reason}")),
+        },
+    )?;
+    Ok((r, Outcome::Updated))
 }

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Loaded, Step};
+use super::{Done, Loaded, Step};
 use crate::audit::{Actor, Changes, NewEntry};
-use crate::db::returns::{self as store, ReturnRow};
+use crate::db::returns as store;
 use crate::db::writer::Tx;
 use crate::domain::grading::Grades;
 use crate::domain::returns::{Action, State};
@@ -37,7 +37,7 @@ pub fn inspect(
     actor: &Actor,
     id: &str,
     input: &InspectInput,
-) -> Result<Step<ReturnRow>, AppError> {
+) -> Result<Step<Done>, AppError> {
     let Loaded { mut ret, decl } = match super::begin_step(tx, actor, id, Action::Inspect)? {
         Step::Done(l) => l,
         Step::Held(e) => return Ok(Step::Held(e)),
@@ -110,7 +110,7 @@ pub fn inspect(
         store::save_line(tx.conn, l)?;
     }
     ret.state = State::Inspected.as_str().into();
-    let closed = super::close_if_settled(tx, &mut ret)?;
+    let closed = super::close_if_settled(tx.now, &mut ret, &lines);
     store::update_from(tx.conn, &ret, State::Sorted.as_str())?;
     tx.audit(
         actor,
@@ -133,5 +133,10 @@ pub fn inspect(
             reason: closed.then_some("nothing left to restock or dispose"),
         },
     )?;
-    Ok(Step::Done(ret))
+    Ok(Step::Done(Done {
+        ret,
+        decl,
+        lines: Some(lines),
+        decl_lines: None,
+    }))
 }

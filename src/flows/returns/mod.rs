@@ -13,7 +13,10 @@ pub mod stats;
 pub mod view;
 
 use crate::audit::Actor;
-use crate::db::returns::{self as store, DeclarationRow, ReturnRow};
+use crate::db::parties::{BinRow, WarehouseRow};
+use crate::db::returns::{
+    self as store, DeclarationLineRow, DeclarationRow, ReturnLineRow, ReturnRow,
+};
 use crate::db::writer::Tx;
 use crate::db::DbConn;
 use crate::domain::returns::{Action, State};
@@ -34,12 +37,23 @@ pub struct Loaded {
     pub decl: DeclarationRow,
 }
 
+/// What a step leaves behind, for its answer: the return as saved, its list, and the rows
+/// the step already read (the answer reads only what is missing).
+#[derive(Debug)]
+pub struct Done {
+    pub ret: ReturnRow,
+    pub decl: DeclarationRow,
+    /// The return's lines as saved, when the step read them.
+    pub lines: Option<Vec<ReturnLineRow>>,
+    /// The list's lines, when the step read them.
+    pub decl_lines: Option<Vec<DeclarationLineRow>>,
+}
+
 /// Loads a return the actor may act on: floor staff only in their own warehouse (others'
 /// returns are "not found", their existence is not theirs to know).
 pub fn load_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Loaded, AppError> {
     let not_found = || AppError::NotFound(format!("return {id} does not exist"));
-    let ret = store::get(conn, id)?.ok_or_else(not_found)?;
-    let decl = store::declaration(conn, &ret.invt_no)?.ok_or_else(not_found)?;
+    let (ret, decl) = store::get_with_declaration(conn, id)?.ok_or_else(not_found)?;
     if !visible_to(conn, actor, &ret, &decl)? {
         return Err(not_found());
     }
@@ -66,18 +80,90 @@ pub fn visible_to(
     Ok(wh.is_some_and(|w| w.operator_code == decl.area_code))
 }
 
+/// [`load_visible`] in the writer, with the warehouse from the reference cache.
+fn load_for_step(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<Loaded, AppError> {
+    let not_found = || AppError::NotFound(format!("return {id} does not exist"));
+    let (ret, decl) = store::get_with_declaration(tx.conn, id)?.ok_or_else(not_found)?;
+    let visible = if actor.role != "floor" {
+        true
+    } else {
+        match (actor.warehouse.as_deref(), &ret.warehouse_code) {
+            (None, _) => false,
+            (Some(mine), Some(w)) => w == mine,
+            (Some(mine), None) => tx
+                .refs
+                .warehouse(tx.conn, mine)?
+                .is_some_and(|w| w.operator_code == decl.area_code),
+        }
+    };
+    if !visible {
+        return Err(not_found());
+    }
+    Ok(Loaded { ret, decl })
+}
+
+/// A warehouse whose operator is excluded can do nothing while that rating is in force
+/// (`flows::eligibility::ensure_warehouse_operable`, from the reference cache). Returns the
+/// warehouse.
+pub fn warehouse_operable(tx: &mut Tx<'_>, warehouse: &str) -> Result<WarehouseRow, AppError> {
+    let wh = tx
+        .refs
+        .warehouse(tx.conn, warehouse)?
+        .ok_or_else(|| AppError::NotFound(format!("warehouse {warehouse} does not exist")))?;
+    if let Some(r) = tx.refs.exclusion(tx.conn, &wh.operator_code, tx.now)? {
+        let name = tx
+            .refs
+            .enterprise(tx.conn, &wh.operator_code)?
+            .map(|e| e.name)
+            .unwrap_or_default();
+        return Err(eligibility::warehouse_refusal(
+            warehouse,
+            &wh.operator_code,
+            &name,
+            &r,
+        ));
+    }
+    Ok(wh)
+}
+
+/// The bin `raw` (a bin code as typed or scanned) of `warehouse`, from the reference cache.
+pub fn bin_in(tx: &mut Tx<'_>, warehouse: &str, raw: &str) -> Result<BinRow, AppError> {
+    let bin_code = crate::domain::ids::place_code("bin", raw, 30)?;
+    tx.refs.bin(tx.conn, warehouse, &bin_code)?.ok_or_else(|| {
+        AppError::validation(
+            "bin",
+            format!("bin {bin_code} is not in warehouse {warehouse}"),
+        )
+    })
+}
+
+/// `flows::eligibility::ensure_not_excluded`, from the reference cache.
+fn not_excluded(tx: &mut Tx<'_>, role: &str, code: &str, name: &str) -> Result<(), AppError> {
+    match tx.refs.exclusion(tx.conn, code, tx.now)? {
+        Some(r) => Err(eligibility::refusal(role, code, name, &r)),
+        None => Ok(()),
+    }
+}
+
+/// [`parties_eligible`] in the writer, from the reference cache.
+fn parties_eligible_now(tx: &mut Tx<'_>, d: &DeclarationRow) -> Result<(), AppError> {
+    not_excluded(tx, "e-commerce enterprise", &d.ebc_code, &d.ebc_name)?;
+    not_excluded(tx, "declaring agent", &d.agent_code, &d.agent_name)
+}
+
 /// The checks every step in the warehouse makes, in order: the return is visible, the
 /// warehouse may operate, no party is excluded now (else the return goes on hold), and the
-/// state allows `action`.
+/// state allows `action`. The parties' ratings are read again for every step (through the
+/// reference cache, which is checked against the database in this transaction).
 pub fn begin_step(
     tx: &mut Tx<'_>,
     actor: &Actor,
     id: &str,
     action: Action,
 ) -> Result<Step<Loaded>, AppError> {
-    let l = load_visible(tx.conn, actor, id)?;
-    if let Some(w) = l.ret.warehouse_code.clone() {
-        eligibility::ensure_warehouse_operable(tx.conn, &w, tx.now)?;
+    let l = load_for_step(tx, actor, id)?;
+    if let Some(w) = &l.ret.warehouse_code {
+        warehouse_operable(tx, w)?;
     }
     let state = state_of(&l.ret)?;
     if state == State::Held {
@@ -85,7 +171,7 @@ pub fn begin_step(
             "return {id} is on customs hold; a supervisor must release it first"
         )));
     }
-    if let Err(e) = parties_eligible(tx.conn, &l.decl, tx.now) {
+    if let Err(e) = parties_eligible_now(tx, &l.decl) {
         if matches!(state, State::Received | State::Sorted | State::Inspected) {
             let reason = e.to_string();
             hold::hold_return(tx, &Actor::system("eligibility"), id, &reason)?;
@@ -119,13 +205,25 @@ pub fn state_of(r: &ReturnRow) -> Result<State, AppError> {
     State::parse(&r.state).ok_or_else(|| AppError::Internal(format!("unknown state {}", r.state)))
 }
 
-/// Closes an inspected return once every counted unit is restocked or disposed.
-pub fn close_if_settled(tx: &mut Tx<'_>, ret: &mut ReturnRow) -> Result<bool, AppError> {
-    let lines = store::lines(tx.conn, &ret.id)?;
+/// Closes an inspected return once every counted unit is restocked or disposed; `lines` are
+/// the return's lines as they are about to be saved.
+pub fn close_if_settled(
+    now: chrono::NaiveDateTime,
+    ret: &mut ReturnRow,
+    lines: &[ReturnLineRow],
+) -> bool {
     if ret.state == State::Inspected.as_str() && lines.iter().all(|l| l.in_warehouse() == 0) {
         ret.state = State::Closed.as_str().into();
-        ret.closed_at = Some(tx.now);
-        return Ok(true);
+        ret.closed_at = Some(now);
+        return true;
     }
-    Ok(false)
+    false
+}
+
+/// The line `gnum` of a return's lines.
+pub fn line_index(lines: &[ReturnLineRow], gnum: u32) -> Result<usize, AppError> {
+    lines
+        .iter()
+        .position(|l| l.gnum as u32 == gnum)
+        .ok_or_else(|| AppError::validation("gnum", format!("line {gnum} is not in this return")))
 }

@@ -3,10 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Loaded, Step};
+use super::{Done, Loaded, Step};
 use crate::audit::{Actor, Changes, NewEntry};
-use crate::db::parties;
-use crate::db::returns::{self as store, ReturnRow};
+use crate::db::returns as store;
 use crate::db::writer::Tx;
 use crate::domain::returns::{Action, State};
 use crate::domain::{deadlines, ids};
@@ -27,7 +26,7 @@ pub fn receive(
     actor: &Actor,
     id: &str,
     input: &ReceiveInput,
-) -> Result<Step<ReturnRow>, AppError> {
+) -> Result<Step<Done>, AppError> {
     let warehouse = ids::place_code("warehouse", &input.warehouse, 20)?;
     let camera = ids::place_code("camera", &input.camera, 30)?;
     if actor.warehouse.as_deref() != Some(warehouse.as_str()) {
@@ -36,9 +35,7 @@ pub fn receive(
             actor.warehouse.as_deref().unwrap_or("-")
         )));
     }
-    let wh = parties::warehouse(tx.conn, &warehouse)?
-        .ok_or_else(|| AppError::NotFound(format!("warehouse {warehouse} does not exist")))?;
-    crate::flows::eligibility::ensure_warehouse_operable(tx.conn, &warehouse, tx.now)?;
+    let wh = super::warehouse_operable(tx, &warehouse)?;
     let Loaded { mut ret, decl } = match super::begin_step(tx, actor, id, Action::Receive)? {
         Step::Done(l) => l,
         Step::Held(e) => return Ok(Step::Held(e)),
@@ -49,7 +46,7 @@ pub fn receive(
             decl.area_code, decl.invt_no
         )));
     }
-    if parties::camera(tx.conn, &warehouse, &camera)?.is_none() {
+    if tx.refs.camera(tx.conn, &warehouse, &camera)?.is_none() {
         return Err(AppError::validation(
             "camera",
             format!("camera {camera} is not in warehouse {warehouse}"),
@@ -57,7 +54,7 @@ pub fn receive(
     }
     if let Some(b) = &input.bin {
         let b = ids::place_code("bin", b, 30)?;
-        match parties::bin(tx.conn, &warehouse, &b)? {
+        match tx.refs.bin(tx.conn, &warehouse, &b)? {
             Some(bin) if bin.area == "receiving" || bin.area == "hold" => ret.bin_code = Some(b),
             Some(bin) => {
                 return Err(AppError::validation(
@@ -103,5 +100,10 @@ pub fn receive(
                 .as_deref(),
         },
     )?;
-    Ok(Step::Done(ret))
+    Ok(Step::Done(Done {
+        ret,
+        decl,
+        lines: None,
+        decl_lines: None,
+    }))
 }

@@ -4,10 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Loaded, Step};
+use super::{line_index, Done, Loaded, Step};
 use crate::audit::{Actor, Changes, NewEntry};
-use crate::db::parties;
-use crate::db::returns::{self as store, NewDisposal, ReturnLineRow, ReturnRow, StockRow};
+use crate::db::returns::{self as store, NewDisposal, ReturnLineRow, StockRow};
 use crate::db::writer::Tx;
 use crate::domain::grading::{restockable, Grades, Route};
 use crate::domain::returns::{Action, State};
@@ -34,14 +33,6 @@ pub struct DisposeInput {
     pub reference: String,
 }
 
-fn line_of(lines: &[ReturnLineRow], gnum: u32) -> Result<ReturnLineRow, AppError> {
-    lines
-        .iter()
-        .find(|l| l.gnum as u32 == gnum)
-        .cloned()
-        .ok_or_else(|| AppError::validation("gnum", format!("line {gnum} is not in this return")))
-}
-
 fn grades(l: &ReturnLineRow) -> Grades {
     Grades {
         intact: l.intact,
@@ -57,7 +48,7 @@ pub fn restock(
     actor: &Actor,
     id: &str,
     input: &RestockInput,
-) -> Result<Step<ReturnRow>, AppError> {
+) -> Result<Step<Done>, AppError> {
     let Loaded { mut ret, decl } = match super::begin_step(tx, actor, id, Action::Settle)? {
         Step::Done(l) => l,
         Step::Held(e) => return Ok(Step::Held(e)),
@@ -76,8 +67,10 @@ pub fn restock(
             "a whole number of units above zero",
         ));
     }
-    let mut line = line_of(&store::lines(tx.conn, id)?, input.gnum)?;
-    let can = restockable(&grades(&line), line.restocked, ret.late).min(line.unsettled());
+    let mut lines = store::lines(tx.conn, id)?;
+    let at = line_index(&lines, input.gnum)?;
+    let line = &lines[at];
+    let can = restockable(&grades(line), line.restocked, ret.late).min(line.unsettled());
     if input.qty > can {
         return Err(AppError::QuantityExceeds(format!(
             "line {}: {} asked, only {can} intact unit(s) can still be restocked",
@@ -85,13 +78,8 @@ pub fn restock(
         )));
     }
     let warehouse = ret.warehouse_code.clone().unwrap_or_default();
-    let bin_code = ids::place_code("bin", &input.bin, 30)?;
-    let bin = parties::bin(tx.conn, &warehouse, &bin_code)?.ok_or_else(|| {
-        AppError::validation(
-            "bin",
-            format!("bin {bin_code} is not in warehouse {warehouse}"),
-        )
-    })?;
+    let bin = super::bin_in(tx, &warehouse, &input.bin)?;
+    let bin_code = bin.code.clone();
     if bin.area != "restock" {
         return Err(AppError::validation(
             "bin",
@@ -101,9 +89,10 @@ pub fn restock(
             ),
         ));
     }
-    let decl_line = store::declaration_lines(tx.conn, &decl.invt_no)?
-        .into_iter()
-        .find(|d| d.gnum == line.gnum)
+    let decl_lines = store::declaration_lines(tx.conn, &decl.invt_no)?;
+    let decl_line = decl_lines
+        .iter()
+        .find(|d| d.gnum == lines[at].gnum)
         .ok_or_else(|| AppError::Internal("declaration line missing".into()))?;
     let new_qty = store::add_stock(
         tx.conn,
@@ -117,10 +106,12 @@ pub fn restock(
             updated_at: tx.now,
         },
     )?;
+    let line = &mut lines[at];
     let before = line.restocked;
     line.restocked += input.qty;
-    store::save_line(tx.conn, &line)?;
-    let closed = super::close_if_settled(tx, &mut ret)?;
+    let (gnum, restocked) = (line.gnum, line.restocked);
+    store::save_line(tx.conn, &lines[at])?;
+    let closed = super::close_if_settled(tx.now, &mut ret, &lines);
     store::update_from(tx.conn, &ret, State::Inspected.as_str())?;
     tx.audit(
         actor,
@@ -131,11 +122,7 @@ pub fn restock(
             warehouse: Some(&warehouse),
             enterprise: Some(&decl.ebc_code),
             changes: Changes::new()
-                .set(
-                    &format!("line {} restocked", line.gnum),
-                    before,
-                    line.restocked,
-                )
+                .set(&format!("line {gnum} restocked"), before, restocked)
                 .set(
                     &format!("stock {}/{}/{}", decl.ebc_code, decl_line.gcode, bin_code),
                     new_qty - input.qty,
@@ -145,7 +132,12 @@ pub fn restock(
             reason: closed.then_some("every unit settled: return closed"),
         },
     )?;
-    Ok(Step::Done(ret))
+    Ok(Step::Done(Done {
+        ret,
+        decl,
+        lines: Some(lines),
+        decl_lines: Some(decl_lines),
+    }))
 }
 
 pub fn dispose(
@@ -153,7 +145,7 @@ pub fn dispose(
     actor: &Actor,
     id: &str,
     input: &DisposeInput,
-) -> Result<Step<ReturnRow>, AppError> {
+) -> Result<Step<Done>, AppError> {
     let route = Route::parse(input.route.trim())
         .ok_or_else(|| AppError::validation("route", "exit, reexport or destroy"))?;
     let reference = ids::text("reference", &input.reference, 100)?;
@@ -167,7 +159,9 @@ pub fn dispose(
         Step::Done(l) => l,
         Step::Held(e) => return Ok(Step::Held(e)),
     };
-    let mut line = line_of(&store::lines(tx.conn, id)?, input.gnum)?;
+    let mut lines = store::lines(tx.conn, id)?;
+    let at = line_index(&lines, input.gnum)?;
+    let line = &mut lines[at];
     let left = line.unsettled();
     if input.qty > left {
         return Err(AppError::QuantityExceeds(format!(
@@ -213,8 +207,8 @@ pub fn dispose(
         line.disposed_exit += input.qty;
     }
     let after = before + input.qty;
-    store::save_line(tx.conn, &line)?;
-    let closed = super::close_if_settled(tx, &mut ret)?;
+    store::save_line(tx.conn, &lines[at])?;
+    let closed = super::close_if_settled(tx.now, &mut ret, &lines);
     store::update_from(tx.conn, &ret, State::Inspected.as_str())?;
     tx.audit(
         actor,
@@ -231,7 +225,12 @@ pub fn dispose(
             reason: closed.then_some("every unit settled: return closed"),
         },
     )?;
-    Ok(Step::Done(ret))
+    Ok(Step::Done(Done {
+        ret,
+        decl,
+        lines: Some(lines),
+        decl_lines: None,
+    }))
 }
 
 /// A supervisor approves (or rejects) a re-export or destruction. Like every step, it is
@@ -243,7 +242,7 @@ pub fn decide(
     disposal_id: i64,
     approve: bool,
     reason: &str,
-) -> Result<Step<ReturnRow>, AppError> {
+) -> Result<Step<Done>, AppError> {
     let reason = ids::text("reason", reason, 500)?;
     let d = store::disposal(tx.conn, disposal_id)?
         .ok_or_else(|| AppError::NotFound(format!("disposal {disposal_id} does not exist")))?;
@@ -261,13 +260,15 @@ pub fn decide(
             ret.id, ret.state
         )));
     }
-    let Loaded { ret: loaded, .. } =
+    let Loaded { ret: loaded, decl } =
         match super::begin_step(tx, actor, &d.return_id, Action::Settle)? {
             Step::Done(l) => l,
             Step::Held(e) => return Ok(Step::Held(e)),
         };
     ret = loaded;
-    let mut line = line_of(&store::lines(tx.conn, &ret.id)?, d.gnum as u32)?;
+    let mut lines = store::lines(tx.conn, &ret.id)?;
+    let at = line_index(&lines, d.gnum as u32)?;
+    let line = &mut lines[at];
     store::decide_disposal(
         tx.conn,
         disposal_id,
@@ -284,8 +285,9 @@ pub fn decide(
             Route::Exit => line.disposed_exit += d.qty,
         }
     }
-    store::save_line(tx.conn, &line)?;
-    let closed = super::close_if_settled(tx, &mut ret)?;
+    let (gnum, pending) = (line.gnum, line.pending_disposal);
+    store::save_line(tx.conn, &lines[at])?;
+    let closed = super::close_if_settled(tx.now, &mut ret, &lines);
     store::update_from(tx.conn, &ret, State::Inspected.as_str())?;
     let id = ret.id.clone();
     tx.audit(
@@ -307,9 +309,9 @@ pub fn decide(
                     if approve { "done" } else { "rejected" },
                 )
                 .set(
-                    &format!("line {} pending_disposal", line.gnum),
-                    line.pending_disposal + d.qty,
-                    line.pending_disposal,
+                    &format!("line {gnum} pending_disposal"),
+                    pending + d.qty,
+                    pending,
                 )
                 .set("state", "inspected", &ret.state),
             reason: Some(&if closed {
@@ -319,5 +321,10 @@ pub fn decide(
             }),
         },
     )?;
-    Ok(Step::Done(ret))
+    Ok(Step::Done(Done {
+        ret,
+        decl,
+        lines: Some(lines),
+        decl_lines: None,
+    }))
 }

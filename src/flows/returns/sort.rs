@@ -3,12 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Loaded, Step};
+use super::{Done, Loaded, Step};
 use crate::audit::{Actor, Changes, NewEntry};
-use crate::db::parties;
-use crate::db::returns::{self as store, NewDiscrepancy, ReturnRow};
+use crate::db::returns::{self as store, NewDiscrepancy};
 use crate::db::writer::Tx;
-use crate::domain::ids;
 use crate::domain::returns::{Action, State};
 use crate::error::{AppError, FieldError};
 
@@ -38,7 +36,7 @@ pub fn sort(
     actor: &Actor,
     id: &str,
     input: &SortInput,
-) -> Result<Step<ReturnRow>, AppError> {
+) -> Result<Step<Done>, AppError> {
     if input.items.len() + input.unmatched.len() > 1000 {
         return Err(AppError::validation("items", "at most 1000 entries"));
     }
@@ -112,13 +110,8 @@ pub fn sort(
             discrepancies.push((format!("gnum {} missing", l.gnum), l.qty - n));
         }
     }
-    let bin_code = ids::place_code("bin", &input.bin, 30)?;
-    let bin = parties::bin(tx.conn, &warehouse, &bin_code)?.ok_or_else(|| {
-        AppError::validation(
-            "bin",
-            format!("bin {bin_code} is not in warehouse {warehouse}"),
-        )
-    })?;
+    let bin = super::bin_in(tx, &warehouse, &input.bin)?;
+    let bin_code = bin.code.clone();
     let route = if discrepancies.is_empty() {
         "pending_inspection"
     } else {
@@ -180,5 +173,10 @@ pub fn sort(
             reason: None,
         },
     )?;
-    Ok(Step::Done(ret))
+    Ok(Step::Done(Done {
+        ret,
+        decl,
+        lines: Some(lines),
+        decl_lines: Some(decl_lines),
+    }))
 }

@@ -84,9 +84,11 @@ pub fn stats(conn: &mut DbConn, actor: &Actor, warehouse: Option<&str>) -> Resul
         .map(|s| (s.as_str().to_string(), 0))
         .collect();
     let mut arrivals: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-    let start = (now - Duration::days(29)).date();
+    // Days are China's calendar days (UTC+8), as the warehouse lives them.
+    let today = deadlines::china_date(now);
+    let start = today - Duration::days(29);
     let mut d0 = start;
-    while d0 <= now.date() {
+    while d0 <= today {
         arrivals.insert(d0, 0);
         d0 += Duration::days(1);
     }
@@ -97,7 +99,7 @@ pub fn stats(conn: &mut DbConn, actor: &Actor, warehouse: Option<&str>) -> Resul
     for (r, d) in &rows {
         *by_state.entry(r.state.clone()).or_default() += 1;
         if let Some(at) = r.received_at {
-            if let Some(c) = arrivals.get_mut(&at.date()) {
+            if let Some(c) = arrivals.get_mut(&deadlines::china_date(at)) {
                 *c += 1;
             }
         }
@@ -157,38 +159,60 @@ pub fn stats(conn: &mut DbConn, actor: &Actor, warehouse: Option<&str>) -> Resul
     }
     near.sort_by_key(|n| n.days_left);
     near.truncate(50);
-    // Restocked and disposed units per day, from the audit log.
+    // Restocked and disposed units per day: restocks from the audit log (each entry records
+    // the line's restocked count before and after), disposals from the disposals done.
     let mut settled: BTreeMap<NaiveDate, (i64, i64)> =
         arrivals.keys().map(|d| (*d, (0, 0))).collect();
+    let since = (start.and_hms_opt(0, 0, 0).unwrap_or(now)) - Duration::hours(8);
     let mut q = audit_entries::table
-        .filter(audit_entries::at.ge(start.and_hms_opt(0, 0, 0).unwrap_or(now)))
-        .filter(audit_entries::action.eq_any([
-            "return.restock",
-            "return.dispose",
-            "return.dispose_approve",
-        ]))
+        .filter(audit_entries::at.ge(since))
+        .filter(audit_entries::action.eq("return.restock"))
         .into_boxed();
     if let Some(w) = &warehouse {
         q = q.filter(audit_entries::warehouse.eq(w.clone()));
     }
-    let entries: Vec<(chrono::NaiveDateTime, String)> = q
-        .select((audit_entries::at, audit_entries::action))
+    let restocks: Vec<(chrono::NaiveDateTime, String)> = q
+        .select((audit_entries::at, audit_entries::changes))
         .load(conn)?;
-    for (at, action) in entries {
-        if let Some(e) = settled.get_mut(&at.date()) {
-            if action == "return.restock" {
-                e.0 += 1;
-            } else {
-                e.1 += 1;
-            }
+    for (at, changes) in restocks {
+        if let Some(e) = settled.get_mut(&deadlines::china_date(at)) {
+            e.0 += restocked_units(&changes);
+        }
+    }
+    let visible: std::collections::HashSet<&str> =
+        rows.iter().map(|(r, _)| r.id.as_str()).collect();
+    let done: Vec<(
+        String,
+        i64,
+        chrono::NaiveDateTime,
+        Option<chrono::NaiveDateTime>,
+    )> = disposals::table
+        .filter(disposals::status.eq("done"))
+        .filter(
+            disposals::decided_at
+                .ge(since)
+                .or(disposals::requested_at.ge(since)),
+        )
+        .select((
+            disposals::return_id,
+            disposals::qty,
+            disposals::requested_at,
+            disposals::decided_at,
+        ))
+        .load(conn)?;
+    for (id, qty, requested_at, decided_at) in done {
+        if !visible.contains(id.as_str()) {
+            continue;
+        }
+        let at = decided_at.unwrap_or(requested_at);
+        if let Some(e) = settled.get_mut(&deadlines::china_date(at)) {
+            e.1 += qty;
         }
     }
     let pending_ids: Vec<String> = disposals::table
         .filter(disposals::status.eq("pending_approval"))
         .select(disposals::return_id)
         .load(conn)?;
-    let visible: std::collections::HashSet<&str> =
-        rows.iter().map(|(r, _)| r.id.as_str()).collect();
     let pending_approvals = pending_ids
         .iter()
         .filter(|id| visible.contains(id.as_str()))
@@ -213,4 +237,19 @@ pub fn stats(conn: &mut DbConn, actor: &Actor, warehouse: Option<&str>) -> Resul
         discrepancies,
         pending_approvals,
     })
+}
+
+/// Units one `return.restock` entry put into stock: the growth of the line's restocked count.
+fn restocked_units(changes: &str) -> i64 {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(changes)
+    else {
+        return 0;
+    };
+    map.iter()
+        .filter(|(field, _)| field.starts_with("line ") && field.ends_with(" restocked"))
+        .map(|(_, v)| {
+            let n = |k: &str| v.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0);
+            (n("after") - n("before")).max(0)
+        })
+        .sum()
 }

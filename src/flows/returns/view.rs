@@ -5,11 +5,11 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::Loaded;
-use crate::audit::{Actor, AuditEntry};
+use super::{Done, Loaded};
+use crate::audit::Actor;
 use crate::db::returns::{self as store, DeclarationRow, ReturnRow};
 use crate::db::schema::{audit_entries, declarations, returns};
-use crate::db::DbConn;
+use crate::db::{on_inner, DbConn};
 use crate::domain::deadlines;
 use crate::domain::grading::Grades;
 use crate::error::AppError;
@@ -170,10 +170,42 @@ pub fn next_actions(r: &ReturnRow) -> Vec<&'static str> {
 }
 
 pub fn build(conn: &mut DbConn, actor: &Actor, l: Loaded) -> Result<ReturnView, AppError> {
-    let Loaded { ret: r, decl: d } = l;
+    let Loaded { ret, decl } = l;
+    build_from(
+        conn,
+        actor,
+        Done {
+            ret,
+            decl,
+            lines: None,
+            decl_lines: None,
+        },
+    )
+}
+
+/// The answer to a step, from what the step read and saved: only the rows it did not read
+/// (discrepancies, disposals, history, and lines it left alone) are read again.
+pub fn of_step(conn: &mut DbConn, actor: &Actor, done: Done) -> Result<ReturnView, AppError> {
+    build_from(conn, actor, done)
+}
+
+fn build_from(conn: &mut DbConn, actor: &Actor, done: Done) -> Result<ReturnView, AppError> {
+    let Done {
+        ret: r,
+        decl: d,
+        lines,
+        decl_lines,
+    } = done;
     let now = Utc::now().naive_utc();
-    let decl_lines = store::declaration_lines(conn, &d.invt_no)?;
-    let lines = store::lines(conn, &r.id)?
+    let decl_lines = match decl_lines {
+        Some(l) => l,
+        None => store::declaration_lines(conn, &d.invt_no)?,
+    };
+    let lines = match lines {
+        Some(l) => l,
+        None => store::lines(conn, &r.id)?,
+    };
+    let lines = lines
         .into_iter()
         .map(|l| {
             let dl = decl_lines.iter().find(|x| x.gnum == l.gnum);
@@ -232,22 +264,30 @@ pub fn build(conn: &mut DbConn, actor: &Actor, l: Loaded) -> Result<ReturnView, 
         .into_iter()
         .map(disposal_view)
         .collect();
-    let history: Vec<AuditEntry> = audit_entries::table
+    type HistoryRow = (i64, NaiveDateTime, String, String, String, Option<String>);
+    let history: Vec<HistoryRow> = on_inner!(conn, |c| audit_entries::table
         .filter(audit_entries::entity_kind.eq("return"))
         .filter(audit_entries::entity_id.eq(&r.id))
         .order(audit_entries::seq.asc())
         .limit(200)
-        .select(AuditEntry::as_select())
-        .load(conn)?;
+        .select((
+            audit_entries::seq,
+            audit_entries::at,
+            audit_entries::actor,
+            audit_entries::action,
+            audit_entries::changes,
+            audit_entries::reason,
+        ))
+        .load(c))?;
     let history = history
         .into_iter()
-        .map(|e| HistoryItem {
-            seq: e.seq,
-            at: utc(e.at),
-            actor: e.actor,
-            action: e.action,
-            changes: serde_json::from_str(&e.changes).unwrap_or_default(),
-            reason: e.reason,
+        .map(|(seq, at, actor, action, changes, reason)| HistoryItem {
+            seq,
+            at: utc(at),
+            actor,
+            action,
+            changes: serde_json::from_str(&changes).unwrap_or_default(),
+            reason,
         })
         .collect();
     let arrival = d.released_at.map(deadlines::arrival_deadline);
@@ -402,8 +442,20 @@ pub fn list(
     if let Some(s) = &f.state {
         q = q.filter(returns::state.eq(s.clone()));
     }
+    // A warehouse's returns: those it received, and the declared ones still on their way to it
+    // (addressed to its operator).
+    let at_warehouse = |conn: &mut DbConn, w: &str| -> Result<_, AppError> {
+        let operator = crate::db::parties::warehouse(conn, w)?
+            .map(|w| w.operator_code)
+            .unwrap_or_default();
+        Ok(returns::warehouse_code
+            .eq(w.to_string())
+            .or(returns::warehouse_code
+                .is_null()
+                .and(declarations::area_code.eq(operator))))
+    };
     if let Some(w) = &f.warehouse {
-        q = q.filter(returns::warehouse_code.eq(w.to_ascii_uppercase()));
+        q = q.filter(at_warehouse(conn, &w.to_ascii_uppercase())?);
     }
     if let Some(e) = &f.ebc {
         q = q.filter(declarations::ebc_code.eq(e.to_ascii_uppercase()));
@@ -419,14 +471,7 @@ pub fn list(
     }
     if actor.role == "floor" {
         let mine = actor.warehouse.clone().unwrap_or_default();
-        let operator = crate::db::parties::warehouse(conn, &mine)?
-            .map(|w| w.operator_code)
-            .unwrap_or_default();
-        q = q.filter(
-            returns::warehouse_code.eq(mine).or(returns::warehouse_code
-                .is_null()
-                .and(declarations::area_code.eq(operator))),
-        );
+        q = q.filter(at_warehouse(conn, &mine)?);
     }
     if let Some(c) = &f.cursor {
         q = q.filter(returns::id.lt(c.clone()));

@@ -1,0 +1,16 @@
+DROP TRIGGER IF EXISTS reference_version_enterprises_insert;
+DROP TRIGGER IF EXISTS reference_version_enterprises_update;
+DROP TRIGGER IF EXISTS reference_version_enterprises_delete;
+DROP TRIGGER IF EXISTS reference_version_credit_ratings_insert;
+DROP TRIGGER IF EXISTS reference_version_credit_ratings_update;
+DROP TRIGGER IF EXISTS reference_version_credit_ratings_delete;
+DROP TRIGGER IF EXISTS reference_version_warehouses_insert;
+DROP TRIGGER IF EXISTS reference_version_warehouses_update;
+DROP TRIGGER IF EXISTS reference_version_warehouses_delete;
+DROP TRIGGER IF EXISTS reference_version_bins_insert;
+DROP TRIGGER IF EXISTS reference_version_bins_update;
+DROP TRIGGER IF EXISTS reference_version_bins_delete;
+DROP TRIGGER IF EXISTS reference_version_cameras_insert;
+DROP TRIGGER IF EXISTS reference_version_cameras_update;
+DROP TRIGGER IF EXISTS reference_version_cameras_delete;
+DELETE FROM counters WHERE name = 'reference_version';
