@@ -939,13 +939,65 @@ async fn floor_flow(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
 }
 
 /// 2. The supervisor finds the parcel's story in the audit log.
-async fn supervisor_audit(b: &mut Browser, sc: &Scene) -> R {
+async fn supervisor_audit(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
     let id = &sc.main.id;
     b.sign_in("supervisor", "demo-supervisor-2026").await?;
     b.hash_is("#/dashboard").await?;
     b.find("[data-testid=att-holds]").await?;
     b.find("svg.chart").await?;
+    // The dashboard says what the stats say.
+    let stats = sup.get("/stats").await?;
+    let holds = b
+        .js(
+            "return document.querySelector('[data-testid=att-holds]').innerText",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        s(&holds).contains(&stats["holds"].to_string()),
+        "the dashboard's holds ({holds}) are not the stats' {}",
+        stats["holds"]
+    );
+    let charts = b
+        .js(
+            "return document.querySelectorAll('svg.chart').length",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        charts.as_i64().unwrap_or(0) >= 3,
+        "the dashboard draws its charts: {charts}"
+    );
     b.shots("11-dashboard").await?;
+
+    // Customs hold and release of a parcel in the warehouse, each with its reason.
+    let held = &sc.offline.id;
+    b.go(&format!("#/r/{held}")).await?;
+    b.shown_state(held, "received").await?;
+    for (kind, after, reason) in [
+        ("hold", "held", "核对视频记录（浏览器测试）"),
+        ("release", "received", "视频记录无误，解除暂扣"),
+    ] {
+        b.click(&format!("button[data-action={kind}]")).await?;
+        b.fill("dialog[open] #dialog-input", reason).await?;
+        b.click("dialog[open] [data-action=dialog-ok]").await?;
+        b.message("ok", held).await?;
+        b.shown_state(held, after).await?;
+        ensure!(
+            sup.state(held).await? == after,
+            "{held} is not {after} after {kind}"
+        );
+    }
+    b.go(&format!("#/audit?action=return.hold&entity={held}"))
+        .await?;
+    b.find("#audit-list li[data-action=\"return.hold\"]")
+        .await?;
+    b.until(
+        "the hold's reason in the log",
+        "document.getElementById('audit-list').innerText.includes('核对视频记录')",
+    )
+    .await?;
+    b.shots("11b-audit-hold").await?;
 
     b.go("#/audit").await?;
     b.fill("#audit-entity", id).await?;
@@ -1112,6 +1164,34 @@ async fn rating_refusal(admin: &mut Browser, floor: &mut Browser, api: &Api, sc:
         .await?;
     admin.find("[data-area=restock]").await?;
     admin.shots("23-warehouse").await?;
+    // Printing: the A4 sheet of an area (every page the server has), and one bin label.
+    let pages_loaded = "(f => f && f.contentDocument && f.contentDocument.images.length > 0 && [...f.contentDocument.images].every(i => i.complete && i.naturalWidth > 0) && f.contentDocument.images.length)(document.getElementById('print-frame'))";
+    admin
+        .click("[data-action=print-sheet][data-area=restock]")
+        .await?;
+    let pages = admin
+        .until("the bin sheet ready to print", pages_loaded)
+        .await?;
+    let src = admin
+        .js(
+            "return document.getElementById('print-frame').contentDocument.images[0].src",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        s(&src).contains("page=1") && s(&src).contains("area=restock"),
+        "the sheet's first page: {src}"
+    );
+    ensure!(pages.as_i64().unwrap_or(0) >= 1, "pages: {pages}");
+    admin
+        .click("[data-area=restock] [data-action=print-bin]")
+        .await?;
+    admin
+        .until(
+            "one bin label ready to print",
+            "(f => f && f.contentDocument.images.length === 1 && f.contentDocument.images[0].complete && f.contentDocument.images[0].naturalWidth > 0 && f.contentDocument.images[0].src.includes('size=60x40'))(document.getElementById('print-frame'))",
+        )
+        .await?;
     admin.go("#/admin/users").await?;
     admin.find("#user-username").await?;
     admin.shots("24-users").await?;
@@ -1246,7 +1326,7 @@ async fn the_ui_in_a_real_browser() {
         browsers[0].collect_console().await?;
 
         browsers.push(world.browser("supervisor", DESK).await?);
-        supervisor_audit(&mut browsers[1], &sc).await?;
+        supervisor_audit(&mut browsers[1], &sup_api, &sc).await?;
         browsers[1].collect_console().await?;
 
         offline_sort(&mut browsers[0], &sup_api, &sc).await?;
