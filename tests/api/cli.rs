@@ -306,6 +306,96 @@ both! {
     }
 }
 
+/// `serve` with no database named: SQLite at `data/bonded-returns.db` under the working
+/// directory; on that empty database the first admin gets a generated password, printed once,
+/// that signs in and is stored as an argon2id hash.
+#[test]
+fn serve_without_a_database_url_uses_the_default_file_and_prints_a_generated_admin_password_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = || {
+        let mut child = Command::new(binary())
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("BIND")
+            .env_remove("BR_ADMIN_PASSWORD")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let served = Served(child);
+        let (mut password, mut base) = (None, None);
+        let started = Instant::now();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.split("with password ").nth(1) {
+                password = rest.split_whitespace().next().map(str::to_string);
+            }
+            if let Some(rest) = line.split("serving on ").nth(1) {
+                base = rest.split_whitespace().next().map(str::to_string);
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "serve did not start"
+            );
+        }
+        (served, password, base.expect("serve says where it listens"))
+    };
+    let (served, password, base) = start();
+    let password = password.expect("a generated password is printed on the first start");
+    assert!(password.len() >= 16, "{password}");
+    assert!(
+        dir.path().join("data/bonded-returns.db").is_file(),
+        "the default database file"
+    );
+    let client = reqwest::blocking::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let signed_in = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
+    drop(served);
+    let hash: Vec<Hash> = sql_rows(
+        &mut bonded_returns::db::establish(
+            &bonded_returns::db::DbUrl::parse(
+                &dir.path()
+                    .join("data/bonded-returns.db")
+                    .display()
+                    .to_string(),
+            )
+            .unwrap(),
+            bonded_returns::db::SqliteSync::Full,
+        )
+        .unwrap(),
+        "SELECT password_hash FROM users WHERE username = 'admin'",
+    )
+    .unwrap();
+    assert!(
+        hash[0].password_hash.starts_with("$argon2id$"),
+        "{}",
+        hash[0].password_hash
+    );
+    assert!(!hash[0].password_hash.contains(&password));
+    // The second start on the same database prints no password.
+    let (served, again, _) = start();
+    assert_eq!(again, None, "the password is shown once");
+    drop(served);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Hash {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    password_hash: String,
+}
+
 #[test]
 fn a_bad_flag_is_one_line_on_stderr_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
