@@ -1124,6 +1124,50 @@ async fn offline_sort(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
     Ok(())
 }
 
+/// 3b. The offline parcel's goods turn out used: inspected as such on the +/− counters, then
+/// sent out of the zone with a document reference; every unit settled, the return closes.
+async fn inspect_used_and_dispose(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
+    let p = &sc.offline;
+    b.go(&format!("#/r/{}/inspect", p.id)).await?;
+    b.find("[data-testid^=line-]").await?;
+    for l in &p.lines {
+        for _ in 0..l.qty {
+            b.click(&format!("[data-testid=\"inc-{}-used\"]", l.gnum))
+                .await?;
+        }
+    }
+    b.counts_are(&p.lines, "-used").await?;
+    b.shots("18b-inspect-used").await?;
+    b.click("#submit").await?;
+    b.hash_is(&format!("#/r/{}", p.id)).await?;
+    b.shown_state(&p.id, "inspected").await?;
+    b.click("a[data-action=dispose]").await?;
+    b.hash_is(&format!("#/r/{}/dispose", p.id)).await?;
+    b.click("[data-testid=route-exit]").await?;
+    b.fill("#reference", "出区核放单 QC2026120400012").await?;
+    for l in &p.lines {
+        b.click(&format!("[data-action=failed][data-gnum=\"{}\"]", l.gnum))
+            .await?;
+    }
+    b.counts_are(&p.lines, "").await?;
+    b.shots("18c-dispose").await?;
+    b.click("#submit").await?;
+    b.message("ok", &p.id).await?;
+    b.hash_is(&format!("#/r/{}", p.id)).await?;
+    b.shown_state(&p.id, "closed").await?;
+    ensure!(sup.state(&p.id).await? == "closed", "{} not closed", p.id);
+    let entries = sup
+        .items(&format!("/audit?entity={}&action=return.dispose", p.id))
+        .await?;
+    ensure!(
+        entries.len() == p.lines.len(),
+        "one return.dispose entry per line for {}: {}",
+        p.id,
+        entries.len()
+    );
+    Ok(())
+}
+
 /// 4. The admin rates the enterprise 失信; the worker's next parcel of it is refused in Chinese.
 async fn rating_refusal(admin: &mut Browser, floor: &mut Browser, api: &Api, sc: &Scene) -> R {
     let ebc = &sc.main.ebc;
@@ -1330,6 +1374,7 @@ async fn the_ui_in_a_real_browser() {
         browsers[1].collect_console().await?;
 
         offline_sort(&mut browsers[0], &sup_api, &sc).await?;
+        inspect_used_and_dispose(&mut browsers[0], &sup_api, &sc).await?;
         browsers[0].collect_console().await?;
 
         browsers.push(world.browser("admin", DESK).await?);
