@@ -292,3 +292,112 @@ fn new_guid_is_an_upper_case_uuid() {
     assert!(uuid::Uuid::parse_str(&g).is_ok());
     assert_ne!(g, new_guid());
 }
+
+/// The first list of a sample with one field changed: that list is rejected naming the field,
+/// the others still parse. `(what, sample, replace, with, field)`.
+#[test]
+fn a_bad_field_in_a_ceb621_ceb622_or_ceb626_item_rejects_that_item_naming_the_field() {
+    const S621: &str = include_str!("../../tests/fixtures/customs/ceb621_sample.xml");
+    const S622: &str = include_str!("../../tests/fixtures/customs/ceb622_sample.xml");
+    const S626: &str = include_str!("../../tests/fixtures/customs/ceb626_sample.xml");
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        (
+            "621 invtNo too long",
+            S621,
+            "<invtNo>80142026I000000101</invtNo>",
+            "<invtNo>80142026I0000001019</invtNo>",
+            "invtNo",
+        ),
+        (
+            "621 bad customs office",
+            S621,
+            "<customsCode>8014</customsCode>",
+            "<customsCode>80X4</customsCode>",
+            "customsCode",
+        ),
+        (
+            "621 bad declaration date",
+            S621,
+            "<declTime>20260918</declTime>",
+            "<declTime>20261318</declTime>",
+            "declTime",
+        ),
+        (
+            "621 missing order",
+            S621,
+            "<orderNo>YMT20260918000101</orderNo>",
+            "",
+            "orderNo",
+        ),
+        (
+            "621 bad ebc code",
+            S621,
+            "<ebcCode>HK0000E001</ebcCode>",
+            "<ebcCode>HK0-E001</ebcCode>",
+            "ebcCode",
+        ),
+        (
+            "622 bad status",
+            S622,
+            "<ceb:returnStatus>800</ceb:returnStatus>",
+            "<ceb:returnStatus>eight</ceb:returnStatus>",
+            "returnStatus",
+        ),
+        (
+            "622 bad time",
+            S622,
+            "<ceb:returnTime>20260920101530123</ceb:returnTime>",
+            "<ceb:returnTime>2026-09-20</ceb:returnTime>",
+            "returnTime",
+        ),
+        (
+            "622 bad list number",
+            S622,
+            "<ceb:invtNo>80142026I000000101</ceb:invtNo>",
+            "<ceb:invtNo>801</ceb:invtNo>",
+            "invtNo",
+        ),
+        (
+            "626 guid too long",
+            S626,
+            "<guid>6F9619FF-8B86-D011-B42D-000000000001</guid>",
+            "<guid>6F9619FF-8B86-D011-B42D-000000000001-TOO-LONG</guid>",
+            "guid",
+        ),
+        (
+            "626 bad status",
+            S626,
+            "<returnStatus>399</returnStatus>",
+            "<returnStatus></returnStatus>",
+            "returnStatus",
+        ),
+        (
+            "626 bad time",
+            S626,
+            "<returnTime>20261021113000456</returnTime>",
+            "<returnTime>yesterday</returnTime>",
+            "returnTime",
+        ),
+    ];
+    for (what, sample, from, to, field) in cases {
+        assert!(sample.contains(from), "{what}: the sample has {from}");
+        let changed = sample.replacen(from, to, 1);
+        let parsed = parse(changed.as_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let errors = parsed.items.errors();
+        assert_eq!(
+            errors.len(),
+            1,
+            "{what}: only the changed item is rejected: {errors:?}"
+        );
+        let (index, _, errs) = errors[0];
+        assert_eq!(index, 0, "{what}");
+        assert!(
+            errs.iter().any(|e| e.field.ends_with(field)),
+            "{what}: expected an error on {field}, got {errs:?}"
+        );
+        assert!(
+            errs.iter().all(|e| !e.message.is_empty()),
+            "{what}: {errs:?}"
+        );
+    }
+}
