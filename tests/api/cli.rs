@@ -51,6 +51,37 @@ impl Drop for Served {
     }
 }
 
+/// Starts `serve` (the command given its arguments and environment) and reads its standard
+/// output until it says where it listens: the child, the lines it printed before, the base URL.
+fn start_serve(cmd: &mut Command) -> (Served, Vec<String>, String) {
+    let mut child = cmd
+        .env_remove("DATABASE_URL")
+        .env_remove("BIND")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().unwrap();
+    let served = Served(child);
+    let started = Instant::now();
+    let mut before = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("serving on ").nth(1) {
+            let base = rest.split_whitespace().next().unwrap().to_string();
+            return (served, before, base);
+        }
+        before.push(line);
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "serve did not start"
+        );
+    }
+    panic!("serve ended without saying where it listens: {before:?}");
+}
+
 both! {
     fn migrate_on_a_fresh_database_applies_every_migration_once(app: &TestApp) {
         let db = TestDb::fresh(app.backend);
@@ -263,33 +294,11 @@ both! {
             ),
             Backend::Postgres => db.url.clone(),
         };
-        let mut child = Command::new(binary())
-            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
-            .env_remove("DATABASE_URL")
-            .env_remove("BIND")
-            .env("BR_ADMIN_PASSWORD", "first-admin-password")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve starts");
-        let stdout = child.stdout.take().unwrap();
-        let served = Served(child);
-        let started = Instant::now();
-        let mut address = None;
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(rest) = line.split("serving on ").nth(1) {
-                address = rest.split_whitespace().next().map(str::to_string);
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "serve did not start"
-            );
-        }
-        let base = address.expect("serve says where it listens");
+        let (served, _, base) = start_serve(
+            Command::new(binary())
+                .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
+                .env("BR_ADMIN_PASSWORD", "first-admin-password"),
+        );
         let client = app.client();
         let health = app.send(client.get(format!("{base}/healthz")));
         health.assert_status(200);
@@ -313,37 +322,19 @@ both! {
 fn serve_without_a_database_url_uses_the_default_file_and_prints_a_generated_admin_password_once() {
     let dir = tempfile::tempdir().unwrap();
     let start = || {
-        let mut child = Command::new(binary())
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .current_dir(dir.path())
-            .env_remove("DATABASE_URL")
-            .env_remove("BIND")
-            .env_remove("BR_ADMIN_PASSWORD")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve starts");
-        let stdout = child.stdout.take().unwrap();
-        let served = Served(child);
-        let (mut password, mut base) = (None, None);
-        let started = Instant::now();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(rest) = line.split("with password ").nth(1) {
-                password = rest.split_whitespace().next().map(str::to_string);
-            }
-            if let Some(rest) = line.split("serving on ").nth(1) {
-                base = rest.split_whitespace().next().map(str::to_string);
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "serve did not start"
-            );
-        }
-        (served, password, base.expect("serve says where it listens"))
+        let (served, lines, base) = start_serve(
+            Command::new(binary())
+                .args(["serve", "--bind", "127.0.0.1:0"])
+                .current_dir(dir.path())
+                .env_remove("BR_ADMIN_PASSWORD"),
+        );
+        let password = lines.iter().find_map(|l| {
+            l.split("with password ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .map(str::to_string)
+        });
+        (served, password, base)
     };
     let (served, password, base) = start();
     let password = password.expect("a generated password is printed on the first start");
