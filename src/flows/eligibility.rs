@@ -22,12 +22,20 @@ pub fn exclusion(
 /// The refusal for a party excluded by `r`, naming the party, rating and reference.
 pub fn refusal(role: &str, code: &str, name: &str, r: &RatingRecord) -> AppError {
     AppError::EnterpriseExcluded(format!(
-        "the {role} {name} ({code}) is rated {} ({}) since {} (reference {}): excluded from the return flow",
+        "the {role} {name} ({code}) {}: excluded from the return flow",
+        rated(r)
+    ))
+}
+
+/// "is rated … (…) since … (reference …)": the rating that excludes, as every refusal says it.
+fn rated(r: &RatingRecord) -> String {
+    format!(
+        "is rated {} ({}) since {} (reference {})",
         r.rating.as_str(),
         r.rating.chinese(),
         r.effective_from.format("%Y-%m-%d"),
         r.reference
-    ))
+    )
 }
 
 /// Refuses when `code` is excluded at `at`, naming the party, rating and reference.
@@ -68,10 +76,7 @@ pub fn warehouse_refusal(
     r: &RatingRecord,
 ) -> AppError {
     AppError::EnterpriseExcluded(format!(
-        "warehouse {warehouse} cannot operate: its operator {name} ({operator}) is rated {} ({}) since {} (reference {})",
-        r.rating.as_str(),
-        r.rating.chinese(),
-        r.effective_from.format("%Y-%m-%d"),
-        r.reference
+        "warehouse {warehouse} cannot operate: its operator {name} ({operator}) {}",
+        rated(r)
     ))
 }
