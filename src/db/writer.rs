@@ -3,8 +3,17 @@
 //! failing one rolls back alone; the batch is committed once (one disk sync), and only then is
 //! each request answered. On PostgreSQL the batch holds the write advisory lock, so the audit
 //! chain stays one line across several nodes. A bounded queue answers 503 when full.
+//!
+//! On SQLite with `synchronous=FULL` the disk sync is pipelined: the writer commits a batch
+//! without syncing (its frames are written to the WAL file) and goes on with the next batch,
+//! while a syncer thread `fdatasync`s the WAL file and only then answers the batch's requests.
+//! A request is still answered only once its commit is on disk (a sync that started after the
+//! commit's frames were written), so what was answered survives a power loss; the writer no
+//! longer waits for the disk between batches. The WAL replays only whole commits, in order,
+//! so a crash loses at most a tail of unanswered batches.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::thread;
 
@@ -92,16 +101,33 @@ impl Default for WriterOptions {
 }
 
 impl Writer {
-    /// Opens the writer's own connection and starts its thread.
+    /// Opens the writer's own connection and starts its thread (and, on SQLite with
+    /// `synchronous=FULL` and group commit, the syncer thread).
     pub fn start(url: &DbUrl, sync: SqliteSync, opts: WriterOptions) -> Result<Self, AppError> {
-        let conn = establish(url, sync)
-            .map_err(|e| AppError::Startup(format!("cannot open the database: {e}")))?;
+        let startup =
+            |what: &str, e: &dyn std::fmt::Display| AppError::Startup(format!("{what}: {e}"));
+        let (durable, conn_sync) = match url {
+            DbUrl::Sqlite(path) if sync == SqliteSync::Full && opts.group_commit => {
+                let (tx, rx) = sync_channel::<Vec<Completion>>(SYNC_QUEUE);
+                let wal = wal_path(path);
+                thread::Builder::new()
+                    .name("db-syncer".into())
+                    .spawn(move || run_syncer(&wal, rx))
+                    .map_err(|e| startup("cannot start the syncer thread", &e))?;
+                // The commits are synced by the syncer (and checkpoints still sync as in
+                // FULL: SQLite syncs the WAL before and the database after each one).
+                (Durable::Syncer(tx), SqliteSync::Normal)
+            }
+            _ => (Durable::OnCommit, sync),
+        };
+        let conn =
+            establish(url, conn_sync).map_err(|e| startup("cannot open the database", &e))?;
         let (sender, receiver) = sync_channel::<Job>(opts.queue.max(1));
         let url = url.clone();
         thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(conn, receiver, url, sync, opts))
-            .map_err(|e| AppError::Startup(format!("cannot start the writer thread: {e}")))?;
+            .spawn(move || run(conn, receiver, url, conn_sync, opts, durable))
+            .map_err(|e| startup("cannot start the writer thread", &e))?;
         Ok(Self { sender })
     }
 
@@ -165,12 +191,74 @@ impl Writer {
     }
 }
 
+/// Committed batches waiting for their disk sync, at most.
+const SYNC_QUEUE: usize = 64;
+
+/// How a committed batch's requests are answered.
+enum Durable {
+    /// The commit itself synced (SQLite FULL without group commit, NORMAL, PostgreSQL).
+    OnCommit,
+    /// After the syncer's next sync of the WAL file.
+    Syncer(SyncSender<Vec<Completion>>),
+}
+
+impl Durable {
+    fn committed(&self, done: Vec<Completion>) {
+        match self {
+            Durable::OnCommit => done.into_iter().for_each(|c| c(None)),
+            Durable::Syncer(tx) => {
+                if let Err(e) = tx.send(done) {
+                    // The syncer is gone (it never stops first): the commits are not known
+                    // to be on disk, so nobody is told they are.
+                    for c in e.0 {
+                        c(Some(AppError::Unavailable("the disk sync stopped".into())));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// SQLite's write-ahead log beside the database file.
+fn wal_path(db: &std::path::Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push("-wal");
+    PathBuf::from(p)
+}
+
+/// Syncs the WAL file for every committed batch (all batches queued by then share one sync)
+/// and then answers their requests.
+fn run_syncer(wal: &std::path::Path, batches: Receiver<Vec<Completion>>) {
+    let mut group: Vec<Completion> = Vec::new();
+    while let Ok(first) = batches.recv() {
+        group.extend(first);
+        while let Ok(more) = batches.try_recv() {
+            group.extend(more);
+        }
+        // Opened anew each time: the file SQLite writes to now, whatever happened before.
+        match std::fs::File::open(wal).and_then(|f| f.sync_data()) {
+            Ok(()) => group.drain(..).for_each(|c| c(None)),
+            Err(e) => {
+                // The commits are in the database but not known to be on disk: the requests
+                // are told so (retried with their Idempotency-Key they replay the answer).
+                tracing::error!(error = %e, wal = %wal.display(), "cannot sync the write-ahead log");
+                for c in group.drain(..) {
+                    c(Some(AppError::Unavailable(
+                        "the change could not be confirmed on disk; retry it with the same Idempotency-Key".into(),
+                    )));
+                }
+            }
+        }
+    }
+}
+
 fn run(
     mut conn: DbConn,
     receiver: Receiver<Job>,
     url: DbUrl,
     sync: SqliteSync,
     opts: WriterOptions,
+    durable: Durable,
 ) {
     let cap = if opts.group_commit { MAX_BATCH } else { 1 };
     let mut batch: Vec<Job> = Vec::with_capacity(cap);
@@ -184,7 +272,7 @@ fn run(
                 Err(_) => break,
             }
         }
-        if let Err(e) = run_batch(&mut conn, &mut refs, &mut batch) {
+        if let Err(e) = run_batch(&mut conn, &mut refs, &mut batch, &durable) {
             tracing::error!(error = %e, "write batch failed");
             refs.clear();
             // The connection may be broken (e.g. PostgreSQL restarted): open a fresh one.
@@ -227,7 +315,12 @@ fn abort_all(jobs: &mut Vec<Job>, done: &mut Vec<Completion>, why: &str) {
     }
 }
 
-fn run_batch(conn: &mut DbConn, refs: &mut RefCache, jobs: &mut Vec<Job>) -> Result<(), AppError> {
+fn run_batch(
+    conn: &mut DbConn,
+    refs: &mut RefCache,
+    jobs: &mut Vec<Job>,
+    durable: &Durable,
+) -> Result<(), AppError> {
     let mut done: Vec<Completion> = Vec::with_capacity(jobs.len());
     if let Err(e) = begin(conn) {
         abort_all(jobs, &mut done, "cannot begin a transaction");
@@ -269,9 +362,7 @@ fn run_batch(conn: &mut DbConn, refs: &mut RefCache, jobs: &mut Vec<Job>) -> Res
     }
     match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
         Ok(()) => {
-            for c in done {
-                c(None);
-            }
+            durable.committed(done);
             Ok(())
         }
         Err(e) => {
