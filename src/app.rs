@@ -79,6 +79,7 @@ pub fn state(config: Config, pool: db::Pool, writer: Writer) -> web::Data<AppSta
         writer,
         config,
         in_flight: Default::default(),
+        known_floor: Default::default(),
     })
 }
 

@@ -1,8 +1,10 @@
 //! Who is calling: cookie sessions kept in the database (so several nodes share them),
 //! bearer tokens for scripts, role and warehouse checks.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::header::{self, HeaderMap};
@@ -107,26 +109,153 @@ impl FromRequest for Session {
         let rid = request_id(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
-            let token = token
-                .filter(|t| t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()))
-                .ok_or_else(|| AppError::Unauthenticated(String::new()))?;
-            let hash = user_flow::token_hash(&token);
-            let found = db::read(&state.pool, move |c| {
-                user_store::session_user(c, &hash, Utc::now().naive_utc())
-            })
-            .await?;
-            let (s, u) = found.ok_or_else(|| {
-                AppError::Unauthenticated("your session has ended; sign in again".into())
-            })?;
-            let role = Role::parse(&u.role)
-                .ok_or_else(|| AppError::Internal(format!("bad role {}", u.role)))?;
-            Ok(Session {
-                username: u.username,
-                role,
-                warehouse: u.warehouse_code,
-                token_hash: s.token_hash,
-                request_id: rid,
-            })
+            look_up(&state, &token_hash_of(token)?, rid).await
+        })
+    }
+}
+
+/// The hash under which a presented token's session is kept; 401 for anything that is not
+/// a token at all.
+fn token_hash_of(token: Option<String>) -> Result<String, AppError> {
+    let token = token
+        .filter(|t| t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()))
+        .ok_or_else(|| AppError::Unauthenticated(String::new()))?;
+    Ok(user_flow::token_hash(&token))
+}
+
+fn ended() -> AppError {
+    AppError::Unauthenticated("your session has ended; sign in again".into())
+}
+
+/// The session and its user, read through the pool.
+async fn look_up(state: &AppState, hash: &str, rid: String) -> Result<Session, AppError> {
+    let key = hash.to_string();
+    let found = db::read(&state.pool, move |c| {
+        user_store::session_user(c, &key, Utc::now().naive_utc())
+    })
+    .await?;
+    let (s, u) = found.ok_or_else(ended)?;
+    let role =
+        Role::parse(&u.role).ok_or_else(|| AppError::Internal(format!("bad role {}", u.role)))?;
+    Ok(Session {
+        username: u.username,
+        role,
+        warehouse: u.warehouse_code,
+        token_hash: s.token_hash,
+        request_id: rid,
+    })
+}
+
+/// Floor sessions this node has seen, by token hash: user name and warehouse. Only ever a
+/// claim: see [`FloorCaller`]. Bounded (cleared when full) and forgotten at sign-out here.
+#[derive(Default)]
+pub struct KnownFloor {
+    map: Mutex<HashMap<String, (String, Option<String>)>>,
+}
+
+/// Sessions remembered at most (about 100 bytes each).
+const KNOWN_FLOOR_MAX: usize = 10_000;
+
+impl KnownFloor {
+    fn get(&self, hash: &str) -> Option<(String, Option<String>)> {
+        self.map.lock().ok()?.get(hash).cloned()
+    }
+
+    fn remember(&self, s: &Session) {
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= KNOWN_FLOOR_MAX {
+                m.clear();
+            }
+            m.insert(
+                s.token_hash.clone(),
+                (s.username.clone(), s.warehouse.clone()),
+            );
+        }
+    }
+
+    pub fn forget(&self, hash: &str) {
+        if let Ok(mut m) = self.map.lock() {
+            m.remove(hash);
+        }
+    }
+}
+
+/// The caller of a floor step (receive, sort, inspect, restock, dispose): the scanners' hot
+/// path. On SQLite a floor session this node has seen before is taken as a claim and
+/// confirmed inside the step's own write transaction ([`FloorCaller::confirm`]: the same
+/// look-up as [`Session`], on the writer's connection, with role and warehouse taken from
+/// the database), instead of a round trip through the read pool first. A session ended on
+/// any node, an expired one, a deactivated user or a changed role is refused there, before
+/// the step runs. On PostgreSQL the writer holds the cluster-wide write lock, so the session
+/// is read through the pool beforehand, as for every other request.
+pub enum FloorCaller {
+    /// Read from the database for this request.
+    Confirmed(Session),
+    /// Known on this node; to be confirmed in the write transaction.
+    Claimed(Session),
+}
+
+impl FloorCaller {
+    pub fn session(&self) -> &Session {
+        match self {
+            Self::Confirmed(s) | Self::Claimed(s) => s,
+        }
+    }
+
+    /// In the write transaction: the actor the step runs as. A claim is checked against the
+    /// database (session still open and unexpired, user active and still floor staff) and the
+    /// actor built from what the database says.
+    pub fn confirm(
+        conn: &mut crate::db::DbConn,
+        claim: Option<&str>,
+        actor: Actor,
+        now: chrono::NaiveDateTime,
+    ) -> Result<Actor, AppError> {
+        let Some(hash) = claim else { return Ok(actor) };
+        let (_, u) = user_store::session_user(conn, hash, now)?.ok_or_else(ended)?;
+        if u.role != Role::Floor.as_str() {
+            return Err(AppError::Forbidden(format!(
+                "the {} role may not do this",
+                u.role
+            )));
+        }
+        Ok(Actor {
+            username: u.username,
+            role: u.role,
+            warehouse: u.warehouse_code,
+            request_id: actor.request_id,
+        })
+    }
+}
+
+impl FromRequest for FloorCaller {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let token = presented_token(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let rid = request_id(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
+            let hash = token_hash_of(token)?;
+            let known = (state.backend == "sqlite")
+                .then(|| state.known_floor.get(&hash))
+                .flatten();
+            if let Some((username, warehouse)) = known {
+                return Ok(Self::Claimed(Session {
+                    username,
+                    role: Role::Floor,
+                    warehouse,
+                    token_hash: hash,
+                    request_id: rid,
+                }));
+            }
+            let s = look_up(&state, &hash, rid).await?;
+            if s.role == Role::Floor {
+                state.known_floor.remember(&s);
+            }
+            Ok(Self::Confirmed(s))
         })
     }
 }
@@ -220,6 +349,7 @@ pub async fn sign_in(
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204), (status = 401)))]
 pub async fn sign_out(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
     let hash = s.token_hash.clone();
+    state.known_floor.forget(&hash);
     state
         .writer
         .write(move |tx| user_store::delete_session(tx.conn, &hash))

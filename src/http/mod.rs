@@ -26,7 +26,7 @@ use crate::db::writer::{Tx, Writer};
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::flows::idempotency::{self, Answer};
-use auth::Session;
+use auth::{FloorCaller, Session};
 
 /// Largest JSON body accepted.
 pub const JSON_LIMIT: usize = 1024 * 1024;
@@ -38,6 +38,8 @@ pub struct AppState {
     pub backend: &'static str,
     /// Idempotency keys whose first request is still running on this node.
     pub in_flight: Mutex<HashSet<String>>,
+    /// Floor sessions seen on this node (claims for the floor steps' fast path).
+    pub known_floor: auth::KnownFloor,
 }
 
 pub fn require_json(req: &HttpRequest) -> Result<(), AppError> {
@@ -184,6 +186,54 @@ where
     I: Send + 'static,
     F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
 {
+    write_as(state, req, session, None, body, input, flow).await
+}
+
+/// [`mutate`] for a floor step: a caller known on this node is confirmed inside the write
+/// transaction, before the step (see [`FloorCaller`]).
+pub async fn mutate_floor<I, F>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    caller: &FloorCaller,
+    body: &[u8],
+    flow: F,
+) -> Result<HttpResponse, AppError>
+where
+    I: DeserializeOwned + Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
+{
+    require_json(req)?;
+    let input: I = parse_json(body)?;
+    let claim = match caller {
+        FloorCaller::Claimed(s) => Some(s.token_hash.clone()),
+        FloorCaller::Confirmed(_) => None,
+    };
+    let answer = write_as(state, req, caller.session(), claim, body, input, flow).await;
+    if let (Err(AppError::Unauthenticated(_) | AppError::Forbidden(_)), FloorCaller::Claimed(s)) =
+        (&answer, caller)
+    {
+        // Ended, or no longer floor staff (or refused for another reason): the next request
+        // of this session is read from the database again.
+        state.known_floor.forget(&s.token_hash);
+    }
+    answer
+}
+
+/// Runs `flow` through the writer as `session` (confirmed first in the transaction when it
+/// is only a `claim`), honouring the `Idempotency-Key`.
+async fn write_as<I, F>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    session: &Session,
+    claim: Option<String>,
+    body: &[u8],
+    input: I,
+    flow: F,
+) -> Result<HttpResponse, AppError>
+where
+    I: Send + 'static,
+    F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
+{
     let key = idempotency_key(req)?;
     let _guard = match &key {
         Some(k) => {
@@ -209,6 +259,7 @@ where
     let result = state
         .writer
         .write(move |tx| {
+            let actor = FloorCaller::confirm(tx.conn, claim.as_deref(), actor, tx.now)?;
             idempotency::once(tx, &username, key.as_deref(), &hash, |tx| {
                 flow(tx, &actor, input)
             })

@@ -5,8 +5,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::admin::Items;
-use super::auth::Session;
-use super::{created, mutate, mutate_parsed, ok, read, refusal_after_change, AppState};
+use super::auth::{FloorCaller, Session};
+use super::{
+    created, mutate, mutate_floor, mutate_parsed, ok, read, refusal_after_change, AppState,
+};
 use crate::audit::Actor;
 use crate::db::returns as store;
 use crate::db::writer::Tx;
@@ -272,10 +274,10 @@ fn step_answer(tx: &mut Tx<'_>, actor: &Actor, step: Step<Done>) -> Result<Answe
 macro_rules! floor_step {
     ($name:ident, $path:literal, $input:ty, $flow:path) => {
         #[utoipa::path(post, path = $path, request_body = $input, responses((status = 200, body = ReturnView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 422)))]
-        pub async fn $name(state: web::Data<AppState>, req: HttpRequest, s: Session, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, AppError> {
-            s.require(&[Role::Floor])?;
+        pub async fn $name(state: web::Data<AppState>, req: HttpRequest, caller: FloorCaller, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, AppError> {
+            caller.session().require(&[Role::Floor])?;
             let id = upper(path);
-            mutate(&state, &req, &s, &body, move |tx, actor, input: $input| {
+            mutate_floor(&state, &req, &caller, &body, move |tx, actor, input: $input| {
                 let step = $flow(tx, actor, &id, &input)?;
                 step_answer(tx, actor, step)
             })

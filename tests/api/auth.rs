@@ -165,3 +165,89 @@ both! {
             .assert_status(200);
     }
 }
+
+/// A floor step's answer and whether it changed the return (its state and audit trail).
+fn step_then_state(
+    k: &crate::flowkit::Kit,
+    client: &reqwest::blocking::Client,
+    id: &str,
+) -> (Reply, String, usize) {
+    let r = k.step(
+        client,
+        id,
+        "receive",
+        &serde_json::json!({"warehouse": k.seed.a.warehouse, "camera": k.seed.a.camera}),
+    );
+    (r, k.state(id), k.entries_of(id).len())
+}
+
+both! {
+    // Floor steps take a session this node has seen as a claim and confirm it inside the
+    // write transaction (SQLite): whatever ended or changed it since is refused there, before
+    // the step, exactly as a session read from the database first.
+    fn a_floor_session_known_from_earlier_scans_is_confirmed_again_at_every_step(app: &TestApp) {
+        let k = crate::flowkit::Kit::new(app);
+        let returns: Vec<String> = (0..6).map(|_| k.whole_return().1).collect();
+        let entries = |id: &str| k.entries_of(id).len();
+        let sql = |q: String| app.db.sql(&q).expect("sql");
+
+        // Ended on another node (the row is gone): 401, nothing done.
+        let u = app.create_user("floor", Some(&k.seed.a.warehouse));
+        let client = app.login(&u.username, &u.password);
+        let (r, state, _) = step_then_state(&k, &client, &returns[0]);
+        r.assert_status(200);
+        assert_eq!(state, "received");
+        let before = entries(&returns[1]);
+        sql(format!("DELETE FROM sessions WHERE username = '{}'", u.username));
+        let (r, state, after) = step_then_state(&k, &client, &returns[1]);
+        r.assert_problem(401, "unauthenticated");
+        assert_eq!((state.as_str(), after), ("declared", before));
+
+        // Signed out on this node: 401.
+        let client = app.login(&u.username, &u.password);
+        step_then_state(&k, &client, &returns[1]).0.assert_status(200);
+        app.delete(&client, "/api/v1/session").assert_status(204);
+        let (r, state, _) = step_then_state(&k, &client, &returns[2]);
+        r.assert_problem(401, "unauthenticated");
+        assert_eq!(state, "declared");
+
+        // Expired: 401.
+        let client = app.login(&u.username, &u.password);
+        step_then_state(&k, &client, &returns[2]).0.assert_status(200);
+        sql(format!("UPDATE sessions SET expires_at = '2000-01-01 00:00:00' WHERE username = '{}'", u.username));
+        let (r, state, _) = step_then_state(&k, &client, &returns[3]);
+        r.assert_problem(401, "unauthenticated");
+        assert_eq!(state, "declared");
+
+        // Deactivated: 401.
+        let v = app.create_user("floor", Some(&k.seed.a.warehouse));
+        let client = app.login(&v.username, &v.password);
+        step_then_state(&k, &client, &returns[3]).0.assert_status(200);
+        sql(format!("UPDATE users SET active = false WHERE username = '{}'", v.username));
+        let (r, state, _) = step_then_state(&k, &client, &returns[4]);
+        r.assert_problem(401, "unauthenticated");
+        assert_eq!(state, "declared");
+
+        // No longer floor staff: 403; back on the floor, the next step is read afresh: 200.
+        let w = app.create_user("floor", Some(&k.seed.a.warehouse));
+        let client = app.login(&w.username, &w.password);
+        step_then_state(&k, &client, &returns[4]).0.assert_status(200);
+        sql(format!("UPDATE users SET role = 'supervisor', warehouse_code = NULL WHERE username = '{}'", w.username));
+        let (r, state, _) = step_then_state(&k, &client, &returns[5]);
+        r.assert_problem(403, "forbidden");
+        assert_eq!(state, "declared");
+
+        // Moved to another warehouse: the step runs as the database says, and is refused.
+        sql(format!("UPDATE users SET role = 'floor', warehouse_code = '{}' WHERE username = '{}'", k.seed.b.warehouse, w.username));
+        let (r, state, _) = step_then_state(&k, &client, &returns[5]);
+        r.assert_problem(403, "forbidden");
+        assert_eq!(state, "declared");
+        sql(format!("UPDATE users SET warehouse_code = '{}' WHERE username = '{}'", k.seed.a.warehouse, w.username));
+        let (r, state, _) = step_then_state(&k, &client, &returns[5]);
+        r.assert_status(200);
+        assert_eq!(state, "received");
+        // Audited as the user the database knows.
+        let last = k.entries_of(&returns[5]).pop().expect("an entry");
+        assert_eq!((last.action.as_str(), last.actor.as_str()), ("return.receive", w.username.as_str()));
+    }
+}
