@@ -279,3 +279,44 @@ fn every_sqlite_connection_has_wal_full_sync_foreign_keys_and_a_busy_timeout() {
         }
     }
 }
+
+/// The writer's own SQLite connection: a large page cache, a checkpoint every 10,000 WAL
+/// pages, and `synchronous=NORMAL` with FULL durability kept by the syncer thread, which
+/// syncs the WAL before any answer (the crash test checks that nothing answered is lost).
+#[test]
+fn the_sqlite_writer_connection_has_its_cache_checkpoint_interval_and_sync() {
+    use diesel::sql_types::BigInt;
+    #[derive(diesel::QueryableByName)]
+    struct Num {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let app = TestApp::spawn(Backend::Sqlite);
+    let read = |sql: &'static str| -> i64 {
+        app.write(move |tx| {
+            let rows: Vec<Num> =
+                sql_rows(tx.conn, sql).map_err(bonded_returns::error::AppError::from)?;
+            Ok(rows[0].n)
+        })
+        .expect("the writer answers")
+    };
+    assert_eq!(
+        read("SELECT cache_size AS n FROM pragma_cache_size"),
+        -65536
+    );
+    #[derive(diesel::QueryableByName)]
+    struct Interval {
+        #[diesel(sql_type = BigInt)]
+        wal_autocheckpoint: i64,
+    }
+    let interval = app
+        .write(|tx| {
+            let rows: Vec<Interval> = sql_rows(tx.conn, "PRAGMA wal_autocheckpoint")
+                .map_err(bonded_returns::error::AppError::from)?;
+            Ok(rows[0].wal_autocheckpoint)
+        })
+        .expect("the writer answers");
+    assert_eq!(interval, 10_000);
+    assert_eq!(read("SELECT synchronous AS n FROM pragma_synchronous"), 1);
+    assert_eq!(read("SELECT foreign_keys AS n FROM pragma_foreign_keys"), 1);
+}
