@@ -29,22 +29,6 @@ use crate::error::AppError;
 /// Most requests committed together.
 const MAX_BATCH: usize = 256;
 
-/// The writer's own SQLite connection (every write of the process goes through it):
-/// - a 64 MiB page cache (the default is 2 MiB), so the pages the flows touch again and
-///   again (open returns, their lines, the audit log's and the stored answers' newest index
-///   pages) stay decoded in memory instead of being read back from the OS;
-/// - a checkpoint every 10,000 WAL pages (~40 MiB; the default is 1,000): the same hot pages
-///   are written into the WAL by batch after batch, and a checkpoint copies each of them into
-///   the database once however often it changed, so checkpointing less often copies far less.
-///   Reads stay fast (the WAL index is a hash), and recovery after a crash replays at most
-///   that much.
-///
-/// Side by side in the flow benchmark (2026-12-06, four runs each), the server's CPU per
-/// transition with 64 clients went from 134–164 µs to 109–132 µs; at 16 clients the
-/// difference was within the machine's noise.
-pub const SQLITE_WRITER_PRAGMAS: &str =
-    "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;";
-
 /// The transaction a write request runs in.
 pub struct Tx<'a> {
     pub conn: &'a mut DbConn,
@@ -136,8 +120,8 @@ impl Writer {
             }
             _ => (Durable::OnCommit, sync),
         };
-        let conn = connect(url, conn_sync)
-            .map_err(|e| startup("cannot open the database for writing", &e))?;
+        let conn =
+            establish(url, conn_sync).map_err(|e| startup("cannot open the database", &e))?;
         let (sender, receiver) = sync_channel::<Job>(opts.queue.max(1));
         let url = url.clone();
         thread::Builder::new()
@@ -292,7 +276,7 @@ fn run(
             tracing::error!(error = %e, "write batch failed");
             refs.clear();
             // The connection may be broken (e.g. PostgreSQL restarted): open a fresh one.
-            match connect(&url, sync) {
+            match establish(&url, sync) {
                 Ok(c) => conn = c,
                 Err(e) => {
                     tracing::error!(error = %e, "writer cannot reconnect; will retry on the next batch")
@@ -301,16 +285,6 @@ fn run(
         }
         batch.clear();
     }
-}
-
-/// The writer's connection, with [`SQLITE_WRITER_PRAGMAS`] on SQLite.
-fn connect(url: &DbUrl, sync: SqliteSync) -> Result<DbConn, String> {
-    let mut conn = establish(url, sync).map_err(|e| e.to_string())?;
-    if let DbConn::Sqlite(c) = &mut conn {
-        c.batch_execute(SQLITE_WRITER_PRAGMAS)
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(conn)
 }
 
 fn begin(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
