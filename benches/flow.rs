@@ -25,7 +25,10 @@
 //! Knobs: `BR_BENCH_SCALE` (default 1: at most 150 / 3,000 / 4,000 returns for 1 / 16 / 64
 //! clients), `BR_BENCH_PHASE_SECS` (default 8: a phase also ends then), `BR_BENCH_CLIENTS`
 //! (default `1,16,64`), `BR_BENCH_CEILING_SECS` (default 1),
-//! `BR_BENCH_SINGLE=0` (skip the group-commit-off server), `BR_BENCH_PG=0` (skip
+//! `BR_BENCH_SINGLE=0` (skip the group-commit-off server), `BR_BENCH_AGAINST=PATH` (instead
+//! of the group-commit-off server, another build with group commit, its phases interleaved
+//! with this build's: the way to compare two builds on these noisy machines; repeat client
+//! counts, e.g. `BR_BENCH_CLIENTS=16,64,16,64`, to average), `BR_BENCH_PG=0` (skip
 //! PostgreSQL), `BR_BENCH_DIR` (where the SQLite files go: the disk measured),
 //! `BR_BENCH_BIN`, `BR_TEST_PG_URL`.
 
@@ -507,6 +510,8 @@ struct Settings {
     ceiling_secs: f64,
     phase_secs: f64,
     single: bool,
+    /// Another build, run beside this one instead of the group-commit-off server.
+    against: Option<PathBuf>,
 }
 
 /// Runs the whole comparison on one backend; returns whether every target passed.
@@ -525,20 +530,21 @@ fn run_backend(
         .map(|c| quota(*c, cfg.scale))
         .sum::<usize>()
         + WARMUP_RETURNS;
-    let modes: &[(bool, &'static str)] = if cfg.single {
-        &[(true, "group"), (false, "single")]
-    } else {
-        &[(true, "group")]
+    // (binary, group commit, label); the phases of the servers alternate.
+    let modes: Vec<(&Path, bool, &'static str)> = match &cfg.against {
+        Some(other) => vec![(&cfg.bin, true, "group"), (other, true, "other")],
+        None if cfg.single => vec![(&cfg.bin, true, "group"), (&cfg.bin, false, "single")],
+        None => vec![(&cfg.bin, true, "group")],
     };
     let short = name.split(' ').next().unwrap_or("db");
     let logs: Vec<PathBuf> = modes
         .iter()
-        .map(|(_, label)| dir.join(format!("server-{short}-{label}.log")))
+        .map(|(_, _, label)| dir.join(format!("server-{short}-{label}.log")))
         .collect();
     // Both servers are loaded at the same time.
     let started = rt.block_on(futures_util::future::join_all(
-        modes.iter().enumerate().map(|(i, (group, label))| {
-            start_target(label, &cfg.bin, &urls[i], *group, &logs[i], per_server)
+        modes.iter().enumerate().map(|(i, (bin, group, label))| {
+            start_target(label, bin, &urls[i], *group, &logs[i], per_server)
         }),
     ));
     let mut targets = Vec::new();
@@ -669,7 +675,42 @@ fn run_backend(
     for (label, mb) in &mems {
         println!("server peak memory (VmHWM), {label} commit: {mb:.1} MB");
     }
-    if cfg.single {
+    if let Some(other) = &cfg.against {
+        let mut counts = cfg.clients.clone();
+        counts.sort_unstable();
+        counts.dedup();
+        let pairs: Vec<String> = counts
+            .iter()
+            .filter_map(|&c| {
+                // Mean transitions/s and server CPU per transition of one server's phases.
+                let mean = |label: &str| {
+                    let rs: Vec<&Row> = rows
+                        .iter()
+                        .filter(|r| r.clients == c && r.label == label)
+                        .collect();
+                    let n = rs.len() as f64;
+                    (n > 0.0).then(|| {
+                        (
+                            rs.iter().map(|r| r.phase.rate()).sum::<f64>() / n,
+                            rs.iter().map(|r| r.phase.server_cpu_us).sum::<f64>() / n,
+                        )
+                    })
+                };
+                let ((t1, c1), (t2, c2)) = (mean("group")?, mean("other")?);
+                Some(format!(
+                    "{c} clients: {:.2}× the transitions/s, {:.2}× the server CPU per transition",
+                    t1 / t2,
+                    c1 / c2
+                ))
+            })
+            .collect();
+        println!(
+            "this build against {} (phases interleaved, means over repeated client counts): {}",
+            other.display(),
+            pairs.join("; ")
+        );
+    }
+    if cfg.single && cfg.against.is_none() {
         let gains: Vec<String> = cfg
             .clients
             .iter()
@@ -755,6 +796,7 @@ fn main() {
         ceiling_secs: env_f64("BR_BENCH_CEILING_SECS", 1.0).max(0.1),
         phase_secs: env_f64("BR_BENCH_PHASE_SECS", 8.0).max(0.5),
         single: env_on("BR_BENCH_SINGLE"),
+        against: std::env::var("BR_BENCH_AGAINST").ok().map(PathBuf::from),
     };
     let base_dir = std::env::var("BR_BENCH_DIR")
         .map(PathBuf::from)

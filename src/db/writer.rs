@@ -106,22 +106,27 @@ impl Writer {
     pub fn start(url: &DbUrl, sync: SqliteSync, opts: WriterOptions) -> Result<Self, AppError> {
         let startup =
             |what: &str, e: &dyn std::fmt::Display| AppError::Startup(format!("{what}: {e}"));
-        let (durable, conn_sync) = match url {
+        let open = |sync| establish(url, sync).map_err(|e| startup("cannot open the database", &e));
+        let (conn, conn_sync, durable) = match url {
             DbUrl::Sqlite(path) if sync == SqliteSync::Full && opts.group_commit => {
-                let (tx, rx) = sync_channel::<Vec<Completion>>(SYNC_QUEUE);
-                let wal = wal_path(path);
-                thread::Builder::new()
-                    .name("db-syncer".into())
-                    .spawn(move || run_syncer(&wal, rx))
-                    .map_err(|e| startup("cannot start the syncer thread", &e))?;
                 // The commits are synced by the syncer (and checkpoints still sync as in
-                // FULL: SQLite syncs the WAL before and the database after each one).
-                (Durable::Syncer(tx), SqliteSync::Normal)
+                // FULL: SQLite syncs the WAL before and the database after each one). Only
+                // where there is a write-ahead log to sync (not for `:memory:`, say).
+                let mut conn = open(SqliteSync::Normal)?;
+                if in_wal_mode(&mut conn) {
+                    let (tx, rx) = sync_channel::<Vec<Completion>>(SYNC_QUEUE);
+                    let wal = wal_path(path);
+                    thread::Builder::new()
+                        .name("db-syncer".into())
+                        .spawn(move || run_syncer(&wal, rx))
+                        .map_err(|e| startup("cannot start the syncer thread", &e))?;
+                    (conn, SqliteSync::Normal, Durable::Syncer(tx))
+                } else {
+                    (open(sync)?, sync, Durable::OnCommit)
+                }
             }
-            _ => (Durable::OnCommit, sync),
+            _ => (open(sync)?, sync, Durable::OnCommit),
         };
-        let conn =
-            establish(url, conn_sync).map_err(|e| startup("cannot open the database", &e))?;
         let (sender, receiver) = sync_channel::<Job>(opts.queue.max(1));
         let url = url.clone();
         thread::Builder::new()
@@ -217,6 +222,24 @@ impl Durable {
             }
         }
     }
+}
+
+/// Whether SQLite keeps a write-ahead log for this connection's database.
+fn in_wal_mode(conn: &mut DbConn) -> bool {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
+    }
+    let DbConn::Sqlite(c) = conn else {
+        return false;
+    };
+    diesel::sql_query("PRAGMA journal_mode")
+        .load::<Mode>(c)
+        .ok()
+        .and_then(|m| m.into_iter().next())
+        .is_some_and(|m| m.journal_mode.eq_ignore_ascii_case("wal"))
 }
 
 /// SQLite's write-ahead log beside the database file.
@@ -372,5 +395,27 @@ fn run_batch(
             }
             Err(e.into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_database_with_a_write_ahead_log_is_synced_by_the_syncer() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = DbUrl::Sqlite(dir.path().join("wal.db"));
+        assert!(in_wal_mode(
+            &mut establish(&file, SqliteSync::Normal).unwrap()
+        ));
+        let memory = DbUrl::Sqlite(":memory:".into());
+        assert!(!in_wal_mode(
+            &mut establish(&memory, SqliteSync::Normal).unwrap()
+        ));
+        assert_eq!(
+            wal_path(std::path::Path::new("data/x.db")),
+            PathBuf::from("data/x.db-wal")
+        );
     }
 }

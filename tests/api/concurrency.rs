@@ -279,3 +279,54 @@ fn every_sqlite_connection_has_wal_full_sync_foreign_keys_and_a_busy_timeout() {
         }
     }
 }
+
+/// With `synchronous=FULL` and group commit, the writer's SQLite connection commits with
+/// NORMAL and its syncer thread syncs the write-ahead log before any answer (the crash test
+/// proves nothing answered is lost); without group commit every commit syncs itself (FULL).
+#[test]
+fn the_sqlite_writer_commits_with_normal_and_syncs_through_its_syncer_under_group_commit() {
+    use bonded_returns::db::writer::{Writer, WriterOptions};
+    use bonded_returns::db::{DbUrl, SqliteSync};
+    use diesel::sql_types::BigInt;
+    #[derive(diesel::QueryableByName)]
+    struct Num {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let db = TestDb::fresh(Backend::Sqlite);
+    let file = DbUrl::parse(&db.url).unwrap();
+    bonded_returns::db::migrate(
+        &mut bonded_returns::db::establish(&file, SqliteSync::Full).unwrap(),
+    )
+    .expect("migrated");
+    for (url, group_commit, expected) in [(&file, true, 1), (&file, false, 2)] {
+        let writer = Writer::start(
+            url,
+            SqliteSync::Full,
+            WriterOptions {
+                group_commit,
+                ..WriterOptions::default()
+            },
+        )
+        .expect("the writer starts");
+        let (sync, written) = writer
+            .write_blocking(|tx| {
+                let err = bonded_returns::error::AppError::from;
+                let sync: Vec<Num> =
+                    sql_rows(tx.conn, "SELECT synchronous AS n FROM pragma_synchronous")
+                        .map_err(err)?;
+                diesel::connection::SimpleConnection::batch_execute(
+                    tx.conn,
+                    "CREATE TABLE IF NOT EXISTS syncer_probe (n INTEGER); \
+                     INSERT INTO syncer_probe VALUES (1);",
+                )
+                .map_err(err)?;
+                let count: Vec<Num> =
+                    sql_rows(tx.conn, "SELECT count(*) AS n FROM syncer_probe").map_err(err)?;
+                Ok((sync[0].n, count[0].n))
+            })
+            .expect("the write is answered");
+        assert_eq!(sync, expected, "{url:?}, group commit {group_commit}");
+        assert!(written >= 1, "{url:?}");
+    }
+}
