@@ -8,6 +8,7 @@ use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::{Condvar, Mutex};
 
 use crate::audit::{Actor, Changes, NewEntry};
 use crate::db::users::{self as store, SessionRow, ThrottleRow, UserRow};
@@ -50,18 +51,51 @@ pub fn check_password_strength(p: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Password hashes computed at the same time, at most, in the whole process. Each takes
+/// Argon2's 19 MiB and a core for tens of milliseconds: a burst of sign-ins (or of guesses at
+/// unknown user names, each checked against a dummy hash) waits here in turn instead of
+/// taking memory without bound.
+pub const HASHING_AT_ONCE: usize = 2;
+
+static HASHING: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// Runs `f` once one of the [`HASHING_AT_ONCE`] slots is free.
+fn in_hashing_slot<T>(f: impl FnOnce() -> T) -> T {
+    struct Slot;
+    impl Drop for Slot {
+        fn drop(&mut self) {
+            let mut busy = HASHING.0.lock().unwrap_or_else(|p| p.into_inner());
+            *busy -= 1;
+            HASHING.1.notify_one();
+        }
+    }
+    let slot = {
+        let mut busy = HASHING.0.lock().unwrap_or_else(|p| p.into_inner());
+        while *busy >= HASHING_AT_ONCE {
+            busy = HASHING.1.wait(busy).unwrap_or_else(|p| p.into_inner());
+        }
+        *busy += 1;
+        Slot
+    };
+    let out = f();
+    drop(slot);
+    out
+}
+
 pub fn hash_password(p: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(p.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+    in_hashing_slot(|| {
+        Argon2::default()
+            .hash_password(p.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .map_err(|e| AppError::Internal(format!("argon2: {e}")))
 }
 
 /// Verifies a password against a stored hash; a malformed hash never matches.
 pub fn verify_password(p: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(p.as_bytes(), &h).is_ok())
+        .map(|h| in_hashing_slot(|| Argon2::default().verify_password(p.as_bytes(), &h).is_ok()))
         .unwrap_or(false)
 }
 
@@ -234,4 +268,38 @@ pub fn open_session(
         },
     )?;
     Ok(token)
+}
+
+#[cfg(test)]
+mod hashing_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[test]
+    fn no_more_than_the_allowed_password_hashes_run_at_once_and_all_finish() {
+        let now = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (now, most) = (now.clone(), most.clone());
+                std::thread::spawn(move || {
+                    in_hashing_slot(|| {
+                        let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(n, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        now.fetch_sub(1, Ordering::SeqCst);
+                    })
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!((1..=HASHING_AT_ONCE).contains(&most), "{most} at once");
+        // A slot is given back even when the work panics.
+        let _ = std::panic::catch_unwind(|| in_hashing_slot(|| panic!("boom")));
+        assert!(verify_password("not-a-real-password", dummy_hash()));
+    }
 }

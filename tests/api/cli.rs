@@ -498,3 +498,46 @@ fn an_unreachable_database_is_one_clear_line_on_stderr_and_a_non_zero_exit() {
         assert!(run.stderr.contains("database"), "{what}: {}", run.stderr);
     }
 }
+
+/// A burst of sign-ins (here guesses at 24 unknown names, each checked against a dummy
+/// Argon2 hash of 19 MiB) waits for the two hashing slots and gives the memory back: the
+/// server's peak stays far below 24 × 19 MiB, and it stays small afterwards.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_burst_of_sign_ins_does_not_hold_on_to_argon2_memory() {
+    let db = TestDb::fresh(Backend::Sqlite);
+    let (served, _, base) = start_serve(
+        Command::new(binary())
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
+            .env("BR_ADMIN_PASSWORD", "first-admin-password"),
+    );
+    let kib = |field: &str| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", served.0.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{field} in {status}"))
+    };
+    let threads: Vec<_> = (0..24)
+        .map(|i| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                reqwest::blocking::Client::new()
+                    .post(format!("{base}/api/v1/session"))
+                    .json(&serde_json::json!({"username": format!("nobody-{i}"), "password": "not-the-password"}))
+                    .send()
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap().unwrap(), 401);
+    }
+    let (peak, now) = (kib("VmHWM:"), kib("VmRSS:"));
+    // 24 checks at once would have held ~460 MiB; two slots hold ~40 MiB.
+    assert!(peak < 120 * 1024, "peak {peak} KiB, now {now} KiB");
+    assert!(now < 80 * 1024, "peak {peak} KiB, now {now} KiB");
+    drop(served);
+}
