@@ -104,14 +104,25 @@ impl FromRequest for Session {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let token = presented_token(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let rid = request_id(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
-            look_up(&state, &token_hash_of(token)?, rid).await
-        })
+        let (token, state, rid) = presented(req);
+        Box::pin(async move { look_up(&*state?, &token_hash_of(token)?, rid).await })
     }
+}
+
+/// What the session extractors take from the request before they wait for anything: the
+/// presented token, the app state and the request id.
+type Presented = (
+    Option<String>,
+    Result<web::Data<AppState>, AppError>,
+    String,
+);
+
+fn presented(req: &HttpRequest) -> Presented {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("no app state".into()));
+    (presented_token(req), state, request_id(req))
 }
 
 /// The hash under which a presented token's session is kept; 401 for anything that is not
@@ -233,11 +244,9 @@ impl FromRequest for FloorCaller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let token = presented_token(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let rid = request_id(req);
+        let (token, state, rid) = presented(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
+            let state = state?;
             let hash = token_hash_of(token)?;
             let known = (state.backend == "sqlite")
                 .then(|| state.known_floor.get(&hash))
