@@ -69,17 +69,14 @@ fn in_hashing_slot<T>(f: impl FnOnce() -> T) -> T {
             HASHING.1.notify_one();
         }
     }
-    let slot = {
-        let mut busy = HASHING.0.lock().unwrap_or_else(|p| p.into_inner());
-        while *busy >= HASHING_AT_ONCE {
-            busy = HASHING.1.wait(busy).unwrap_or_else(|p| p.into_inner());
-        }
-        *busy += 1;
-        Slot
-    };
-    let out = f();
-    drop(slot);
-    out
+    let mut busy = HASHING.0.lock().unwrap_or_else(|p| p.into_inner());
+    while *busy >= HASHING_AT_ONCE {
+        busy = HASHING.1.wait(busy).unwrap_or_else(|p| p.into_inner());
+    }
+    *busy += 1;
+    drop(busy);
+    let _slot = Slot;
+    f()
 }
 
 pub fn hash_password(p: &str) -> Result<String, AppError> {

@@ -477,9 +477,8 @@ pub async fn create_user(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     s.require(&[Role::Admin])?;
-    super::require_json(&req)?;
+    let input: UserInput = super::json_input(&req, &body)?;
     // Hash the password off the writer thread (argon2 is slow by design).
-    let input: UserInput = super::parse_json(&body)?;
     let prepared = web::block(move || user_flow::prepare(&input))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;

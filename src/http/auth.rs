@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use crate::audit::Actor;
+use crate::db::users::{SessionRow, UserRow};
 use crate::db::{self, users as user_store};
 use crate::domain::roles::Role;
 use crate::error::AppError;
@@ -146,6 +147,11 @@ async fn look_up(state: &AppState, hash: &str, rid: String) -> Result<Session, A
     })
     .await?;
     let (s, u) = found.ok_or_else(ended)?;
+    session_of(s, u, rid)
+}
+
+/// The caller as the database knows them.
+fn session_of(s: SessionRow, u: UserRow, rid: String) -> Result<Session, AppError> {
     let role =
         Role::parse(&u.role).ok_or_else(|| AppError::Internal(format!("bad role {}", u.role)))?;
     Ok(Session {
@@ -223,19 +229,10 @@ impl FloorCaller {
         now: chrono::NaiveDateTime,
     ) -> Result<Actor, AppError> {
         let Some(hash) = claim else { return Ok(actor) };
-        let (_, u) = user_store::session_user(conn, hash, now)?.ok_or_else(ended)?;
-        if u.role != Role::Floor.as_str() {
-            return Err(AppError::Forbidden(format!(
-                "the {} role may not do this",
-                u.role
-            )));
-        }
-        Ok(Actor {
-            username: u.username,
-            role: u.role,
-            warehouse: u.warehouse_code,
-            request_id: actor.request_id,
-        })
+        let (s, u) = user_store::session_user(conn, hash, now)?.ok_or_else(ended)?;
+        let session = session_of(s, u, actor.request_id.unwrap_or_default())?;
+        session.require(&[Role::Floor])?;
+        Ok(session.actor())
     }
 }
 
@@ -290,8 +287,7 @@ pub async fn sign_in(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    super::require_json(&req)?;
-    let input: SignIn = super::parse_json(&body)?;
+    let input: SignIn = super::json_input(&req, &body)?;
     let username = input.username.trim().to_string();
     if username.is_empty() || username.len() > 64 || input.password.len() > 512 {
         return Err(AppError::Unauthenticated(

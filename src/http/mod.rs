@@ -167,9 +167,16 @@ where
     I: DeserializeOwned + Send + 'static,
     F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
 {
+    mutate_parsed(state, req, session, body, json_input(req, body)?, flow).await
+}
+
+/// A mutation's JSON body, read into `I`.
+pub(crate) fn json_input<I: DeserializeOwned>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<I, AppError> {
     require_json(req)?;
-    let input: I = parse_json(body)?;
-    mutate_parsed(state, req, session, body, input, flow).await
+    parse_json(body)
 }
 
 /// The part of [`mutate`] after the body was read into `input` (by JSON or otherwise, e.g. a
@@ -202,8 +209,7 @@ where
     I: DeserializeOwned + Send + 'static,
     F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
 {
-    require_json(req)?;
-    let input: I = parse_json(body)?;
+    let input: I = json_input(req, body)?;
     let claim = match caller {
         FloorCaller::Claimed(s) => Some(s.token_hash.clone()),
         FloorCaller::Confirmed(_) => None,

@@ -203,45 +203,42 @@ both! {
         r.assert_problem(401, "unauthenticated");
         assert_eq!((state.as_str(), after), ("declared", before));
 
+        // The step is refused with `status`/`code` and the return is left as it was.
+        let refused = |client: &reqwest::blocking::Client, id: &str, status: u16, code: &str| {
+            let (r, state, _) = step_then_state(&k, client, id);
+            r.assert_problem(status, code);
+            assert_eq!(state, "declared");
+        };
+
         // Signed out on this node: 401.
         let client = app.login(&u.username, &u.password);
         step_then_state(&k, &client, &returns[1]).0.assert_status(200);
         app.delete(&client, "/api/v1/session").assert_status(204);
-        let (r, state, _) = step_then_state(&k, &client, &returns[2]);
-        r.assert_problem(401, "unauthenticated");
-        assert_eq!(state, "declared");
+        refused(&client, &returns[2], 401, "unauthenticated");
 
         // Expired: 401.
         let client = app.login(&u.username, &u.password);
         step_then_state(&k, &client, &returns[2]).0.assert_status(200);
         sql(format!("UPDATE sessions SET expires_at = '2000-01-01 00:00:00' WHERE username = '{}'", u.username));
-        let (r, state, _) = step_then_state(&k, &client, &returns[3]);
-        r.assert_problem(401, "unauthenticated");
-        assert_eq!(state, "declared");
+        refused(&client, &returns[3], 401, "unauthenticated");
 
         // Deactivated: 401.
         let v = app.create_user("floor", Some(&k.seed.a.warehouse));
         let client = app.login(&v.username, &v.password);
         step_then_state(&k, &client, &returns[3]).0.assert_status(200);
         sql(format!("UPDATE users SET active = false WHERE username = '{}'", v.username));
-        let (r, state, _) = step_then_state(&k, &client, &returns[4]);
-        r.assert_problem(401, "unauthenticated");
-        assert_eq!(state, "declared");
+        refused(&client, &returns[4], 401, "unauthenticated");
 
         // No longer floor staff: 403; back on the floor, the next step is read afresh: 200.
         let w = app.create_user("floor", Some(&k.seed.a.warehouse));
         let client = app.login(&w.username, &w.password);
         step_then_state(&k, &client, &returns[4]).0.assert_status(200);
         sql(format!("UPDATE users SET role = 'supervisor', warehouse_code = NULL WHERE username = '{}'", w.username));
-        let (r, state, _) = step_then_state(&k, &client, &returns[5]);
-        r.assert_problem(403, "forbidden");
-        assert_eq!(state, "declared");
+        refused(&client, &returns[5], 403, "forbidden");
 
         // Moved to another warehouse: the step runs as the database says, and is refused.
         sql(format!("UPDATE users SET role = 'floor', warehouse_code = '{}' WHERE username = '{}'", k.seed.b.warehouse, w.username));
-        let (r, state, _) = step_then_state(&k, &client, &returns[5]);
-        r.assert_problem(403, "forbidden");
-        assert_eq!(state, "declared");
+        refused(&client, &returns[5], 403, "forbidden");
         sql(format!("UPDATE users SET warehouse_code = '{}' WHERE username = '{}'", k.seed.a.warehouse, w.username));
         let (r, state, _) = step_then_state(&k, &client, &returns[5]);
         r.assert_status(200);

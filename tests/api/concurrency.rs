@@ -237,21 +237,23 @@ both! {
     }
 }
 
+/// One number read back from SQLite.
+#[derive(diesel::QueryableByName)]
+struct Num {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
 /// The SQLite settings every connection gets: WAL, `synchronous=FULL` unless relaxed on
 /// purpose, foreign keys on, a busy timeout.
 #[test]
 fn every_sqlite_connection_has_wal_full_sync_foreign_keys_and_a_busy_timeout() {
     use bonded_returns::db::{establish, pool, DbUrl, SqliteSync};
-    use diesel::sql_types::{BigInt, Text};
+    use diesel::sql_types::Text;
     #[derive(diesel::QueryableByName)]
     struct Mode {
         #[diesel(sql_type = Text)]
         journal_mode: String,
-    }
-    #[derive(diesel::QueryableByName)]
-    struct Num {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
     }
     let db = TestDb::fresh(Backend::Sqlite);
     let url = DbUrl::parse(&db.url).unwrap();
@@ -287,12 +289,6 @@ fn every_sqlite_connection_has_wal_full_sync_foreign_keys_and_a_busy_timeout() {
 fn the_sqlite_writer_commits_with_normal_and_syncs_through_its_syncer_under_group_commit() {
     use bonded_returns::db::writer::{Writer, WriterOptions};
     use bonded_returns::db::{DbUrl, SqliteSync};
-    use diesel::sql_types::BigInt;
-    #[derive(diesel::QueryableByName)]
-    struct Num {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
     let db = TestDb::fresh(Backend::Sqlite);
     let file = DbUrl::parse(&db.url).unwrap();
     bonded_returns::db::migrate(
