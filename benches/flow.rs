@@ -744,6 +744,18 @@ fn run_backend(
                 r.ratio(),
                 verdict(ok)
             );
+            // What the target leaves per transition of the machine's CPU, which the server,
+            // PostgreSQL and the load generator share: past it, no waiting can be saved.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+            let rate = target * r.ceiling();
+            let used = r.phase.server_cpu_us + r.phase.db_cpu_us + r.phase.load_cpu_us;
+            println!(
+                "      {target}× is {rate:.0} transitions/s: at most {:.0} µs of CPU per transition on {cores:.0} cores; this phase used {used:.0} µs (server {:.0}, PostgreSQL {:.0}, load generator {:.0})",
+                cores * 1e6 / rate.max(1.0),
+                r.phase.server_cpu_us,
+                r.phase.db_cpu_us,
+                r.phase.load_cpu_us
+            );
         }
     }
     for r in rows.iter().filter(|r| r.label == "group") {
