@@ -463,12 +463,15 @@ async fn run_phase(
     );
     let server_ticks = srv1.saturating_sub(srv0);
     let pg_ticks = pg1.saturating_sub(pg0);
-    let other = (busy1 - busy0).saturating_sub(server_ticks + pg_ticks + me1.saturating_sub(me0));
+    let load_ticks = me1.saturating_sub(me0);
+    let other = (busy1 - busy0).saturating_sub(server_ticks + pg_ticks + load_ticks);
     lat_us.sort_unstable();
+    // Clock ticks (10 ms each) as µs per transition.
+    let per_transition = |ticks: u64| ticks as f64 * 10_000.0 / lat_us.len().max(1) as f64;
     Phase {
-        server_cpu_us: server_ticks as f64 * 10_000.0 / (lat_us.len().max(1)) as f64,
-        load_cpu_us: me1.saturating_sub(me0) as f64 * 10_000.0 / (lat_us.len().max(1)) as f64,
-        db_cpu_us: pg_ticks as f64 * 10_000.0 / (lat_us.len().max(1)) as f64,
+        server_cpu_us: per_transition(server_ticks),
+        load_cpu_us: per_transition(load_ticks),
+        db_cpu_us: per_transition(pg_ticks),
         other_load: other as f64 / (total1 - total0).max(1) as f64,
         transitions: lat_us.len() as u64,
         errors,
@@ -735,6 +738,7 @@ fn run_backend(
     println!("targets (group commit, {name}):");
     let mut all_ok = true;
     let group = |c: usize| rows.iter().find(|r| r.clients == c && r.label == "group");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     for (c, target) in [(16, TARGET_16), (64, TARGET_64)] {
         if let Some(r) = group(c) {
             let ok = r.ratio() >= target;
@@ -746,7 +750,6 @@ fn run_backend(
             );
             // What the target leaves per transition of the machine's CPU, which the server,
             // PostgreSQL and the load generator share: past it, no waiting can be saved.
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
             let rate = target * r.ceiling();
             let used = r.phase.server_cpu_us + r.phase.db_cpu_us + r.phase.load_cpu_us;
             println!(

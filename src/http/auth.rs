@@ -219,6 +219,14 @@ impl FloorCaller {
         }
     }
 
+    /// The token hash still to be confirmed in the write transaction, for a claim.
+    pub fn claim(&self) -> Option<&str> {
+        match self {
+            Self::Claimed(s) => Some(&s.token_hash),
+            Self::Confirmed(_) => None,
+        }
+    }
+
     /// In the write transaction: the actor the step runs as. A claim is checked against the
     /// database (session still open and unexpired, user active and still floor staff) and the
     /// actor built from what the database says.

@@ -210,17 +210,14 @@ where
     F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
 {
     let input: I = json_input(req, body)?;
-    let claim = match caller {
-        FloorCaller::Claimed(s) => Some(s.token_hash.clone()),
-        FloorCaller::Confirmed(_) => None,
-    };
+    let claim = caller.claim().map(str::to_owned);
     let answer = write_as(state, req, caller.session(), claim, body, input, flow).await;
-    if let (Err(AppError::Unauthenticated(_) | AppError::Forbidden(_)), FloorCaller::Claimed(s)) =
-        (&answer, caller)
+    if let (Err(AppError::Unauthenticated(_) | AppError::Forbidden(_)), Some(hash)) =
+        (&answer, caller.claim())
     {
         // Ended, or no longer floor staff (or refused for another reason): the next request
         // of this session is read from the database again.
-        state.known_floor.forget(&s.token_hash);
+        state.known_floor.forget(hash);
     }
     answer
 }
