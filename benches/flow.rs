@@ -66,6 +66,8 @@ const TARGET_TAIL: f64 = 5.0;
 const TARGET_MEM_MB: f64 = 150.0;
 /// Returns driven (not measured) on each server before its first phase.
 const WARMUP_RETURNS: usize = 100;
+/// The server's one writer thread (`src/db/writer.rs` names it).
+const WRITER_THREAD: &str = "db-writer";
 
 fn env_f64(name: &str, default: f64) -> f64 {
     std::env::var(name)
@@ -187,6 +189,11 @@ impl Target {
 struct Phase {
     /// Server CPU time per transition, µs.
     server_cpu_us: f64,
+    /// The server's writer thread (`db-writer`): CPU time per transition, µs.
+    writer_cpu_us: f64,
+    /// The share of the phase's wall time the writer thread was on a CPU: every write of
+    /// the server goes through this one thread, so near 100 % it is what limits the rate.
+    writer_busy: f64,
     /// The load generator's (this process's) CPU time per transition, µs.
     load_cpu_us: f64,
     /// PostgreSQL's CPU time per transition (all `postgres` processes), µs.
@@ -400,8 +407,9 @@ async fn run_phase(
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let queue = Arc::new(returns);
     let me = std::process::id();
-    let (srv0, me0, pg0, (busy0, total0)) = (
+    let (srv0, wr0, me0, pg0, (busy0, total0)) = (
         support::process_cpu_ticks(pid),
+        support::thread_cpu_ticks(pid, WRITER_THREAD),
         support::process_cpu_ticks(me),
         support::named_cpu_ticks("postgres"),
         support::machine_cpu_ticks(),
@@ -455,8 +463,9 @@ async fn run_phase(
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    let (srv1, me1, pg1, (busy1, total1)) = (
+    let (srv1, wr1, me1, pg1, (busy1, total1)) = (
         support::process_cpu_ticks(pid),
+        support::thread_cpu_ticks(pid, WRITER_THREAD),
         support::process_cpu_ticks(me),
         support::named_cpu_ticks("postgres"),
         support::machine_cpu_ticks(),
@@ -470,6 +479,8 @@ async fn run_phase(
     let per_transition = |ticks: u64| ticks as f64 * 10_000.0 / lat_us.len().max(1) as f64;
     Phase {
         server_cpu_us: per_transition(server_ticks),
+        writer_cpu_us: per_transition(wr1.saturating_sub(wr0)),
+        writer_busy: wr1.saturating_sub(wr0) as f64 / 100.0 / secs.max(1e-9),
         load_cpu_us: per_transition(load_ticks),
         db_cpu_us: per_transition(pg_ticks),
         other_load: other as f64 / (total1 - total0).max(1) as f64,
@@ -621,10 +632,10 @@ fn run_backend(
         "ceiling: single-row INSERT, one commit each, same durability, same disk: {first_ceiling:.0}/s at the start, {last_ceiling:.0}/s at the end"
     );
     println!(
-        "(srv / PG / load CPU µs/t: CPU time of the server / of all postgres processes / of the load generator (this process) per transition; others: share of the machine's CPU used by anything else during the phase)"
+        "(srv / PG / load CPU µs/t: CPU time of the server / of all postgres processes / of the load generator (this process) per transition; writer: the server's writer thread, CPU µs per transition and share of the phase it was running; others: share of the machine's CPU used by anything else during the phase)"
     );
     println!(
-        "{:>7}  {:<6} {:>8} {:>14} {:>8} {:>8} {:>8} {:>10} {:>9} {:>12} {:>11} {:>13} {:>6} {:>6}",
+        "{:>7}  {:<6} {:>8} {:>14} {:>8} {:>8} {:>8} {:>10} {:>9} {:>12} {:>11} {:>13} {:>12} {:>6} {:>6}",
         "clients",
         "commit",
         "returns",
@@ -637,6 +648,7 @@ fn run_backend(
         "srv CPU µs/t",
         "PG CPU µs/t",
         "load CPU µs/t",
+        "writer",
         "others",
         "errors"
     );
@@ -648,7 +660,7 @@ fn run_backend(
             SHAKY_PHASES.fetch_add(1, Ordering::Relaxed);
         }
         println!(
-            "{:>7}  {:<6} {:>8} {:>14.0} {:>8.2} {:>8.2} {:>8.1} {:>10.0} {:>8.2}× {:>12.0} {:>11.0} {:>13.0} {:>5.0}% {:>6}{}",
+            "{:>7}  {:<6} {:>8} {:>14.0} {:>8.2} {:>8.2} {:>8.1} {:>10.0} {:>8.2}× {:>12.0} {:>11.0} {:>13.0} {:>12} {:>5.0}% {:>6}{}",
             r.clients,
             r.label,
             r.phase.transitions / 4,
@@ -661,6 +673,11 @@ fn run_backend(
             r.phase.server_cpu_us,
             r.phase.db_cpu_us,
             r.phase.load_cpu_us,
+            format!(
+                "{:.0} µs {:.0}%",
+                r.phase.writer_cpu_us,
+                r.phase.writer_busy * 100.0
+            ),
             r.phase.other_load * 100.0,
             r.phase.errors,
             if wobble > 3.0 {
@@ -758,6 +775,13 @@ fn run_backend(
                 r.phase.server_cpu_us,
                 r.phase.db_cpu_us,
                 r.phase.load_cpu_us
+            );
+            // The second limit: every write goes through the one writer thread.
+            println!(
+                "      and at most {:.0} µs of the writer thread per transition; it used {:.0} µs and was running {:.0}% of the phase",
+                1e6 / rate.max(1.0),
+                r.phase.writer_cpu_us,
+                r.phase.writer_busy * 100.0
             );
         }
     }

@@ -159,7 +159,24 @@ impl Drop for Server {
 
 /// CPU time (user + system) used so far by process `pid`, in clock ticks (1/100 s here).
 pub fn process_cpu_ticks(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat_cpu_ticks(&format!("/proc/{pid}"))
+}
+
+/// CPU time used so far by the threads of process `pid` named `name` (e.g. `db-writer`).
+pub fn thread_cpu_ticks(pid: u32, name: &str) -> u64 {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    dir.filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|task| std::fs::read_to_string(task.join("comm")).is_ok_and(|c| c.trim() == name))
+        .map(|task| stat_cpu_ticks(&task.to_string_lossy()))
+        .sum()
+}
+
+/// utime + stime from `{dir}/stat` (a process or one of its threads).
+fn stat_cpu_ticks(dir: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("{dir}/stat")).unwrap_or_default();
     let after = s.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
     // After the command name: state is field 3; utime and stime are fields 14 and 15.
