@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::thread;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::Connection;
 
@@ -360,7 +360,8 @@ fn run_batch(
     let mut pending = std::mem::take(jobs);
     let mut rest = pending.drain(..);
     while let Some(job) = rest.next() {
-        let now = Utc::now().naive_utc();
+        // Microseconds: what PostgreSQL keeps, so an answer shows the time as stored.
+        let now = Utc::now().naive_utc().trunc_subsecs(6);
         refs.new_request();
         let completion = {
             let mut tx = Tx {

@@ -405,4 +405,51 @@ both! {
             .assert_problem(404, "not_found");
         k.receive(&id).assert_status(200);
     }
+
+    fn every_step_answers_with_the_return_as_its_caller_reads_it_afterwards(app: &TestApp) {
+        // A step's answer is built from what the step read and knows (no history): it must be
+        // what `GET /returns/{id}` shows the same caller right after, discrepancies, disposals
+        // and masked buyer included.
+        let k = Kit::new(app);
+        let same_as_read = |client: &reqwest::blocking::Client, r: &Reply, id: &str, what: &str| {
+            r.assert_status(200);
+            let read = app.get(client, &format!("/api/v1/returns/{id}"));
+            read.assert_status(200);
+            let mut read = read.json.clone();
+            read["history"] = json!([]);
+            assert_eq!(r.json, read, "{what}: the answer differs from the return as read afterwards");
+        };
+        // With discrepancies, then used units disposed (one rejected, one approved), then
+        // the rest restocked.
+        let (_l, id) = k.return_in("received");
+        let r = k.step(&k.floor_a, &id, "sort", &json!({
+            "items": [{"code": BARCODE_1, "qty": 3}, {"gnum": 2, "qty": 1}],
+            "unmatched": [{"code": "6901234567892", "qty": 1}],
+            "bin": k.seed.a.bin("discrepancy"),
+        }));
+        assert_eq!(r.json["discrepancies"].as_array().map(Vec::len), Some(2), "{}", r.text);
+        same_as_read(&k.floor_a, &r, &id, "sort with discrepancies");
+        let r = k.inspect(&id, &[(1, 1, 0, 2, 0, 0), (2, 1, 0, 0, 0, 0)]);
+        same_as_read(&k.floor_a, &r, &id, "inspect after discrepancies");
+        let r = k.dispose(&id, 1, 1, "destroy");
+        same_as_read(&k.floor_a, &r, &id, "first disposal");
+        let pending = app.get(&k.sup, "/api/v1/disposals").json["items"][0]["id"].as_i64().unwrap();
+        let r = app.post_json(&k.sup, &format!("/api/v1/disposals/{pending}/reject"), &json!({"reason": "证明不全"}));
+        same_as_read(&k.sup, &r, &id, "rejection");
+        let r = k.dispose(&id, 1, 2, "exit");
+        same_as_read(&k.floor_a, &r, &id, "disposal after a rejected one");
+        let r = k.restock(&id, 1, 1);
+        same_as_read(&k.floor_a, &r, &id, "restock with disposals");
+        let r = k.restock(&id, 2, 1);
+        assert_eq!(r.json["state"], "closed", "{}", r.text);
+        same_as_read(&k.floor_a, &r, &id, "closing restock");
+
+        // A plain return, every step.
+        let l = k.released();
+        let id = k.new_return(&l, &[(1, 2), (2, 1)]);
+        same_as_read(&k.floor_a, &k.receive(&id), &id, "receive");
+        same_as_read(&k.floor_a, &k.sort(&id, &[(1, 2), (2, 1)], "pending_inspection"), &id, "sort");
+        same_as_read(&k.floor_a, &k.inspect(&id, &[(1, 2, 0, 0, 0, 0), (2, 1, 0, 0, 0, 0)]), &id, "inspect");
+        same_as_read(&k.floor_a, &k.restock(&id, 1, 2), &id, "restock");
+    }
 }

@@ -133,10 +133,10 @@ pub fn inspect(
             reason: closed.then_some("nothing left to restock or dispose"),
         },
     )?;
-    Ok(Step::Done(Done {
+    Ok(Step::Done(Done::before_inspection(
         ret,
         decl,
-        lines: Some(lines),
-        decl_lines: None,
-    }))
+        Some(lines),
+        None,
+    )))
 }

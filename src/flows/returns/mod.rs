@@ -15,7 +15,7 @@ pub mod view;
 use crate::audit::Actor;
 use crate::db::parties::{BinRow, WarehouseRow};
 use crate::db::returns::{
-    self as store, DeclarationLineRow, DeclarationRow, ReturnLineRow, ReturnRow,
+    self as store, DeclarationLineRow, DeclarationRow, DisposalRow, ReturnLineRow, ReturnRow,
 };
 use crate::db::writer::Tx;
 use crate::db::DbConn;
@@ -47,6 +47,27 @@ pub struct Done {
     pub lines: Option<Vec<ReturnLineRow>>,
     /// The list's lines, when the step read them.
     pub decl_lines: Option<Vec<DeclarationLineRow>>,
+    /// The return's disposals, when the step knows them.
+    pub disposals: Option<Vec<DisposalRow>>,
+}
+
+impl Done {
+    /// What a step before inspection leaves: a disposal needs an inspected return, and no
+    /// step leads from there back to declared, received or sorted, so there is none yet.
+    pub fn before_inspection(
+        ret: ReturnRow,
+        decl: DeclarationRow,
+        lines: Option<Vec<ReturnLineRow>>,
+        decl_lines: Option<Vec<DeclarationLineRow>>,
+    ) -> Self {
+        Self {
+            ret,
+            decl,
+            lines,
+            decl_lines,
+            disposals: Some(Vec::new()),
+        }
+    }
 }
 
 /// Loads a return the actor may act on: floor staff only in their own warehouse (others'

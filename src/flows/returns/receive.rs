@@ -100,10 +100,5 @@ pub fn receive(
                 .as_deref(),
         },
     )?;
-    Ok(Step::Done(Done {
-        ret,
-        decl,
-        lines: None,
-        decl_lines: None,
-    }))
+    Ok(Step::Done(Done::before_inspection(ret, decl, None, None)))
 }

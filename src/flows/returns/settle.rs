@@ -137,6 +137,7 @@ pub fn restock(
         decl,
         lines: Some(lines),
         decl_lines: Some(decl_lines),
+        disposals: None,
     }))
 }
 
@@ -230,6 +231,7 @@ pub fn dispose(
         decl,
         lines: Some(lines),
         decl_lines: None,
+        disposals: None,
     }))
 }
 
@@ -326,5 +328,6 @@ pub fn decide(
         decl,
         lines: Some(lines),
         decl_lines: None,
+        disposals: None,
     }))
 }

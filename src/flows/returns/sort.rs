@@ -173,10 +173,10 @@ pub fn sort(
             reason: None,
         },
     )?;
-    Ok(Step::Done(Done {
+    Ok(Step::Done(Done::before_inspection(
         ret,
         decl,
-        lines: Some(lines),
-        decl_lines: Some(decl_lines),
-    }))
+        Some(lines),
+        Some(decl_lines),
+    )))
 }

@@ -179,13 +179,14 @@ pub fn build(conn: &mut DbConn, actor: &Actor, l: Loaded) -> Result<ReturnView, 
             decl,
             lines: None,
             decl_lines: None,
+            disposals: None,
         },
         true,
     )
 }
 
 /// The answer to a step, from what the step read and saved: only the rows it did not read
-/// (discrepancies, disposals, and lines it left alone) are read again. It carries no
+/// or know (discrepancies, disposals, and lines it left alone) are read again. It carries no
 /// history (`history` is empty): the step's answer is built, stored with its Idempotency-Key
 /// and sent from inside the one write transaction, where reading back and re-serialising the
 /// return's audit trail cost about a tenth of the writer's time; `GET /returns/{id}` has it.
@@ -204,6 +205,7 @@ fn build_from(
         decl: d,
         lines,
         decl_lines,
+        disposals,
     } = done;
     let now = Utc::now().naive_utc();
     let decl_lines = match decl_lines {
@@ -262,17 +264,25 @@ fn build_from(
             }
         })
         .collect();
-    let discrepancies = store::discrepancies(conn, &r.id)?
+    // Sorting records the discrepancies and sets the flag in the same step (and a return is
+    // sorted once), so without the flag there is none to read.
+    let discrepancies = if r.discrepancy {
+        store::discrepancies(conn, &r.id)?
+    } else {
+        Vec::new()
+    };
+    let discrepancies = discrepancies
         .into_iter()
         .map(|d| DiscrepancyView {
             code: d.code,
             qty: d.qty,
         })
         .collect();
-    let disposals = store::disposals_of(conn, &r.id)?
-        .into_iter()
-        .map(disposal_view)
-        .collect();
+    let disposals = match disposals {
+        Some(d) => d,
+        None => store::disposals_of(conn, &r.id)?,
+    };
+    let disposals = disposals.into_iter().map(disposal_view).collect();
     type HistoryRow = (i64, NaiveDateTime, String, String, String, Option<String>);
     let history: Vec<HistoryRow> = if !with_history {
         Vec::new()
