@@ -6,7 +6,9 @@
 //! counter in the same transaction as any INSERT, UPDATE or DELETE on those tables, whoever
 //! makes it (this node, another node on the same PostgreSQL, a script). Each request reads
 //! the counter once (one primary-key look-up) before its first use of the cache; a different
-//! value empties the cache. Because a rolled-back change can leave the counter at a value that
+//! value empties the cache. A request after a floor step in the same batch reads it only if
+//! the cache was emptied since: a floor step never changes reference data, and while the batch
+//! holds the write lock nobody else writes (`db::writer::Writes`). Because a rolled-back change can leave the counter at a value that
 //! a later, different change reaches again, the writer empties the cache whenever a
 //! savepoint or a batch is rolled back.
 
@@ -66,8 +68,8 @@ impl RefCache {
         self.cameras.clear();
     }
 
-    /// A new request begins: the cache must be checked again before it is used.
-    pub fn new_request(&mut self) {
+    /// The cache must be checked against the database again before its next use.
+    pub fn recheck(&mut self) {
         self.checked = false;
     }
 
@@ -235,7 +237,7 @@ mod tests {
         )
         .unwrap();
         let mut cache = RefCache::new();
-        cache.new_request();
+        cache.recheck();
         assert!(cache.exclusion(&mut a, "E1", at(20)).unwrap().is_none());
         assert_eq!(cache.enterprise(&mut a, "E1").unwrap().unwrap().name, "甲");
         assert!(cache.warehouse(&mut a, "W1").unwrap().is_none());
@@ -267,7 +269,7 @@ mod tests {
         // Within the same request the cache is not asked again…
         assert!(cache.exclusion(&mut a, "E1", at(20)).unwrap().is_none());
         // …at the next one it is, and sees both.
-        cache.new_request();
+        cache.recheck();
         let r = cache.exclusion(&mut a, "E1", at(20)).unwrap().unwrap();
         assert_eq!(r.reference, "R-1");
         assert!(cache.exclusion(&mut a, "E1", at(9)).unwrap().is_none());
@@ -281,7 +283,7 @@ mod tests {
         );
         // A version seen by a rolled-back change is not trusted: `clear` forgets everything.
         cache.clear();
-        cache.new_request();
+        cache.recheck();
         assert!(cache.exclusion(&mut a, "E1", at(20)).unwrap().is_some());
     }
 }

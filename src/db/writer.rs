@@ -76,8 +76,27 @@ impl Tx<'_> {
 
 /// Called once the batch's fate is known: `None` = committed, `Some(e)` = not committed.
 type Completion = Box<dyn FnOnce(Option<AppError>) + Send>;
-/// A queued request: given the transaction (or `None` when the batch was aborted before it ran).
-type Job = Box<dyn FnOnce(Option<&mut Tx<'_>>) -> Completion + Send>;
+/// Runs a queued request, given the transaction (or `None` when the batch was aborted before
+/// it ran).
+type Run = Box<dyn FnOnce(Option<&mut Tx<'_>>) -> Completion + Send>;
+
+/// A queued request.
+struct Job {
+    run: Run,
+    /// What the request may write: reference data, or never (a floor step).
+    writes: Writes,
+}
+
+/// Whether a request may change reference data (see [`RefCache`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writes {
+    /// Anything, reference data included: the request after it checks the cache again.
+    Anything,
+    /// Never reference data (warehouses, bins, cameras, parties, ratings): a floor step. The
+    /// request after it in the same batch trusts the cache as checked, since while the batch
+    /// holds the write lock only the batch's own requests can change the database.
+    NoReferenceData,
+}
 
 #[derive(Clone)]
 pub struct Writer {
@@ -138,6 +157,7 @@ impl Writer {
 
     fn submit<T, F>(
         &self,
+        writes: Writes,
         f: F,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<T, AppError>>, AppError>
     where
@@ -145,7 +165,7 @@ impl Writer {
         T: Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |tx| {
+        let run: Run = Box::new(move |tx| {
             let result = match tx {
                 Some(tx) => tx.savepoint(f),
                 None => Err(AppError::Unavailable("write batch aborted".into())),
@@ -160,7 +180,7 @@ impl Writer {
                 let _ = reply.send(outcome);
             })
         });
-        match self.sender.try_send(job) {
+        match self.sender.try_send(Job { run, writes }) {
             Ok(()) => Ok(answer),
             Err(TrySendError::Full(_)) => {
                 Err(AppError::Unavailable("the write queue is full".into()))
@@ -177,7 +197,16 @@ impl Writer {
         F: FnOnce(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let answer = self.submit(f)?;
+        self.write_as(Writes::Anything, f).await
+    }
+
+    /// [`Writer::write`], saying what `f` may change.
+    pub async fn write_as<T, F>(&self, writes: Writes, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let answer = self.submit(writes, f)?;
         answer
             .await
             .map_err(|_| AppError::Unavailable("the writer dropped the request".into()))?
@@ -189,7 +218,7 @@ impl Writer {
         F: FnOnce(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let answer = self.submit(f)?;
+        let answer = self.submit(Writes::Anything, f)?;
         answer
             .blocking_recv()
             .map_err(|_| AppError::Unavailable("the writer dropped the request".into()))?
@@ -334,7 +363,7 @@ fn abort_all(jobs: &mut Vec<Job>, done: &mut Vec<Completion>, why: &str) {
         c(Some(AppError::Unavailable(why.into())));
     }
     for job in jobs.drain(..) {
-        job(None)(Some(AppError::Unavailable(why.into())));
+        (job.run)(None)(Some(AppError::Unavailable(why.into())));
     }
 }
 
@@ -359,10 +388,16 @@ fn run_batch(
     };
     let mut pending = std::mem::take(jobs);
     let mut rest = pending.drain(..);
+    // The first request of a batch checks the reference cache, and so does each one after a
+    // request that may have changed reference data.
+    let mut recheck = true;
     while let Some(job) = rest.next() {
         // Microseconds: what PostgreSQL keeps, so an answer shows the time as stored.
         let now = Utc::now().naive_utc().trunc_subsecs(6);
-        refs.new_request();
+        if recheck {
+            refs.recheck();
+        }
+        recheck = job.writes == Writes::Anything;
         let completion = {
             let mut tx = Tx {
                 conn,
@@ -370,7 +405,7 @@ fn run_batch(
                 refs: &mut *refs,
                 now,
             };
-            job(Some(&mut tx))
+            (job.run)(Some(&mut tx))
         };
         done.push(completion);
         // A failed savepoint can take the whole transaction with it (SQLite on I/O error,
@@ -402,6 +437,66 @@ fn run_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Requests queued together run in one batch; the one after a request that may change
+    /// reference data sees the change, whatever came before it.
+    #[test]
+    fn a_request_after_one_that_may_change_reference_data_sees_the_change_in_the_same_batch() {
+        use crate::db::parties::{
+            insert_enterprise, insert_warehouse, EnterpriseRow, WarehouseRow,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let url = DbUrl::Sqlite(dir.path().join("batch.db"));
+        let mut setup = establish(&url, SqliteSync::Normal).unwrap();
+        super::super::migrate(&mut setup).unwrap();
+        let t = chrono::DateTime::UNIX_EPOCH.naive_utc();
+        let e = EnterpriseRow {
+            code: "E1".into(),
+            name: "甲".into(),
+            kinds: "ecommerce".into(),
+            created_at: t,
+        };
+        insert_enterprise(&mut setup, &e).unwrap();
+        let w = WarehouseRow {
+            code: "W1".into(),
+            name: "旧名".into(),
+            operator_code: "E1".into(),
+            zone: "Z".into(),
+            created_at: t,
+        };
+        insert_warehouse(&mut setup, &w).unwrap();
+        let writer = Writer::start(&url, SqliteSync::Normal, WriterOptions::default()).unwrap();
+        let name = |tx: &mut Tx<'_>| -> Result<String, AppError> {
+            Ok(tx
+                .refs
+                .warehouse(tx.conn, "W1")?
+                .map(|w| w.name)
+                .unwrap_or_default())
+        };
+        // The writer is held in a batch of its own until the others are queued.
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let blocker = writer
+            .submit(Writes::Anything, move |_| {
+                wait.recv().map_err(|e| AppError::Internal(e.to_string()))
+            })
+            .unwrap();
+        let before = writer.submit(Writes::NoReferenceData, name).unwrap();
+        let again = writer.submit(Writes::NoReferenceData, name).unwrap();
+        let rename = writer
+            .submit(Writes::Anything, |tx| {
+                tx.conn
+                    .batch_execute("UPDATE warehouses SET name = '新名' WHERE code = 'W1'")?;
+                Ok(())
+            })
+            .unwrap();
+        let after = writer.submit(Writes::NoReferenceData, name).unwrap();
+        go.send(()).unwrap();
+        blocker.blocking_recv().unwrap().unwrap();
+        assert_eq!(before.blocking_recv().unwrap().unwrap(), "旧名");
+        assert_eq!(again.blocking_recv().unwrap().unwrap(), "旧名");
+        rename.blocking_recv().unwrap().unwrap();
+        assert_eq!(after.blocking_recv().unwrap().unwrap(), "新名");
+    }
 
     #[test]
     fn only_a_database_with_a_write_ahead_log_is_synced_by_the_syncer() {

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::audit::Actor;
 use crate::config::Config;
-use crate::db::writer::{Tx, Writer};
+use crate::db::writer::{Tx, Writer, Writes};
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::flows::idempotency::{self, Answer};
@@ -193,7 +193,12 @@ where
     I: Send + 'static,
     F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
 {
-    write_as(state, req, session, None, body, input, flow).await
+    let who = Writing {
+        session,
+        claim: None,
+        writes: Writes::Anything,
+    };
+    write_as(state, req, who, body, input, flow).await
 }
 
 /// [`mutate`] for a floor step: a caller known on this node is confirmed inside the write
@@ -210,8 +215,13 @@ where
     F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
 {
     let input: I = json_input(req, body)?;
-    let claim = caller.claim().map(str::to_owned);
-    let answer = write_as(state, req, caller.session(), claim, body, input, flow).await;
+    let who = Writing {
+        session: caller.session(),
+        claim: caller.claim().map(str::to_owned),
+        // A floor step never changes reference data.
+        writes: Writes::NoReferenceData,
+    };
+    let answer = write_as(state, req, who, body, input, flow).await;
     if let (Err(AppError::Unauthenticated(_) | AppError::Forbidden(_)), Some(hash)) =
         (&answer, caller.claim())
     {
@@ -222,13 +232,20 @@ where
     answer
 }
 
-/// Runs `flow` through the writer as `session` (confirmed first in the transaction when it
-/// is only a `claim`), honouring the `Idempotency-Key`.
+/// Who a write runs as, and what it may change.
+struct Writing<'a> {
+    session: &'a Session,
+    /// The session's token hash when it is only claimed (a floor caller known on this node):
+    /// it is confirmed first in the transaction.
+    claim: Option<String>,
+    writes: Writes,
+}
+
+/// Runs `flow` through the writer as `who`, honouring the `Idempotency-Key`.
 async fn write_as<I, F>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
-    session: &Session,
-    claim: Option<String>,
+    who: Writing<'_>,
     body: &[u8],
     input: I,
     flow: F,
@@ -237,6 +254,11 @@ where
     I: Send + 'static,
     F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
 {
+    let Writing {
+        session,
+        claim,
+        writes,
+    } = who;
     let key = idempotency_key(req)?;
     let _guard = match &key {
         Some(k) => {
@@ -261,7 +283,7 @@ where
     let audit_actor = actor.clone();
     let result = state
         .writer
-        .write(move |tx| {
+        .write_as(writes, move |tx| {
             let actor = FloorCaller::confirm(tx.conn, claim.as_deref(), actor, tx.now)?;
             idempotency::once(tx, &username, key.as_deref(), &hash, |tx| {
                 flow(tx, &actor, input)
