@@ -382,6 +382,37 @@ pub fn lines(conn: &mut DbConn, id: &str) -> Result<Vec<ReturnLineRow>, AppError
         .load(c))?)
 }
 
+/// A return's lines and, in one query, the list lines they are for (only those: what a step
+/// and its answer use).
+pub fn lines_with_declaration(
+    conn: &mut DbConn,
+    id: &str,
+    invt_no: &str,
+) -> Result<(Vec<ReturnLineRow>, Vec<DeclarationLineRow>), AppError> {
+    let rows: Vec<(ReturnLineRow, Option<DeclarationLineRow>)> = on_inner!(conn, |c| {
+        return_lines::table
+            .left_join(
+                declaration_lines::table.on(declaration_lines::invt_no
+                    .eq(invt_no)
+                    .and(declaration_lines::gnum.eq(return_lines::gnum))),
+            )
+            .filter(return_lines::return_id.eq(id))
+            .order(return_lines::gnum)
+            .select((
+                ReturnLineRow::as_select(),
+                Option::<DeclarationLineRow>::as_select(),
+            ))
+            .load(c)
+    })?;
+    let mut lines = Vec::with_capacity(rows.len());
+    let mut decl_lines = Vec::with_capacity(rows.len());
+    for (l, d) in rows {
+        lines.push(l);
+        decl_lines.extend(d);
+    }
+    Ok((lines, decl_lines))
+}
+
 /// Saves a line's counts.
 pub fn save_line(conn: &mut DbConn, l: &ReturnLineRow) -> Result<(), AppError> {
     // No optional fields: every column is set, the text never varies.

@@ -42,7 +42,7 @@ pub fn inspect(
         Step::Done(l) => l,
         Step::Held(e) => return Ok(Step::Held(e)),
     };
-    let mut lines = store::lines(tx.conn, id)?;
+    let (mut lines, decl_lines) = store::lines_with_declaration(tx.conn, id, &decl.invt_no)?;
     let mut errors = Vec::new();
     for (i, g) in input.lines.iter().enumerate() {
         if input.lines[..i].iter().any(|o| o.gnum == g.gnum) {
@@ -137,6 +137,6 @@ pub fn inspect(
         ret,
         decl,
         Some(lines),
-        None,
+        Some(decl_lines),
     )))
 }

@@ -67,7 +67,7 @@ pub fn restock(
             "a whole number of units above zero",
         ));
     }
-    let mut lines = store::lines(tx.conn, id)?;
+    let (mut lines, decl_lines) = store::lines_with_declaration(tx.conn, id, &decl.invt_no)?;
     let at = line_index(&lines, input.gnum)?;
     let line = &lines[at];
     let can = restockable(&grades(line), line.restocked, ret.late).min(line.unsettled());
@@ -89,7 +89,6 @@ pub fn restock(
             ),
         ));
     }
-    let decl_lines = store::declaration_lines(tx.conn, &decl.invt_no)?;
     let decl_line = decl_lines
         .iter()
         .find(|d| d.gnum == lines[at].gnum)

@@ -45,8 +45,7 @@ pub fn sort(
         Step::Held(e) => return Ok(Step::Held(e)),
     };
     let warehouse = ret.warehouse_code.clone().unwrap_or_default();
-    let decl_lines = store::declaration_lines(tx.conn, &decl.invt_no)?;
-    let mut lines = store::lines(tx.conn, id)?;
+    let (mut lines, decl_lines) = store::lines_with_declaration(tx.conn, id, &decl.invt_no)?;
     let mut counted = std::collections::BTreeMap::<i32, i64>::new();
     let mut discrepancies: Vec<(String, i64)> = Vec::new();
     let mut errors = Vec::new();

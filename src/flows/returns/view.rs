@@ -208,13 +208,10 @@ fn build_from(
         disposals,
     } = done;
     let now = Utc::now().naive_utc();
-    let decl_lines = match decl_lines {
-        Some(l) => l,
-        None => store::declaration_lines(conn, &d.invt_no)?,
-    };
-    let lines = match lines {
-        Some(l) => l,
-        None => store::lines(conn, &r.id)?,
+    let (lines, decl_lines) = match (lines, decl_lines) {
+        (Some(l), Some(d)) => (l, d),
+        (Some(l), None) => (l, store::declaration_lines(conn, &d.invt_no)?),
+        (None, _) => store::lines_with_declaration(conn, &r.id, &d.invt_no)?,
     };
     let lines = lines
         .into_iter()
