@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::idempotency::{self as store, StoredAnswer};
 use crate::db::writer::Tx;
+use crate::db::DbConn;
 use crate::error::AppError;
 
 /// Hours an answer is kept (at least a day, so a device that was offline overnight retries safely).
@@ -23,7 +24,19 @@ pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
 /// A replayed or fresh answer: status and JSON body.
 pub type Answer = (u16, String);
 
-/// Runs `action` once per (user, key); replays its stored answer afterwards.
+/// The key an answer is stored under: keys are the user's own.
+pub fn scoped_key(username: &str, key: &str) -> String {
+    format!("{username}\u{1f}{key}")
+}
+
+/// Runs `action` and stores its answer under the user's key, in the same transaction.
+///
+/// The key is not looked up first: a key that was used before makes the storing fail (or
+/// the action itself, since what it asked is done already), and the request's savepoint then
+/// undoes the action. The caller asks [`replay`] after any failure of a keyed request, once
+/// the transaction is over, so that a retry gets the first answer. This saves a look-up for
+/// every keyed request (a round trip to PostgreSQL under the write lock) and costs one only
+/// when something failed.
 pub fn once(
     tx: &mut Tx<'_>,
     username: &str,
@@ -32,18 +45,11 @@ pub fn once(
     action: impl FnOnce(&mut Tx<'_>) -> Result<Answer, AppError>,
 ) -> Result<Answer, AppError> {
     let Some(key) = key else { return action(tx) };
-    let scoped = format!("{username}\u{1f}{key}");
-    if let Some(stored) = store::find(tx.conn, &scoped)? {
-        if stored.request_hash != hash {
-            return Err(AppError::IdempotencyMismatch);
-        }
-        return Ok((stored.status as u16, stored.body));
-    }
     let answer = action(tx)?;
     store::store(
         tx.conn,
         &StoredAnswer {
-            key: scoped,
+            key: scoped_key(username, key),
             username: username.into(),
             request_hash: hash.into(),
             status: i32::from(answer.0),
@@ -52,4 +58,24 @@ pub fn once(
         },
     )?;
     Ok(answer)
+}
+
+/// After a keyed request failed: the first answer stored under the key, when the same request
+/// was answered before; the refusal when the key was used for another request; `None` when
+/// the key is new (the failure stands).
+pub fn replay(
+    conn: &mut DbConn,
+    username: &str,
+    key: &str,
+    hash: &str,
+) -> Result<Option<Result<Answer, AppError>>, AppError> {
+    Ok(
+        store::find(conn, &scoped_key(username, key))?.map(|stored| {
+            if stored.request_hash == hash {
+                Ok((stored.status as u16, stored.body))
+            } else {
+                Err(AppError::IdempotencyMismatch)
+            }
+        }),
+    )
 }

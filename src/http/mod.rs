@@ -262,7 +262,7 @@ where
     let key = idempotency_key(req)?;
     let _guard = match &key {
         Some(k) => {
-            let scoped = format!("{}\u{1f}{k}", session.username);
+            let scoped = idempotency::scoped_key(&session.username, k);
             let mut set = state
                 .in_flight
                 .lock()
@@ -281,15 +281,34 @@ where
     let actor = session.actor();
     let username = session.username.clone();
     let audit_actor = actor.clone();
-    let result = state
+    let (in_writer, user) = ((key.clone(), hash.clone()), username.clone());
+    let mut result = state
         .writer
         .write_as(writes, move |tx| {
             let actor = FloorCaller::confirm(tx.conn, claim.as_deref(), actor, tx.now)?;
-            idempotency::once(tx, &username, key.as_deref(), &hash, |tx| {
+            let (key, hash) = in_writer;
+            idempotency::once(tx, &user, key.as_deref(), &hash, |tx| {
                 flow(tx, &actor, input)
             })
         })
         .await;
+    if let (Err(e), Some(k)) = (&result, &key) {
+        // Nothing of the failed request was kept: if its key was used before, answer as then.
+        // Not when the write could not be done (the key may not be readable either), nor when
+        // the caller's session turned out to be over or no longer allowed.
+        let replayable = !matches!(
+            e,
+            AppError::Unavailable(_) | AppError::Unauthenticated(_) | AppError::Forbidden(_)
+        );
+        if replayable {
+            let k = k.clone();
+            if let Some(stored) =
+                read(state, move |c| idempotency::replay(c, &username, &k, &hash)).await?
+            {
+                result = stored;
+            }
+        }
+    }
     let (status, body) = match result {
         Ok(answer) => answer,
         Err(AppError::EnterpriseExcluded(why)) => {
