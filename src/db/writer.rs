@@ -38,6 +38,8 @@ pub struct Tx<'a> {
     pub refs: &'a mut RefCache,
     /// The time of this request, used for every record it writes.
     pub now: NaiveDateTime,
+    /// Savepoints opened so far in this batch (PostgreSQL names them by number).
+    savepoints: &'a mut u32,
 }
 
 impl Tx<'_> {
@@ -47,27 +49,61 @@ impl Tx<'_> {
     }
 
     /// Runs `f` in a savepoint: on error its writes (and audit entries) are undone.
+    ///
+    /// On PostgreSQL a savepoint that went well is left open rather than released: `COMMIT`
+    /// ends them all, and each `RELEASE` was a round trip under the write lock. Each has its
+    /// own name, so that rolling back goes to the right one even after nested savepoints.
     pub fn savepoint<T>(
         &mut self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let saved = self.head.clone();
-        <DbConn as Connection>::TransactionManager::begin_transaction(self.conn)?;
+        let pg_name = match self.conn {
+            DbConn::Pg(c) => {
+                *self.savepoints += 1;
+                let name = format!("request_{}", self.savepoints);
+                c.batch_execute(&format!("SAVEPOINT {name}"))?;
+                Some(name)
+            }
+            DbConn::Sqlite(_) => {
+                <DbConn as Connection>::TransactionManager::begin_transaction(self.conn)?;
+                None
+            }
+        };
         let result = match catch_unwind(AssertUnwindSafe(|| f(self))) {
             Ok(r) => r,
             Err(_) => Err(AppError::Internal("a write request panicked".into())),
         };
-        match result {
-            Ok(v) => {
+        match (result, pg_name) {
+            (Ok(v), Some(_)) => Ok(v),
+            (Ok(v), None) => {
                 <DbConn as Connection>::TransactionManager::commit_transaction(self.conn)?;
                 Ok(v)
             }
-            Err(e) => {
+            (Err(e), pg_name) => {
                 *self.head = saved;
                 // What the cache read may have come from the rolled-back writes.
                 self.refs.clear();
                 // If the savepoint cannot be rolled back the batch is aborted by the writer.
-                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(self.conn);
+                match (pg_name, &mut *self.conn) {
+                    (Some(name), DbConn::Pg(c)) => {
+                        if c.batch_execute(&format!("ROLLBACK TO SAVEPOINT {name}"))
+                            .is_err()
+                        {
+                            // diesel does not know of this savepoint: the transaction is
+                            // marked broken, so that the writer aborts the batch.
+                            <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(
+                                self.conn,
+                            )
+                            .set_in_error();
+                        }
+                    }
+                    _ => {
+                        let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(
+                            self.conn,
+                        );
+                    }
+                }
                 Err(e)
             }
         }
@@ -391,6 +427,7 @@ fn run_batch(
     // The first request of a batch checks the reference cache, and so does each one after a
     // request that may have changed reference data.
     let mut recheck = true;
+    let mut savepoints = 0;
     while let Some(job) = rest.next() {
         // Microseconds: what PostgreSQL keeps, so an answer shows the time as stored.
         let now = Utc::now().naive_utc().trunc_subsecs(6);
@@ -404,6 +441,7 @@ fn run_batch(
                 head: &mut head,
                 refs: &mut *refs,
                 now,
+                savepoints: &mut savepoints,
             };
             (job.run)(Some(&mut tx))
         };
