@@ -79,6 +79,24 @@ both! {
         assert_eq!(k.stock_qty(&l.ebc, GCODE_1, k.seed.a.bin("restock")), 2);
     }
 
+    fn a_retry_from_a_session_that_ended_is_refused_not_answered_from_the_stored_key(app: &TestApp) {
+        // The stored answer is looked up only after a request failed; a session that ended
+        // in the meantime (here: elsewhere, the row is gone) gets 401, not the first answer.
+        let k = Kit::new(app);
+        let (_, id) = k.return_in("declared");
+        let u = app.create_user("floor", Some(&k.seed.a.warehouse));
+        let client = app.login(&u.username, &u.password);
+        let receive = json!({"warehouse": "WH-A", "camera": "CAM-A1"});
+        let path = format!("/api/v1/returns/{id}/receive");
+        post_keyed(app, &client, &path, "receive-ended", &receive).assert_status(200);
+        app.db
+            .sql(&format!("DELETE FROM sessions WHERE username = '{}'", u.username))
+            .expect("sql");
+        let again = post_keyed(app, &client, &path, "receive-ended", &receive);
+        again.assert_problem(401, "unauthenticated");
+        assert!(!again.text.contains(&id), "{}", again.text);
+    }
+
     fn a_retried_step_that_put_the_return_on_hold_replays_the_refusal_without_holding_again(app: &TestApp) {
         let k = Kit::new(app);
         let (_, id) = k.return_in("received");
