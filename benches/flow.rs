@@ -473,14 +473,16 @@ async fn run_phase(
     let server_ticks = srv1.saturating_sub(srv0);
     let pg_ticks = pg1.saturating_sub(pg0);
     let load_ticks = me1.saturating_sub(me0);
+    let writer_ticks = wr1.saturating_sub(wr0);
     let other = (busy1 - busy0).saturating_sub(server_ticks + pg_ticks + load_ticks);
     lat_us.sort_unstable();
     // Clock ticks (10 ms each) as µs per transition.
     let per_transition = |ticks: u64| ticks as f64 * 10_000.0 / lat_us.len().max(1) as f64;
     Phase {
         server_cpu_us: per_transition(server_ticks),
-        writer_cpu_us: per_transition(wr1.saturating_sub(wr0)),
-        writer_busy: wr1.saturating_sub(wr0) as f64 / 100.0 / secs.max(1e-9),
+        writer_cpu_us: per_transition(writer_ticks),
+        // Ticks are 10 ms.
+        writer_busy: writer_ticks as f64 / 100.0 / secs.max(1e-9),
         load_cpu_us: per_transition(load_ticks),
         db_cpu_us: per_transition(pg_ticks),
         other_load: other as f64 / (total1 - total0).max(1) as f64,

@@ -7,8 +7,9 @@
 //! makes it (this node, another node on the same PostgreSQL, a script). Each request reads
 //! the counter once (one primary-key look-up) before its first use of the cache; a different
 //! value empties the cache. A request after a floor step in the same batch reads it only if
-//! the cache was emptied since: a floor step never changes reference data, and while the batch
-//! holds the write lock nobody else writes (`db::writer::Writes`). Because a rolled-back change can leave the counter at a value that
+//! the cache was emptied since: a floor step never changes reference data, and while the
+//! batch holds the write lock no other writer of this application can commit
+//! (`db::writer::Writes`). Because a rolled-back change can leave the counter at a value that
 //! a later, different change reaches again, the writer empties the cache whenever a
 //! savepoint or a batch is rolled back.
 

@@ -49,62 +49,82 @@ impl Tx<'_> {
     }
 
     /// Runs `f` in a savepoint: on error its writes (and audit entries) are undone.
-    ///
-    /// On PostgreSQL a savepoint that went well is left open rather than released: `COMMIT`
-    /// ends them all, and each `RELEASE` was a round trip under the write lock. Each has its
-    /// own name, so that rolling back goes to the right one even after nested savepoints.
     pub fn savepoint<T>(
         &mut self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let saved = self.head.clone();
-        let pg_name = match self.conn {
-            DbConn::Pg(c) => {
-                *self.savepoints += 1;
-                let name = format!("request_{}", self.savepoints);
-                c.batch_execute(&format!("SAVEPOINT {name}"))?;
-                Some(name)
-            }
-            DbConn::Sqlite(_) => {
-                <DbConn as Connection>::TransactionManager::begin_transaction(self.conn)?;
-                None
-            }
-        };
+        let sp = Savepoint::open(self.conn, self.savepoints)?;
         let result = match catch_unwind(AssertUnwindSafe(|| f(self))) {
             Ok(r) => r,
             Err(_) => Err(AppError::Internal("a write request panicked".into())),
         };
-        match (result, pg_name) {
-            (Ok(v), Some(_)) => Ok(v),
-            (Ok(v), None) => {
-                <DbConn as Connection>::TransactionManager::commit_transaction(self.conn)?;
+        match result {
+            Ok(v) => {
+                sp.keep(self.conn)?;
                 Ok(v)
             }
-            (Err(e), pg_name) => {
+            Err(e) => {
                 *self.head = saved;
                 // What the cache read may have come from the rolled-back writes.
                 self.refs.clear();
-                // If the savepoint cannot be rolled back the batch is aborted by the writer.
-                match (pg_name, &mut *self.conn) {
-                    (Some(name), DbConn::Pg(c)) => {
-                        if c.batch_execute(&format!("ROLLBACK TO SAVEPOINT {name}"))
-                            .is_err()
-                        {
-                            // diesel does not know of this savepoint: the transaction is
-                            // marked broken, so that the writer aborts the batch.
-                            <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(
-                                self.conn,
-                            )
-                            .set_in_error();
-                        }
-                    }
-                    _ => {
-                        let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(
-                            self.conn,
-                        );
-                    }
-                }
+                sp.undo(self.conn);
                 Err(e)
+            }
+        }
+    }
+}
+
+/// An open savepoint of a request.
+///
+/// On PostgreSQL one that went well is left open rather than released: `COMMIT` ends them
+/// all, and each `RELEASE` was a round trip under the write lock. Each is named by its number
+/// in the batch, so that rolling back goes to the right one even after nested savepoints. On
+/// SQLite it is diesel's savepoint, released when it went well.
+enum Savepoint {
+    Numbered(u32),
+    Diesel,
+}
+
+impl Savepoint {
+    fn open(conn: &mut DbConn, opened_in_batch: &mut u32) -> Result<Self, AppError> {
+        match conn {
+            DbConn::Pg(c) => {
+                *opened_in_batch += 1;
+                c.batch_execute(&format!("SAVEPOINT request_{opened_in_batch}"))?;
+                Ok(Self::Numbered(*opened_in_batch))
+            }
+            DbConn::Sqlite(_) => {
+                <DbConn as Connection>::TransactionManager::begin_transaction(conn)?;
+                Ok(Self::Diesel)
+            }
+        }
+    }
+
+    fn keep(self, conn: &mut DbConn) -> Result<(), AppError> {
+        if let Self::Diesel = self {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Undoes what was written since. If that fails, the writer aborts the batch.
+    fn undo(self, conn: &mut DbConn) {
+        match (self, &mut *conn) {
+            (Self::Numbered(n), DbConn::Pg(c)) => {
+                if c.batch_execute(&format!("ROLLBACK TO SAVEPOINT request_{n}"))
+                    .is_err()
+                {
+                    // diesel does not know of this savepoint: the transaction is marked
+                    // broken, so that the writer sees it lost.
+                    <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(
+                        conn,
+                    )
+                    .set_in_error();
+                }
+            }
+            _ => {
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
             }
         }
     }
@@ -486,7 +506,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = DbUrl::Sqlite(dir.path().join("batch.db"));
         let mut setup = establish(&url, SqliteSync::Normal).unwrap();
-        super::super::migrate(&mut setup).unwrap();
+        crate::db::migrate(&mut setup).unwrap();
         let t = chrono::DateTime::UNIX_EPOCH.naive_utc();
         let e = EnterpriseRow {
             code: "E1".into(),

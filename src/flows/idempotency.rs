@@ -61,21 +61,19 @@ pub fn once(
 }
 
 /// After a keyed request failed: the first answer stored under the key, when the same request
-/// was answered before; the refusal when the key was used for another request; `None` when
-/// the key is new (the failure stands).
+/// was answered before; the refusal `idempotency_mismatch` when the key was used for another
+/// request; `None` when the key is new (the failure stands).
 pub fn replay(
     conn: &mut DbConn,
     username: &str,
     key: &str,
     hash: &str,
-) -> Result<Option<Result<Answer, AppError>>, AppError> {
-    Ok(
-        store::find(conn, &scoped_key(username, key))?.map(|stored| {
-            if stored.request_hash == hash {
-                Ok((stored.status as u16, stored.body))
-            } else {
-                Err(AppError::IdempotencyMismatch)
-            }
-        }),
-    )
+) -> Result<Option<Answer>, AppError> {
+    match store::find(conn, &scoped_key(username, key))? {
+        Some(stored) if stored.request_hash == hash => {
+            Ok(Some((stored.status as u16, stored.body)))
+        }
+        Some(_) => Err(AppError::IdempotencyMismatch),
+        None => Ok(None),
+    }
 }

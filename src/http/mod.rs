@@ -279,36 +279,41 @@ where
     };
     let hash = idempotency::request_hash(req.method().as_str(), req.path(), body);
     let actor = session.actor();
-    let username = session.username.clone();
     let audit_actor = actor.clone();
-    let (in_writer, user) = ((key.clone(), hash.clone()), username.clone());
-    let mut result = state
+    let (username, in_writer) = (session.username.clone(), (key.clone(), hash.clone()));
+    let result = state
         .writer
         .write_as(writes, move |tx| {
             let actor = FloorCaller::confirm(tx.conn, claim.as_deref(), actor, tx.now)?;
             let (key, hash) = in_writer;
-            idempotency::once(tx, &user, key.as_deref(), &hash, |tx| {
+            idempotency::once(tx, &username, key.as_deref(), &hash, |tx| {
                 flow(tx, &actor, input)
             })
         })
         .await;
-    if let (Err(e), Some(k)) = (&result, &key) {
+    let result = match (result, key) {
         // Nothing of the failed request was kept: if its key was used before, answer as then.
         // Not when the write could not be done (the key may not be readable either), nor when
         // the caller's session turned out to be over or no longer allowed.
-        let replayable = !matches!(
-            e,
-            AppError::Unavailable(_) | AppError::Unauthenticated(_) | AppError::Forbidden(_)
-        );
-        if replayable {
-            let k = k.clone();
-            if let Some(stored) =
-                read(state, move |c| idempotency::replay(c, &username, &k, &hash)).await?
+        (Err(e), Some(key))
+            if !matches!(
+                e,
+                AppError::Unavailable(_) | AppError::Unauthenticated(_) | AppError::Forbidden(_)
+            ) =>
+        {
+            let username = session.username.clone();
+            match read(state, move |c| {
+                idempotency::replay(c, &username, &key, &hash)
+            })
+            .await
             {
-                result = stored;
+                Ok(Some(stored)) => Ok(stored),
+                Ok(None) => Err(e),
+                Err(refused) => Err(refused),
             }
         }
-    }
+        (result, _) => result,
+    };
     let (status, body) = match result {
         Ok(answer) => answer,
         Err(AppError::EnterpriseExcluded(why)) => {

@@ -267,19 +267,20 @@ fn build_from(
         store::discrepancies(conn, &r.id)?
     } else {
         Vec::new()
-    };
-    let discrepancies = discrepancies
-        .into_iter()
-        .map(|d| DiscrepancyView {
-            code: d.code,
-            qty: d.qty,
-        })
-        .collect();
+    }
+    .into_iter()
+    .map(|d| DiscrepancyView {
+        code: d.code,
+        qty: d.qty,
+    })
+    .collect();
     let disposals = match disposals {
         Some(d) => d,
         None => store::disposals_of(conn, &r.id)?,
-    };
-    let disposals = disposals.into_iter().map(disposal_view).collect();
+    }
+    .into_iter()
+    .map(disposal_view)
+    .collect();
     type HistoryRow = (i64, NaiveDateTime, String, String, String, Option<String>);
     let history: Vec<HistoryRow> = if !with_history {
         Vec::new()
