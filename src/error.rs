@@ -17,6 +17,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::domain::credit::CreditRating;
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
@@ -32,6 +34,72 @@ impl FieldError {
     }
 }
 
+/// Which party an `enterprise_excluded` refusal names, and the rating that excludes it. Sent as
+/// the problem's `excluded` member, so that a screen can say it in its reader's language; its
+/// English sentence is the problem's `detail`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Exclusion {
+    /// `ecommerce` (the return's e-commerce enterprise), `agent` (its declaring agent) or
+    /// `operator` (a warehouse operator).
+    pub party: Party,
+    pub code: String,
+    pub name: String,
+    /// The rating in force at the time of the refused action.
+    pub rating: CreditRating,
+    /// The day that rating took effect.
+    pub since: chrono::NaiveDate,
+    /// The document the rating rests on.
+    pub reference: String,
+    /// The warehouse that cannot operate because of its operator's rating.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warehouse: Option<String>,
+    /// The refusal put the return on customs hold (it was already in the warehouse).
+    pub held: bool,
+}
+
+/// The role of an excluded party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    Ecommerce,
+    Agent,
+    Operator,
+}
+
+impl std::fmt::Display for Exclusion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rated = format!(
+            "is rated {} ({}) since {} (reference {})",
+            self.rating.as_str(),
+            self.rating.chinese(),
+            self.since.format("%Y-%m-%d"),
+            self.reference
+        );
+        let (name, code) = (&self.name, &self.code);
+        match (&self.warehouse, self.party) {
+            (Some(w), _) => write!(
+                f,
+                "warehouse {w} cannot operate: its operator {name} ({code}) {rated}"
+            )?,
+            (None, party) => {
+                let role = match party {
+                    Party::Ecommerce => "e-commerce enterprise",
+                    Party::Agent => "declaring agent",
+                    Party::Operator => "warehouse operator",
+                };
+                write!(
+                    f,
+                    "the {role} {name} ({code}) {rated}: excluded from the return flow"
+                )?
+            }
+        }
+        if self.held {
+            write!(f, ". The return has been put on customs hold: place it in the hold area and notify a supervisor")?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     #[error("the request is not valid")]
@@ -41,7 +109,7 @@ pub enum AppError {
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
-    EnterpriseExcluded(String),
+    EnterpriseExcluded(Box<Exclusion>),
     /// A cookie-authenticated state change that a browser says came from another site.
     #[error("{0}")]
     CrossSite(String),
@@ -130,6 +198,25 @@ impl AppError {
     }
 
     /// What the client may read; infrastructure details stay in the log.
+    /// The problem+json body of this error.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_: format!("urn:bonded-returns:problem:{}", self.code()),
+            title: self.title().into(),
+            status: self.status_code().as_u16(),
+            detail: self.public_detail(),
+            code: self.code().into(),
+            errors: match self {
+                Self::Validation(errs) => Some(errs.clone()),
+                _ => None,
+            },
+            excluded: match self {
+                Self::EnterpriseExcluded(x) => Some((**x).clone()),
+                _ => None,
+            },
+        }
+    }
+
     fn public_detail(&self) -> String {
         match self {
             Self::Validation(errs) => errs
@@ -159,6 +246,9 @@ pub struct Problem {
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// With `enterprise_excluded`: which party, and the rating that excludes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excluded: Option<Exclusion>,
 }
 
 impl ResponseError for AppError {
@@ -190,17 +280,7 @@ impl ResponseError for AppError {
         if status.is_server_error() {
             tracing::error!(code = self.code(), error = %self, "request failed");
         }
-        let problem = Problem {
-            type_: format!("urn:bonded-returns:problem:{}", self.code()),
-            title: self.title().into(),
-            status: status.as_u16(),
-            detail: self.public_detail(),
-            code: self.code().into(),
-            errors: match self {
-                Self::Validation(errs) => Some(errs.clone()),
-                _ => None,
-            },
-        };
+        let problem = self.problem();
         let mut resp = HttpResponse::build(status);
         resp.content_type("application/problem+json");
         if matches!(self, Self::Unavailable(_) | Self::RateLimited(_)) {

@@ -1,5 +1,6 @@
 use clap::error::ErrorKind;
 use clap::Parser;
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// One line for the terminal: drivers (libpq) and clap spread their messages over several.
@@ -35,6 +36,8 @@ fn main() {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, not escape codes in a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = match bonded_returns::cli::Cli::try_parse() {
         Ok(cli) => cli,

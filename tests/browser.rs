@@ -1171,6 +1171,14 @@ async fn inspect_used_and_dispose(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
 /// 4. The admin rates the enterprise 失信; the worker's next parcel of it is refused in Chinese.
 async fn rating_refusal(admin: &mut Browser, floor: &mut Browser, api: &Api, sc: &Scene) -> R {
     let ebc = &sc.main.ebc;
+    // The worker has the next parcel of that enterprise open, ready to receive, before the
+    // rating is recorded.
+    let p = &sc.other;
+    floor.go("#/").await?;
+    floor.find("[data-testid=tile-declared]").await?;
+    floor.scan(&p.waybill).await?;
+    floor.hash_is(&format!("#/r/{}", p.id)).await?;
+    floor.find("#receive").await?;
     admin.sign_in("admin", "demo-admin-2026").await?;
     admin.hash_is("#/dashboard").await?;
     admin.go("#/admin/enterprises").await?;
@@ -1240,20 +1248,9 @@ async fn rating_refusal(admin: &mut Browser, floor: &mut Browser, api: &Api, sc:
     admin.find("#user-username").await?;
     admin.shots("24-users").await?;
 
-    // The worker scans the next parcel of that enterprise: told at once, refused on "receive".
-    let p = &sc.other;
-    floor.go("#/").await?;
-    floor.find("[data-testid=tile-declared]").await?;
+    // Rated while the page was open: "receive" is refused, and said in Chinese, naming the
+    // enterprise, its rating and the document (from the problem's `excluded` member).
     floor.record_feedback().await?;
-    floor.scan(&p.waybill).await?;
-    floor.hash_is(&format!("#/r/{}", p.id)).await?;
-    floor.message("error", EXCLUDED_SENTENCE).await?;
-    floor.find("[data-testid=excluded]").await?;
-    let felt = floor.feedback().await?;
-    ensure!(
-        felt.iter().any(|f| f == "vibrate:600"),
-        "the refusal is felt: {felt:?}"
-    );
     let before = floor
         .js(
             "return document.getElementById('message').dataset.at",
@@ -1268,8 +1265,53 @@ async fn rating_refusal(admin: &mut Browser, floor: &mut Browser, api: &Api, sc:
         )
         .await?;
     let text = floor.message("error", EXCLUDED_SENTENCE).await?;
-    ensure!(text.contains("失信"), "refusal not in Chinese: {text}");
+    for said in [
+        "电商企业",
+        "失信企业",
+        "重庆海关失信认定〔2026〕99号",
+        "不能参与退货作业",
+    ] {
+        ensure!(
+            text.contains(said),
+            "the refusal does not say {said:?} in Chinese: {text}"
+        );
+    }
+    ensure!(
+        !text.contains("excluded from"),
+        "the server's English detail is shown: {text}"
+    );
+    let felt = floor.feedback().await?;
+    ensure!(
+        felt.iter().any(|f| f == "vibrate:600"),
+        "the refusal is felt: {felt:?}"
+    );
+    // The page is drawn again without "receive".
+    floor.find(".actions [data-action=home]").await?;
+    floor.find("[data-testid=excluded]").await?;
     floor.shots("25-refused").await?;
+    // Scanned again: told at once, and "receive" is no longer offered, only the way home.
+    floor.go("#/").await?;
+    floor.find("[data-testid=tile-declared]").await?;
+    floor.scan(&p.waybill).await?;
+    floor.hash_is(&format!("#/r/{}", p.id)).await?;
+    let text = floor.message("error", EXCLUDED_SENTENCE).await?;
+    ensure!(
+        text.contains("重庆海关失信认定〔2026〕99号"),
+        "told which document: {text}"
+    );
+    floor.find("[data-testid=excluded]").await?;
+    floor.find(".actions [data-action=home]").await?;
+    let receive = floor
+        .js(
+            "return document.querySelectorAll('[data-action=receive]').length",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        receive == json!(0),
+        "receive is offered for an excluded party's parcel"
+    );
+    floor.shots("26-excluded-at-scan").await?;
     // Refused before it was taken in: nothing changed.
     let state = api.state(&p.id).await?;
     ensure!(

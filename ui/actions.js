@@ -10,8 +10,9 @@ import { t } from './i18n/index.js';
  * Resolves {state:'done', data} or {state:'queued'}; null when the server refused
  * (the refusal has then been shown, with field messages on `form` if given).
  * direct: send now without storing it on the device (for bodies holding a password).
+ * onRefused(err): called with the server's refusal after it has been shown.
  */
-export async function perform({ method = 'POST', path, body, label, okText, context, form, button, vars, direct = false }) {
+export async function perform({ method = 'POST', path, body, label, okText, context, form, button, vars, direct = false, onRefused }) {
   const buttons = [].concat(button || []);
   for (const b of buttons) b.disabled = true;
   try {
@@ -33,6 +34,7 @@ export async function perform({ method = 'POST', path, body, label, okText, cont
   } catch (err) {
     showError(err, context, vars);
     if (form) markFields(form, err);
+    if (onRefused) onRefused(err);
     return null;
   } finally {
     for (const b of buttons) if (b.isConnected) b.disabled = false;

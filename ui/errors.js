@@ -17,7 +17,7 @@ export function describe(err, context, vars) {
   else if (has(`err.${code}`)) key = `err.${code}`;
   else if (e.status >= 500) key = 'err.server';
   else key = 'err.unknown';
-  const detail = e.problem.detail || e.problem.title || null;
+  const detail = excludedDetail(e.problem.excluded) || e.problem.detail || e.problem.title || null;
   return {
     code,
     text: t(key, { ...vars, detail: detail || '' }),
@@ -25,6 +25,25 @@ export function describe(err, context, vars) {
       || code === 'quantity_exceeds' || code === 'conflict' || code === 'enterprise_excluded' ? detail : null,
     fields: e.fields,
   };
+}
+
+/**
+ * The party and rating of an `enterprise_excluded` refusal, in the reader's language (the
+ * server's `detail` is English).
+ */
+export function excludedDetail(x) {
+  if (!x || !x.code) return null;
+  const vars = {
+    party: t(`excluded.party.${x.party}`),
+    name: x.name || x.code,
+    code: x.code,
+    rating: t(`rating.${x.rating}`),
+    since: x.since,
+    reference: x.reference,
+    warehouse: x.warehouse,
+  };
+  const said = t(x.warehouse ? 'excluded.warehouse_rated' : 'excluded.party_rated', vars);
+  return x.held ? `${said} ${t('excluded.held')}` : said;
 }
 
 /** Error tone + vibration + flash, and the sentence in #message. */

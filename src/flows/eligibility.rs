@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::{parties, DbConn};
 use crate::domain::credit::{excluded_at, RatingRecord};
-use crate::error::AppError;
+use crate::error::{AppError, Exclusion, Party};
 
 /// The exclusion in force for `code` at `at`, if any.
 pub fn exclusion(
@@ -20,34 +20,33 @@ pub fn exclusion(
 }
 
 /// The refusal for a party excluded by `r`, naming the party, rating and reference.
-pub fn refusal(role: &str, code: &str, name: &str, r: &RatingRecord) -> AppError {
-    AppError::EnterpriseExcluded(format!(
-        "the {role} {name} ({code}) {}: excluded from the return flow",
-        rated(r)
-    ))
+pub fn refusal(party: Party, code: &str, name: &str, r: &RatingRecord) -> AppError {
+    AppError::EnterpriseExcluded(Box::new(excluded(party, code, name, r)))
 }
 
-/// "is rated … (…) since … (reference …)": the rating that excludes, as every refusal says it.
-fn rated(r: &RatingRecord) -> String {
-    format!(
-        "is rated {} ({}) since {} (reference {})",
-        r.rating.as_str(),
-        r.rating.chinese(),
-        r.effective_from.format("%Y-%m-%d"),
-        r.reference
-    )
+fn excluded(party: Party, code: &str, name: &str, r: &RatingRecord) -> Exclusion {
+    Exclusion {
+        party,
+        code: code.into(),
+        name: name.into(),
+        rating: r.rating,
+        since: r.effective_from.date(),
+        reference: r.reference.clone(),
+        warehouse: None,
+        held: false,
+    }
 }
 
 /// Refuses when `code` is excluded at `at`, naming the party, rating and reference.
 pub fn ensure_not_excluded(
     conn: &mut DbConn,
-    role: &str,
+    party: Party,
     code: &str,
     name: &str,
     at: NaiveDateTime,
 ) -> Result<(), AppError> {
     match exclusion(conn, code, at)? {
-        Some(r) => Err(refusal(role, code, name, &r)),
+        Some(r) => Err(refusal(party, code, name, &r)),
         None => Ok(()),
     }
 }
@@ -75,8 +74,8 @@ pub fn warehouse_refusal(
     name: &str,
     r: &RatingRecord,
 ) -> AppError {
-    AppError::EnterpriseExcluded(format!(
-        "warehouse {warehouse} cannot operate: its operator {name} ({operator}) {}",
-        rated(r)
-    ))
+    AppError::EnterpriseExcluded(Box::new(Exclusion {
+        warehouse: Some(warehouse.into()),
+        ..excluded(Party::Operator, operator, name, r)
+    }))
 }

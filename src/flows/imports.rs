@@ -97,9 +97,9 @@ fn refused<T>(
                 entity_kind: "import",
                 entity_id: &id,
                 warehouse: actor.warehouse.as_deref(),
-                enterprise: None,
+                enterprise: Some(&why.code),
                 changes: crate::audit::Changes::new(),
-                reason: Some(why),
+                reason: Some(&why.to_string()),
             },
         )?;
     }

@@ -234,7 +234,7 @@ pub fn create_warehouse(
     }
     super::eligibility::ensure_not_excluded(
         tx.conn,
-        "warehouse operator",
+        crate::error::Party::Operator,
         &operator,
         &op.name,
         tx.now,

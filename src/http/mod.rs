@@ -24,7 +24,7 @@ use crate::audit::Actor;
 use crate::config::Config;
 use crate::db::writer::{Tx, Writer, Writes};
 use crate::db::Pool;
-use crate::error::AppError;
+use crate::error::{AppError, Exclusion};
 use crate::flows::idempotency::{self, Answer};
 use auth::{FloorCaller, Session};
 
@@ -129,16 +129,7 @@ pub fn created<T: Serialize>(body: &T) -> Result<Answer, AppError> {
 /// Turns an error into an answer that is committed with what the flow wrote before it
 /// (e.g. a return put on hold when its party turned out to be excluded).
 pub fn refusal_after_change(e: &AppError) -> Result<Answer, AppError> {
-    let resp = e.error_response();
-    let status = resp.status().as_u16();
-    let problem = serde_json::json!({
-        "type": format!("urn:bonded-returns:problem:{}", e.code()),
-        "title": "Refused",
-        "status": status,
-        "detail": e.to_string(),
-        "code": e.code(),
-    });
-    Ok((status, problem.to_string()))
+    answer(e.status_code(), &e.problem())
 }
 
 struct InFlight {
@@ -333,10 +324,16 @@ where
 
 /// Customs must see refused attempts by excluded parties too: the refusal is recorded in the
 /// audit log (the refused change itself is not).
-async fn record_refusal(state: &web::Data<AppState>, actor: &Actor, req: &HttpRequest, why: &str) {
-    let (actor, path, why) = (
+async fn record_refusal(
+    state: &web::Data<AppState>,
+    actor: &Actor,
+    req: &HttpRequest,
+    why: &Exclusion,
+) {
+    let (actor, path, enterprise, why) = (
         actor.clone(),
         format!("{} {}", req.method(), req.path()),
+        why.code.clone(),
         why.to_string(),
     );
     let written = state
@@ -349,7 +346,7 @@ async fn record_refusal(state: &web::Data<AppState>, actor: &Actor, req: &HttpRe
                     entity_kind: "request",
                     entity_id: &path,
                     warehouse: actor.warehouse.as_deref(),
-                    enterprise: None,
+                    enterprise: Some(&enterprise),
                     changes: crate::audit::Changes::new(),
                     reason: Some(&why),
                 },

@@ -50,3 +50,40 @@ pub fn document() -> utoipa::openapi::OpenApi {
 pub async fn spec() -> HttpResponse {
     HttpResponse::Ok().json(document())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every schema the description refers to is in it (a type added to an answer or to the
+    /// problem body must be registered, or clients generated from the spec break).
+    #[test]
+    fn every_schema_reference_resolves() {
+        fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(serde_json::Value::String(r)) = m.get("$ref") {
+                        out.push(r.clone());
+                    }
+                    m.values().for_each(|v| refs(v, out));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let doc = serde_json::to_value(super::document()).unwrap();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        let schemas = &doc["components"]["schemas"];
+        let missing: Vec<&String> = found
+            .iter()
+            .filter(|r| {
+                let name = r.trim_start_matches("#/components/schemas/");
+                schemas.get(name).is_none()
+            })
+            .collect();
+        assert!(!found.is_empty());
+        assert!(missing.is_empty(), "unresolved references: {missing:?}");
+        for name in ["Problem", "Exclusion", "Party", "CreditRating"] {
+            assert!(schemas.get(name).is_some(), "{name} is not described");
+        }
+    }
+}

@@ -35,6 +35,28 @@ fn excluded(k: &Kit, ids: &[&str], path: &str, request: impl FnOnce() -> Reply) 
     let r = request();
     r.assert_problem(403, "enterprise_excluded");
     k.assert_only_refusal_recorded(&before, ids, &format!("POST {path}"));
+    // The problem names the party (for a screen to say in its reader's language), and the
+    // refusal is filed under it in the audit log.
+    let x = &r.json["excluded"];
+    let code = x["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no excluded party: {}", r.text));
+    assert!(
+        ["ecommerce", "agent", "operator"].contains(&x["party"].as_str().unwrap()),
+        "{x}"
+    );
+    assert!(
+        ["dishonest", "seriously_dishonest"].contains(&x["rating"].as_str().unwrap()),
+        "{x}"
+    );
+    assert!(!x["reference"].as_str().unwrap().is_empty(), "{x}");
+    assert!(
+        chrono::NaiveDate::parse_from_str(x["since"].as_str().unwrap(), "%Y-%m-%d").is_ok(),
+        "{x}"
+    );
+    assert_eq!(x["held"], false, "{x}");
+    let refusal = k.all_entries().pop().unwrap();
+    assert_eq!(refusal.enterprise.as_deref(), Some(code));
     r
 }
 
@@ -130,6 +152,7 @@ both! {
         k.rate(&l.ebc, "dishonest", None).assert_status(201);
         let r = excluded(&k, &[], "/api/v1/returns", || k.apply(&l, &[(1, 1)]));
         assert!(r.json["detail"].as_str().unwrap().contains(&l.ebc), "{}", r.text);
+        assert_eq!((r.json["excluded"]["party"].as_str(), r.json["excluded"]["code"].as_str()), (Some("ecommerce"), Some(l.ebc.as_str())));
         k.rate(&l.ebc, "regular", None).assert_status(201);
         k.apply(&l, &[(1, 1)]).assert_status(201);
 
@@ -141,9 +164,13 @@ both! {
         k.declare(&l2);
         k.rate(agent, "seriously_dishonest", Some(now() + Duration::days(1))).assert_status(201);
         k.apply(&l2, &[(1, 1)]).assert_status(201);
-        k.rate(agent, "seriously_dishonest", Some(ago(1))).assert_status(201);
+        let since = ago(1);
+        k.rate(agent, "seriously_dishonest", Some(since)).assert_status(201);
         let r = excluded(&k, &[], "/api/v1/returns", || k.apply(&l2, &[(1, 1)]));
         assert!(r.json["detail"].as_str().unwrap().contains("declaring agent"), "{}", r.text);
+        let x = &r.json["excluded"];
+        assert_eq!((x["party"].as_str(), x["code"].as_str(), x["rating"].as_str()), (Some("agent"), Some(agent), Some("seriously_dishonest")));
+        assert_eq!(x["since"].as_str(), Some(since.format("%Y-%m-%d").to_string().as_str()), "{x}");
     }
 
     fn when_the_warehouse_operator_is_rated_dishonest_every_step_in_that_warehouse_is_403(app: &TestApp) {
@@ -223,6 +250,8 @@ both! {
         let held = k.sort(&id, &[(1, 3), (2, 2)], "pending_inspection");
         held.assert_problem(403, "enterprise_excluded");
         assert!(held.json["detail"].as_str().unwrap().contains("customs hold"), "{}", held.text);
+        assert_eq!(held.json["excluded"]["held"], true, "{}", held.text);
+        assert_eq!(held.json["excluded"]["code"].as_str(), Some(k.seed.ecommerce.as_str()));
         // The hold is committed, and nothing else: the parcel was not sorted.
         let v = k.view(&id);
         assert_eq!(v["state"], "held");
@@ -255,7 +284,10 @@ both! {
         let d = app.get(&k.sup, "/api/v1/disposals").json["items"][0]["id"].as_i64().unwrap();
         k.rate(&k.seed.a.operator, "dishonest", None).assert_status(201);
         let path = format!("/api/v1/disposals/{d}/approve");
-        excluded(&k, &[&id], &path, || app.post_json(&k.sup, &path, &json!({"reason": "监督销毁"})));
+        let r = excluded(&k, &[&id], &path, || app.post_json(&k.sup, &path, &json!({"reason": "监督销毁"})));
+        let x = &r.json["excluded"];
+        assert_eq!((x["party"].as_str(), x["code"].as_str()), (Some("operator"), Some(k.seed.a.operator.as_str())), "{x}");
+        assert!(x["warehouse"].as_str().is_some_and(|w| !w.is_empty()), "the warehouse that cannot operate: {x}");
         let reject = format!("/api/v1/disposals/{d}/reject");
         excluded(&k, &[&id], &reject, || app.post_json(&k.sup, &reject, &json!({"reason": "x"})));
         k.rate(&k.seed.a.operator, "regular", None).assert_status(201);

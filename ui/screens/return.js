@@ -14,7 +14,7 @@ import { resolveCode, routeResolved, actionHref } from '../scanflow.js';
 import { navigate } from '../router.js';
 import * as places from '../places.js';
 import { printLabel, returnLabelUrl } from '../print.js';
-import { showError } from '../errors.js';
+import { showError, excludedDetail } from '../errors.js';
 
 /** The camera chooser for receiving: the warehouse's cameras, last choice remembered. */
 async function cameraField(warehouse) {
@@ -49,11 +49,21 @@ async function warehouseField(me) {
 
 /** The e-commerce enterprise or declaring agent of the return that is excluded now, or null. */
 async function excludedParty(r) {
-  const codes = [r.ebc, r.agent].filter((p) => p && p.code).map((p) => p.code);
+  const parties = [['ecommerce', r.ebc], ['agent', r.agent]].filter(([, p]) => p && p.code);
   // The whole (short) list rather than one lookup per party: a party never registered is not
   // an error here, it is simply not excluded.
   const all = await getAll('/enterprises').catch(() => []);
-  return all.find((e) => codes.includes(e.code) && e.excluded) || null;
+  for (const [party, p] of parties) {
+    const e = all.find((x) => x.code === p.code && x.excluded);
+    // Said as the server's refusal would say it (problem member `excluded`).
+    if (e) {
+      return {
+        party, code: e.code, name: e.name, rating: e.rating?.rating,
+        since: (e.rating?.effective_from || '').slice(0, 10), reference: e.rating?.reference,
+      };
+    }
+  }
+  return null;
 }
 
 function supervisorTools(ctx, r, reload) {
@@ -83,25 +93,28 @@ export default {
     const r = await get(`/returns/${seg(id)}`);
     if (!ctx.alive()) return;
 
-    const draw = async () => {
+    // quiet: redrawn after a refusal that was already said (no second tone and message).
+    const draw = async (quiet = false) => {
       // The steps are floor work; at a desk only the label can be printed from here.
       const floor = ctx.me.role === 'floor';
       const actions = (r.next_actions || []).filter((a) => a !== 'view' && (floor || a === 'print_label'));
       const canReceive = actions.includes('receive');
       // A parcel of an excluded (失信) enterprise or agent cannot be taken in: say so at the scan,
-      // before anyone taps "receive" (the server would refuse it and put it on hold).
+      // and offer no "receive" (the server would refuse it).
       const excluded = canReceive ? await excludedParty(r) : null;
       const warehouse = r.warehouse || ctx.me.warehouse;
-      const receiveBox = canReceive ? h('section', { class: 'card receive', 'data-testid': 'receive-box' },
-        h('h2', {}, t('receive.title')),
-        excluded ? h('p', { class: 'warn-card excluded', role: 'alert', 'data-testid': 'excluded' },
-          t('receive.excluded', { name: excluded.name || excluded.code })) : null,
-        h('p', {}, t('receive.check')),
-        await warehouseField(ctx.me),
-        warehouse ? await cameraField(warehouse) : await cameraField(pref('receive.warehouse', '') || ''))
-        : null;
+      // Excluded: nothing to take in, only where the parcel goes (no camera, no "receive").
+      const receiveBox = !canReceive ? null : excluded
+        ? h('section', { class: 'card receive', 'data-testid': 'receive-box' },
+          h('p', { class: 'warn-card excluded', role: 'alert', 'data-testid': 'excluded' },
+            t('receive.excluded', { name: excluded.name || excluded.code })))
+        : h('section', { class: 'card receive', 'data-testid': 'receive-box' },
+          h('h2', {}, t('receive.title')),
+          h('p', {}, t('receive.check')),
+          await warehouseField(ctx.me),
+          warehouse ? await cameraField(warehouse) : await cameraField(pref('receive.warehouse', '') || ''));
       if (!ctx.alive()) return;
-      if (excluded) fail(t('err.enterprise_excluded'), { detail: t('receive.excluded', { name: excluded.name || excluded.code }) });
+      if (excluded && !quiet) fail(t('err.enterprise_excluded'), { detail: excludedDetail(excluded) });
       ctx.setTitle(`${r.id} · ${t('return.title')}`);
       fill(ctx.view,
         returnHeader(r),
@@ -115,7 +128,7 @@ export default {
         detailsPart(r),
         historyPart(r));
 
-      const buttons = actions.map((action) => {
+      const buttons = actions.filter((a) => !(a === 'receive' && excluded)).map((action) => {
         if (action === 'receive') {
           return bigButton(actionLabel('receive'), { id: 'receive', 'data-action': 'receive', onclick: (e) => receive(e.currentTarget) });
         }
@@ -142,12 +155,16 @@ export default {
         return;
       }
       if (camera) setPref(`camera.${wh}`, camera);
+      let excludedNow = false;
       const res = await perform({
         path: `/returns/${seg(r.id)}/receive`, body: { warehouse: wh, camera }, button, context: 'receive',
         label: { k: 'op.receive', v: { id: r.id } },
         okText: t('receive.done', { id: r.id }),
+        onRefused: (err) => { excludedNow = err.code === 'enterprise_excluded'; },
       });
       if (!ctx.alive()) return;
+      // Rated 失信 since the page was drawn: "receive" is no longer offered.
+      if (!res && excludedNow) await draw(true);
       if (!res) return;
       if (res.data && res.data.late) say(t('receive.done_late', { id: r.id }), 'warn');
       navigate(`#/r/${seg(r.id)}/label?auto=1`);

@@ -20,7 +20,7 @@ use crate::db::returns::{
 use crate::db::writer::Tx;
 use crate::db::DbConn;
 use crate::domain::returns::{Action, State};
-use crate::error::AppError;
+use crate::error::{AppError, Party};
 use crate::flows::eligibility;
 
 /// How a step ended: done, or refused after the return was put on customs hold
@@ -159,17 +159,17 @@ pub fn bin_in(tx: &mut Tx<'_>, warehouse: &str, raw: &str) -> Result<BinRow, App
 }
 
 /// `flows::eligibility::ensure_not_excluded`, from the reference cache.
-fn not_excluded(tx: &mut Tx<'_>, role: &str, code: &str, name: &str) -> Result<(), AppError> {
+fn not_excluded(tx: &mut Tx<'_>, party: Party, code: &str, name: &str) -> Result<(), AppError> {
     match tx.refs.exclusion(tx.conn, code, tx.now)? {
-        Some(r) => Err(eligibility::refusal(role, code, name, &r)),
+        Some(r) => Err(eligibility::refusal(party, code, name, &r)),
         None => Ok(()),
     }
 }
 
 /// [`parties_eligible`] in the writer, from the reference cache.
 fn parties_eligible_now(tx: &mut Tx<'_>, d: &DeclarationRow) -> Result<(), AppError> {
-    not_excluded(tx, "e-commerce enterprise", &d.ebc_code, &d.ebc_name)?;
-    not_excluded(tx, "declaring agent", &d.agent_code, &d.agent_name)
+    not_excluded(tx, Party::Ecommerce, &d.ebc_code, &d.ebc_name)?;
+    not_excluded(tx, Party::Agent, &d.agent_code, &d.agent_name)
 }
 
 /// The checks every step in the warehouse makes, in order: the return is visible, the
@@ -193,12 +193,14 @@ pub fn begin_step(
         )));
     }
     if let Err(e) = parties_eligible_now(tx, &l.decl) {
-        if matches!(state, State::Received | State::Sorted | State::Inspected) {
-            let reason = e.to_string();
-            hold::hold_return(tx, &Actor::system("eligibility"), id, &reason)?;
-            return Ok(Step::Held(AppError::EnterpriseExcluded(format!(
-                "{reason}. The return has been put on customs hold: place it in the hold area and notify a supervisor"
-            ))));
+        if let (
+            AppError::EnterpriseExcluded(mut x),
+            State::Received | State::Sorted | State::Inspected,
+        ) = (e.clone(), state)
+        {
+            hold::hold_return(tx, &Actor::system("eligibility"), id, &x.to_string())?;
+            x.held = true;
+            return Ok(Step::Held(AppError::EnterpriseExcluded(x)));
         }
         return Err(e);
     }
@@ -218,8 +220,8 @@ pub fn parties_eligible(
     d: &DeclarationRow,
     at: chrono::NaiveDateTime,
 ) -> Result<(), AppError> {
-    eligibility::ensure_not_excluded(conn, "e-commerce enterprise", &d.ebc_code, &d.ebc_name, at)?;
-    eligibility::ensure_not_excluded(conn, "declaring agent", &d.agent_code, &d.agent_name, at)
+    eligibility::ensure_not_excluded(conn, Party::Ecommerce, &d.ebc_code, &d.ebc_name, at)?;
+    eligibility::ensure_not_excluded(conn, Party::Agent, &d.agent_code, &d.agent_name, at)
 }
 
 pub fn state_of(r: &ReturnRow) -> Result<State, AppError> {
