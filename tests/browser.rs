@@ -1026,7 +1026,52 @@ async fn supervisor_audit(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
         others == json!(0),
         "the audit filter let in other returns: {others}"
     );
+    // What changed, and why, in Chinese: "项号 1 已上架", not the record's "line 1 restocked".
+    let listed = s(&b
+        .js(
+            "return document.getElementById('audit-list').innerText",
+            vec![],
+        )
+        .await?);
+    for said in ["项号 1 已上架", "库存 ", "全部商品已处理完毕，退货完结"] {
+        ensure!(
+            listed.contains(said),
+            "the audit list does not say {said:?}: {listed}"
+        );
+    }
+    for raw in ["restocked", "every unit settled"] {
+        ensure!(
+            !listed.contains(raw),
+            "the audit list shows the raw {raw:?}: {listed}"
+        );
+    }
     b.shots("12-audit").await?;
+    // A return the demo's 失信 rating put on hold: its history says why, in Chinese.
+    let mut rated_hold = None;
+    for r in sup.items("/returns?state=held").await? {
+        let v = sup.get(&format!("/returns/{}", s(&r["id"]))).await?;
+        let history = v["history"].as_array().cloned().unwrap_or_default();
+        if history
+            .iter()
+            .any(|e| s(&e["reason"]).starts_with("party ") && s(&e["action"]) == "return.hold")
+        {
+            rated_hold = Some(s(&r["id"]));
+            break;
+        }
+    }
+    let held = rated_hold.ctx("a demo return held by the rating")?;
+    b.go(&format!("#/r/{held}")).await?;
+    b.find("ol.history").await?;
+    let history = s(&b
+        .js(
+            "return document.querySelector('ol.history').innerText",
+            vec![],
+        )
+        .await?);
+    ensure!(
+        history.contains("被评为失信企业（依据：") && !history.contains(" rated "),
+        "the hold's reason is not said in Chinese: {history}"
+    );
 
     b.go("#/returns").await?;
     b.find("#returns-table tbody tr").await?;

@@ -1,6 +1,7 @@
 // Read-only parts of a return shown on its screen: lines with their progress, discrepancies,
 // disposals, customs status, buyer (masked for floor staff) and history.
 import { h } from './dom.js';
+import { excludedDetail } from './errors.js';
 import { t, label } from './i18n/index.js';
 import { fmtTime, plain } from './format.js';
 import { lineTitle, sectionTitle, fact } from './components.js';
@@ -83,7 +84,8 @@ export function historyPart(r) {
         h('span', { class: 'muted' }, `#${e.seq}`), ' ',
         h('time', { datetime: e.at }, fmtTime(e.at)), ' · ',
         h('strong', {}, label('audit_action', e.action)), ' · ', e.actor),
-      changesList(e.changes)))));
+      changesList(e.changes),
+      e.reason ? h('p', { class: 'audit-reason' }, `${t('common.reason')}: ${reasonText(e.reason)}`) : null))));
 }
 
 const VALUE_GROUPS = { state: 'state', held_from: 'state', route: 'route', area: 'area', rating: 'rating', role: 'role', status: 'disposal_status', kind: 'kind' };
@@ -123,6 +125,36 @@ function valueText(field, value) {
   return plain(value);
 }
 
+/** A changed field's name. Some name one thing among several: "line 3 restocked",
+ *  "stock EBC/HS code/bin", "disposal 7". */
+function fieldText(field) {
+  let m = /^line (\d+) (\w+)$/.exec(field);
+  if (m) return t('field.line_of', { n: m[1], what: label('field', m[2]) });
+  m = /^stock (.+)$/.exec(field);
+  if (m) return t('field.stock_of', { place: m[1] });
+  m = /^disposal (\d+)$/.exec(field);
+  if (m) return t('field.disposal_of', { id: m[1] });
+  return label('field', field);
+}
+
+/** Reasons the system itself writes (src: settle.rs, parties.rs, error.rs `Exclusion`), said
+ *  in the reader's language; people's own reasons are shown as written. */
+const SYSTEM_REASONS = { 'every unit settled: return closed': 'audit.reason.closed' };
+const RATED = /^party (\S+) rated (\w+) \([^)]*\) under (.+)$/;
+const EXCLUDED = /^the (e-commerce enterprise|declaring agent|warehouse operator) (.+) \((\S+)\) is rated (\w+) \([^)]*\) since (\S+) \(reference (.+)\): excluded from the return flow$/;
+const PARTY = { 'e-commerce enterprise': 'ecommerce', 'declaring agent': 'agent', 'warehouse operator': 'operator' };
+
+export function reasonText(reason) {
+  if (SYSTEM_REASONS[reason]) return t(SYSTEM_REASONS[reason]);
+  let m = RATED.exec(reason);
+  if (m) return t('audit.reason.rated', { code: m[1], rating: label('rating', m[2]), reference: m[3] });
+  m = EXCLUDED.exec(reason);
+  if (m) {
+    return excludedDetail({ party: PARTY[m[1]], name: m[2], code: m[3], rating: m[4], since: m[5], reference: m[6] });
+  }
+  return reason;
+}
+
 /** "field: before → after" for every changed field. */
 export function changesList(changes) {
   const entries = Object.entries(changes || {});
@@ -130,7 +162,7 @@ export function changesList(changes) {
   return h('ul', { class: 'changes' }, entries.map(([field, c]) => {
     const isPair = c && typeof c === 'object' && ('before' in c || 'after' in c);
     return h('li', {},
-      h('span', { class: 'field-name' }, label('field', field)), ': ',
+      h('span', { class: 'field-name' }, fieldText(field)), ': ',
       isPair ? h('span', { class: 'before' }, valueText(field, c.before)) : null,
       isPair ? ' → ' : null,
       h('span', { class: 'after' }, valueText(field, isPair ? c.after : c)));

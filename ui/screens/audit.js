@@ -7,7 +7,7 @@ import { fmtTime, localToRfc3339, rfc3339ToLocal } from '../format.js';
 import { navigate, hashWith } from '../router.js';
 import { showError } from '../errors.js';
 import { say } from '../feedback.js';
-import { changesList } from '../returnparts.js';
+import { changesList, reasonText } from '../returnparts.js';
 import * as places from '../places.js';
 
 // The server's action names (see the audit entries it writes); the filter matches them exactly.
@@ -46,7 +46,7 @@ function entry(e) {
       e.warehouse ? h('span', {}, `${t('common.warehouse')} ${e.warehouse}`) : null,
       e.enterprise ? h('span', {}, `${t('audit.enterprise')} ${e.enterprise}`) : null),
     changesList(e.changes),
-    e.reason ? h('p', { class: 'audit-reason' }, `${t('common.reason')}: ${e.reason}`) : null,
+    e.reason ? h('p', { class: 'audit-reason' }, `${t('common.reason')}: ${reasonText(e.reason)}`) : null,
     h('small', { class: 'muted audit-hash' },
       h('span', { title: e.hash }, `hash ${short(e.hash)}`), ' ← ',
       h('span', { title: e.prev_hash }, `prev ${short(e.prev_hash)}`),
