@@ -1087,6 +1087,21 @@ async fn supervisor_audit(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
         "document.querySelector('.approvals, .empty')",
     )
     .await?;
+    // The demo's destruction requests: each card names the item and how it was graded.
+    let cards = b
+        .js(
+            "return [...document.querySelectorAll('.approval')].map(c => [c.querySelector('.gname')?.textContent || '', c.querySelector('[data-testid=grades] dd')?.textContent || ''])",
+            vec![],
+        )
+        .await?;
+    let cards = cards.as_array().cloned().unwrap_or_default();
+    ensure!(!cards.is_empty(), "the demo's requests are listed");
+    for c in &cards {
+        ensure!(
+            !s(&c[0]).is_empty() && !s(&c[1]).is_empty() && s(&c[1]) != "—",
+            "an approval without its item or grades: {c}"
+        );
+    }
     b.shots("15-approvals").await?;
     b.go("#/exports").await?;
     b.find("#export-ids").await?;

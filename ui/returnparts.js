@@ -8,7 +8,7 @@ import { lineTitle, sectionTitle, fact } from './components.js';
 
 const GRADES = ['intact', 'damaged_packaging', 'used', 'defective', 'not_original'];
 
-function gradeText(grades) {
+export function gradeText(grades) {
   if (!grades) return null;
   const parts = GRADES.filter((g) => grades[g]).map((g) => `${label('grade', g)} ${grades[g]}`);
   return parts.length ? parts.join(' · ') : null;

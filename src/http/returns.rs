@@ -381,7 +381,7 @@ pub struct StatusQuery {
     status: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/disposals", params(("status" = Option<String>, Query)), responses((status = 200, body = Items<view::DisposalView>), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/disposals", params(("status" = Option<String>, Query)), responses((status = 200, body = Items<view::DisposalItem>), (status = 403)))]
 pub async fn list_disposals(
     state: web::Data<AppState>,
     s: Session,
@@ -397,13 +397,7 @@ pub async fn list_disposals(
             "pending_approval, done or rejected",
         ));
     }
-    let items = read(&state, move |c| {
-        Ok(store::disposals_by_status(c, &status)?
-            .into_iter()
-            .map(view::disposal_view)
-            .collect::<Vec<_>>())
-    })
-    .await?;
+    let items = read(&state, move |c| view::disposals_for_decision(c, &status)).await?;
     Ok(HttpResponse::Ok().json(Items { items }))
 }
 

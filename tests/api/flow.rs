@@ -181,6 +181,15 @@ both! {
         pending.assert_status(200);
         let items = pending.json["items"].as_array().unwrap().clone();
         assert_eq!(items.len(), 2, "{}", pending.text);
+        // Each with what a supervisor decides on: the item, how it was graded, where it is.
+        for (route, gname, grade, n) in [("reexport", "保湿面霜", "used", 3), ("destroy", "植物精油香皂", "defective", 2)] {
+            let d = items.iter().find(|d| d["route"] == route).unwrap();
+            assert_eq!(d["line"]["gname"], gname, "{d}");
+            assert_eq!(d["line"]["grades"][grade], n, "{d}");
+            assert_eq!(d["line"]["pending_disposal"], n, "{d}");
+            assert_eq!(d["warehouse"], k.seed.a.warehouse.as_str(), "{d}");
+            assert_eq!(d["return_id"], id.as_str(), "{d}");
+        }
         let reexport = items.iter().find(|d| d["route"] == "reexport").unwrap()["id"].as_i64().unwrap();
         let destroy = items.iter().find(|d| d["route"] == "destroy").unwrap()["id"].as_i64().unwrap();
         assert!(items.iter().all(|d| d["status"] == "pending_approval" && d["return_id"] == id.as_str()));

@@ -488,6 +488,7 @@ export default {
   'approvals.none': 'No disposal is waiting for approval.',
   'approvals.line': 'Item',
   'approvals.qty': 'Quantity',
+  'approvals.grades': 'Inspection',
   'approvals.requested': 'Requested',
   'approvals.approve': 'Approve',
   'approvals.reject': 'Reject',

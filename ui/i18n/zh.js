@@ -488,6 +488,7 @@ export default {
   'approvals.none': '没有待审批的处置。',
   'approvals.line': '商品',
   'approvals.qty': '数量',
+  'approvals.grades': '查验结果',
   'approvals.requested': '申请',
   'approvals.approve': '批准',
   'approvals.reject': '驳回',

@@ -5,6 +5,8 @@ import { getAll, seg } from '../api.js';
 import { fmtTime } from '../format.js';
 import { perform } from '../actions.js';
 import { promptDialog } from '../dialog.js';
+import { lineTitle } from '../components.js';
+import { gradeText } from '../returnparts.js';
 
 export default {
   title: 'nav.approvals',
@@ -34,9 +36,13 @@ export default {
       h('div', { class: 'approval-head' },
         h('strong', { class: 'route-name' }, label('route', d.route)),
         h('a', { class: 'code lg', href: `#/r/${seg(d.return_id)}` }, d.return_id)),
+      // What it is and why it may not go back to stock: the item, and how it was graded.
+      d.line ? lineTitle(d.line) : null,
       h('dl', { class: 'facts' },
-        h('div', { class: 'fact' }, h('dt', {}, t('approvals.line')), h('dd', {}, t('line.gnum', { n: d.gnum }))),
-        h('div', { class: 'fact' }, h('dt', {}, t('approvals.qty')), h('dd', {}, String(d.qty))),
+        d.line ? null : h('div', { class: 'fact' }, h('dt', {}, t('approvals.line')), h('dd', {}, t('line.gnum', { n: d.gnum }))),
+        h('div', { class: 'fact' }, h('dt', {}, t('approvals.qty')), h('dd', {}, d.line?.unit ? `${d.qty} ${label('unit', d.line.unit)}` : String(d.qty))),
+        d.line?.grades ? h('div', { class: 'fact', 'data-testid': 'grades' }, h('dt', {}, t('approvals.grades')), h('dd', {}, gradeText(d.line.grades) || '—')) : null,
+        d.warehouse ? h('div', { class: 'fact' }, h('dt', {}, t('field.warehouse')), h('dd', { class: 'code' }, d.warehouse)) : null,
         h('div', { class: 'fact' }, h('dt', {}, t('dispose.reference')), h('dd', { class: 'code' }, d.reference || '—')),
         h('div', { class: 'fact' }, h('dt', {}, t('approvals.requested')), h('dd', {}, `${d.requested_by || '—'} · ${fmtTime(d.requested_at)}`))),
       h('div', { class: 'button-row' },

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Done, Loaded};
 use crate::audit::Actor;
-use crate::db::returns::{self as store, DeclarationRow, ReturnRow};
+use crate::db::returns::{
+    self as store, DeclarationLineRow, DeclarationRow, ReturnLineRow, ReturnRow,
+};
 use crate::db::schema::{audit_entries, declarations, returns};
 use crate::db::{on_inner, DbConn};
 use crate::domain::deadlines;
@@ -74,6 +76,17 @@ pub struct DisposalView {
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
     pub approved_by: Option<String>,
+}
+
+/// A disposal as a supervisor decides on it: with the item, how it was graded, and where it is.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DisposalItem {
+    #[serde(flatten)]
+    pub disposal: DisposalView,
+    /// The warehouse the return is in.
+    pub warehouse: Option<String>,
+    /// The return's line: the list's item (name, HS code, barcode), its grades and units.
+    pub line: Option<LineView>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -217,48 +230,7 @@ fn build_from(
         .into_iter()
         .map(|l| {
             let dl = decl_lines.iter().find(|x| x.gnum == l.gnum);
-            let grades = l.inspected.then_some(Grades {
-                intact: l.intact,
-                damaged_packaging: l.damaged_packaging,
-                used: l.used,
-                defective: l.defective,
-                not_original: l.not_original,
-            });
-            let restockable = grades
-                .map(|g| {
-                    crate::domain::grading::restockable(&g, l.restocked, r.late).min(l.unsettled())
-                })
-                .unwrap_or(0);
-            let counted = r.state != "declared"
-                && r.state != "received"
-                && !(r.state == "held"
-                    && matches!(r.held_from.as_deref(), Some("declared" | "received")));
-            LineView {
-                gnum: l.gnum,
-                gcode: dl.map(|x| x.gcode.clone()).unwrap_or_default(),
-                gname: dl.map(|x| x.gname.clone()).unwrap_or_default(),
-                unit: dl.map(|x| x.unit.clone()).unwrap_or_default(),
-                bar_code: dl.and_then(|x| x.bar_code.clone()),
-                qty: l.qty,
-                sorted: l.sorted,
-                grades,
-                restocked: l.restocked,
-                disposed: Disposed {
-                    exit: l.disposed_exit,
-                    reexport: l.disposed_reexport,
-                    destroy: l.disposed_destroy,
-                },
-                pending_disposal: l.pending_disposal,
-                in_warehouse: if r.received_at.is_none() {
-                    0
-                } else if counted {
-                    l.in_warehouse()
-                } else {
-                    l.qty
-                },
-                restockable,
-                unsettled: if counted { l.unsettled() } else { 0 },
-            }
+            line_view(&r, l, dl)
         })
         .collect();
     // Sorting records the discrepancies and sets the flag in the same step (and a return is
@@ -362,6 +334,93 @@ fn build_from(
         }),
         history,
     })
+}
+
+/// One line of a return as people read it: the list's item, what was counted and graded, and
+/// where its units went.
+fn line_view(r: &ReturnRow, l: ReturnLineRow, dl: Option<&DeclarationLineRow>) -> LineView {
+    let grades = l.inspected.then_some(Grades {
+        intact: l.intact,
+        damaged_packaging: l.damaged_packaging,
+        used: l.used,
+        defective: l.defective,
+        not_original: l.not_original,
+    });
+    let restockable = grades
+        .map(|g| crate::domain::grading::restockable(&g, l.restocked, r.late).min(l.unsettled()))
+        .unwrap_or(0);
+    let counted = r.state != "declared"
+        && r.state != "received"
+        && !(r.state == "held" && matches!(r.held_from.as_deref(), Some("declared" | "received")));
+    LineView {
+        gnum: l.gnum,
+        gcode: dl.map(|x| x.gcode.clone()).unwrap_or_default(),
+        gname: dl.map(|x| x.gname.clone()).unwrap_or_default(),
+        unit: dl.map(|x| x.unit.clone()).unwrap_or_default(),
+        bar_code: dl.and_then(|x| x.bar_code.clone()),
+        qty: l.qty,
+        sorted: l.sorted,
+        grades,
+        restocked: l.restocked,
+        disposed: Disposed {
+            exit: l.disposed_exit,
+            reexport: l.disposed_reexport,
+            destroy: l.disposed_destroy,
+        },
+        pending_disposal: l.pending_disposal,
+        in_warehouse: if r.received_at.is_none() {
+            0
+        } else if counted {
+            l.in_warehouse()
+        } else {
+            l.qty
+        },
+        restockable,
+        unsettled: if counted { l.unsettled() } else { 0 },
+    }
+}
+
+/// The disposals with `status`, each with its item and the return's warehouse (each return's
+/// lines read once).
+pub fn disposals_for_decision(
+    conn: &mut DbConn,
+    status: &str,
+) -> Result<Vec<DisposalItem>, AppError> {
+    let rows = store::disposals_by_status(conn, status)?;
+    let mut returns: std::collections::HashMap<String, (Option<String>, Vec<LineView>)> =
+        std::collections::HashMap::new();
+    for d in &rows {
+        if returns.contains_key(&d.return_id) {
+            continue;
+        }
+        let seen = match store::get_with_declaration(conn, &d.return_id)? {
+            Some((r, decl)) => {
+                let (lines, decl_lines) =
+                    store::lines_with_declaration(conn, &r.id, &decl.invt_no)?;
+                let lines = lines
+                    .into_iter()
+                    .map(|l| {
+                        let dl = decl_lines.iter().find(|x| x.gnum == l.gnum);
+                        line_view(&r, l, dl)
+                    })
+                    .collect();
+                (r.warehouse_code.clone(), lines)
+            }
+            None => (None, Vec::new()),
+        };
+        returns.insert(d.return_id.clone(), seen);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|d| {
+            let (warehouse, lines) = &returns[&d.return_id];
+            DisposalItem {
+                warehouse: warehouse.clone(),
+                line: lines.iter().find(|l| l.gnum == d.gnum).cloned(),
+                disposal: disposal_view(d),
+            }
+        })
+        .collect())
 }
 
 pub fn disposal_view(d: crate::db::returns::DisposalRow) -> DisposalView {
