@@ -33,7 +33,15 @@ fn main() {
     return_large_blocks_to_the_os();
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info"))
+                // Whatever the level asked for: actix's request logger says at debug level
+                // what an error answer said, which can quote what a client sent.
+                .add_directive(
+                    "actix_web::middleware::logger=info"
+                        .parse()
+                        .expect("a fixed directive"),
+                ),
         )
         .with_writer(std::io::stderr)
         // Colours only for a person at a terminal, not escape codes in a log file.

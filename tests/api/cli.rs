@@ -54,13 +54,18 @@ impl Drop for Served {
 /// Starts `serve` (the command given its arguments and environment) and reads its standard
 /// output until it says where it listens: the child, the lines it printed before, the base URL.
 fn start_serve(cmd: &mut Command) -> (Served, Vec<String>, String) {
+    start_serve_logging(cmd.env("RUST_LOG", "warn"), Stdio::null())
+}
+
+/// [`start_serve`] with the server's log (its stderr) going to `log`, at the level of
+/// `RUST_LOG` as the command sets it.
+fn start_serve_logging(cmd: &mut Command, log: Stdio) -> (Served, Vec<String>, String) {
     let mut child = cmd
         .env_remove("DATABASE_URL")
         .env_remove("BIND")
-        .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("serve starts");
     let stdout = child.stdout.take().unwrap();
@@ -540,4 +545,60 @@ fn a_burst_of_sign_ins_does_not_hold_on_to_argon2_memory() {
     assert!(peak < 120 * 1024, "peak {peak} KiB, now {now} KiB");
     assert!(now < 80 * 1024, "peak {peak} KiB, now {now} KiB");
     drop(served);
+}
+
+/// The server's log has a line per request, but never a buyer's personal data, even when
+/// someone types it into a search or sends it in a refused request.
+#[test]
+fn the_request_log_never_holds_what_was_searched_for_or_sent() {
+    let db = TestDb::fresh(Backend::Sqlite);
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (served, _, base) = start_serve_logging(
+        Command::new(binary())
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
+            .env("BR_ADMIN_PASSWORD", "first-admin-password")
+            .env("RUST_LOG", "debug"),
+        Stdio::from(log),
+    );
+    let http = reqwest::blocking::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let signed_in = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": "admin", "password": "first-admin-password"}))
+        .send()
+        .unwrap();
+    assert_eq!(signed_in.status().as_u16(), 200);
+    let phone = "13912345678";
+    let id_number = "110101199003071234";
+    for path in [
+        format!("/api/v1/returns?q={phone}"),
+        format!("/api/v1/audit?entity={id_number}&actor={phone}"),
+        format!("/api/v1/scan/{id_number}"),
+    ] {
+        let r = http.get(format!("{base}{path}")).send().unwrap();
+        assert!(r.status().as_u16() < 500, "{path}: {}", r.status());
+    }
+    // A declaration refused as invalid, carrying the buyer's data in its body.
+    let refused = http
+        .post(format!("{base}/api/v1/declarations"))
+        .json(&serde_json::json!({"invt_no": "bad", "buyer_telephone": phone, "buyer_id_number": id_number}))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 400);
+    drop(served);
+    let written = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        written.contains("GET /api/v1/returns") && written.contains("POST /api/v1/declarations"),
+        "a line per request: {written}"
+    );
+    for secret in [phone, id_number] {
+        assert!(
+            !written.contains(secret),
+            "{secret} is in the log:\n{written}"
+        );
+    }
 }
