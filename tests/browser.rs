@@ -928,6 +928,16 @@ async fn floor_flow(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
         "document.querySelector('[data-testid=tile-declared] .tile-label')?.textContent === 'Awaiting arrival' && document.getElementById('scan').labels[0]?.innerText && !/[\\u4e00-\\u9fff]/.test(document.getElementById('scan').labels[0].innerText)",
     )
     .await?;
+    let leftover = b
+        .js(
+            "const m = document.getElementById('message'); return !m.hidden && /[\\u4e00-\\u9fff]/.test(m.innerText)",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        leftover == json!(false),
+        "a Chinese message is left on the English page"
+    );
     b.shots("10b-home-english").await?;
     b.click("#lang").await?;
     b.until(

@@ -339,6 +339,8 @@ document.addEventListener('keydown', (e) => {
 
 el.lang.addEventListener('click', () => {
   setLang(getLang() === 'zh' ? 'en' : 'zh');
+  // The last message was said in the other language.
+  clearMessage();
   onRoute();
 });
 
