@@ -185,6 +185,17 @@ impl Api {
         Ok(body)
     }
 
+    /// The status of `GET path` (say, 401 once the session has ended).
+    async fn status(&self, path: &str) -> R<u16> {
+        let res = self
+            .http
+            .get(format!("{}/api/v1{path}", self.base))
+            .send()
+            .await
+            .ctx(path)?;
+        Ok(res.status().as_u16())
+    }
+
     async fn items(&self, path: &str) -> R<Vec<Value>> {
         Ok(self.get(path).await?["items"]
             .as_array()
@@ -1316,6 +1327,35 @@ async fn rating_refusal(admin: &mut Browser, floor: &mut Browser, api: &Api, sc:
         .await?;
     admin.go("#/admin/users").await?;
     admin.find("#user-username").await?;
+    // floor.gy forgot the password: the admin sets a new one; then floor.gy leaves and is
+    // deactivated. Both end the sessions floor.gy had.
+    let row = "[data-testid=\"user-floor.gy\"]";
+    let gy = Api::sign_in(&api.base, "floor.gy", "demo-floor-2026").await?;
+    admin
+        .click(&format!("{row} [data-action=reset-password]"))
+        .await?;
+    admin.find("dialog[open] input[type=password]").await?;
+    admin
+        .fill("dialog[open] #dialog-input", "gy-new-password-2026")
+        .await?;
+    admin.click("dialog[open] [data-action=dialog-ok]").await?;
+    admin.message("ok", "floor.gy").await?;
+    ensure!(
+        gy.status("/me").await? == 401,
+        "floor.gy's session outlived the password"
+    );
+    let gy = Api::sign_in(&api.base, "floor.gy", "gy-new-password-2026").await?;
+    admin
+        .click(&format!("{row} [data-action=deactivate]"))
+        .await?;
+    admin.find("dialog[open]").await?;
+    admin.shots("24b-deactivate").await?;
+    admin.click("dialog[open] [data-action=dialog-ok]").await?;
+    admin.find(&format!("{row} [data-active=false]")).await?;
+    ensure!(
+        gy.status("/me").await? == 401,
+        "a deactivated user's session still works"
+    );
     admin.shots("24-users").await?;
 
     // Rated while the page was open: "receive" is refused, and said in Chinese, naming the

@@ -59,20 +59,27 @@ export async function confirmDialog({ title, body, okText, cancelText, danger = 
  * Asks for a reason (free text). Resolves the trimmed text, or null when cancelled.
  * With required, OK stays disabled until something is written.
  */
-export async function promptDialog({ title, body, inputLabel, okText, required = true, danger = false }) {
+/**
+ * Asks for a line of text (a reason by default). `secret`: a new password instead, hidden as
+ * it is typed and at least `minLength` characters.
+ */
+export async function promptDialog({ title, body, inputLabel, okText, required = true, danger = false, secret = false, minLength = 0 }) {
   return open((finish) => {
-    const input = h('textarea', { id: 'dialog-input', name: 'reason', rows: 3, required, autocomplete: 'off' });
+    const input = secret
+      ? h('input', { id: 'dialog-input', name: 'password', type: 'password', required, minlength: minLength, autocomplete: 'new-password' })
+      : h('textarea', { id: 'dialog-input', name: 'reason', rows: 3, required, autocomplete: 'off' });
     const okBtn = h('button', { type: 'submit', class: ['btn big', danger ? 'danger' : 'primary'], 'data-action': 'dialog-ok', disabled: required }, okText || t('common.ok'));
+    const short = () => (required && !input.value.trim()) || [...input.value].length < minLength;
     input.addEventListener('input', () => {
-      okBtn.disabled = required && !input.value.trim();
+      okBtn.disabled = short();
     });
     return h('form', {
       method: 'dialog',
       class: 'dialog-form',
       onsubmit: (e) => {
         e.preventDefault();
-        if (required && !input.value.trim()) return;
-        finish(input.value.trim());
+        if (short()) return;
+        finish(secret ? input.value : input.value.trim());
       },
     },
     h('h2', { id: 'dialog-title' }, title),

@@ -88,7 +88,7 @@ export function historyPart(r) {
       e.reason ? h('p', { class: 'audit-reason' }, `${t('common.reason')}: ${reasonText(e.reason)}`) : null))));
 }
 
-const VALUE_GROUPS = { state: 'state', held_from: 'state', route: 'route', area: 'area', rating: 'rating', role: 'role', status: 'disposal_status', kind: 'kind' };
+const VALUE_GROUPS = { state: 'state', held_from: 'state', route: 'route', area: 'area', rating: 'rating', role: 'role', status: 'disposal_status', kind: 'kind', password: 'password_change' };
 
 // Times in the audit record may come without an offset; they are UTC.
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;

@@ -63,6 +63,30 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Sets whether a user may sign in, and (when given) a new password hash.
+pub fn update(
+    conn: &mut DbConn,
+    username: &str,
+    active: bool,
+    password_hash: Option<&str>,
+) -> Result<(), AppError> {
+    let target = users::table.find(username);
+    match password_hash {
+        Some(h) => diesel::update(target)
+            .set((users::active.eq(active), users::password_hash.eq(h)))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set(users::active.eq(active))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Ends every session and bearer token of a user; returns how many there were.
+pub fn delete_sessions_of(conn: &mut DbConn, username: &str) -> Result<usize, AppError> {
+    Ok(diesel::delete(sessions::table.filter(sessions::username.eq(username))).execute(conn)?)
+}
+
 pub fn insert_session(conn: &mut DbConn, row: &SessionRow) -> Result<(), AppError> {
     diesel::insert_into(sessions::table)
         .values(row)

@@ -190,6 +190,93 @@ pub fn create_user(tx: &mut Tx<'_>, actor: &Actor, u: NewUser) -> Result<UserRow
     Ok(row)
 }
 
+/// What an admin changes about a user: whether it may sign in, and its password.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    /// false: the user can no longer sign in, and every session and token of it ends.
+    pub active: Option<bool>,
+    /// A new password (at least 10 characters); every session and token of the user ends.
+    pub password: Option<String>,
+}
+
+/// A user change checked, its password hashed (slow: done off the writer thread).
+pub struct PreparedChange {
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+pub fn prepare_change(c: &UserChange) -> Result<PreparedChange, AppError> {
+    if c.active.is_none() && c.password.is_none() {
+        return Err(AppError::validation(
+            "body",
+            "give active, password or both",
+        ));
+    }
+    let password_hash = match &c.password {
+        Some(p) => {
+            check_password_strength(p)?;
+            Some(hash_password(p)?)
+        }
+        None => None,
+    };
+    Ok(PreparedChange {
+        active: c.active,
+        password_hash,
+    })
+}
+
+/// Deactivates or reactivates a user, or sets its password. Either ends every session and
+/// token the user has (a password that may be known to someone else, a person who left). An
+/// admin cannot deactivate itself (so an active admin always remains).
+pub fn change_user(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    username: &str,
+    c: PreparedChange,
+) -> Result<UserRow, AppError> {
+    let mut row = store::user(tx.conn, username)?
+        .ok_or_else(|| AppError::NotFound(format!("user {username} does not exist")))?;
+    let active = c.active.unwrap_or(row.active);
+    if row.active && !active && username == actor.username {
+        return Err(AppError::Conflict(
+            "you cannot deactivate your own account; ask another admin".into(),
+        ));
+    }
+    store::update(tx.conn, username, active, c.password_hash.as_deref())?;
+    let ended = if !active || c.password_hash.is_some() {
+        store::delete_sessions_of(tx.conn, username)?
+    } else {
+        0
+    };
+    let mut changes = Changes::new().set("active", row.active, active);
+    if c.password_hash.is_some() {
+        // That it changed, never the hash.
+        changes = changes.set("password", Option::<&str>::None, "reset");
+    }
+    if ended > 0 {
+        changes = changes.set("sessions", ended, 0);
+    }
+    row.active = active;
+    if changes.is_empty() {
+        // Asked to be what it already is: nothing happened, nothing to record.
+        return Ok(row);
+    }
+    tx.audit(
+        actor,
+        NewEntry {
+            action: "user.update",
+            entity_kind: "user",
+            entity_id: username,
+            warehouse: row.warehouse_code.as_deref(),
+            enterprise: None,
+            changes,
+            reason: None,
+        },
+    )?;
+    Ok(row)
+}
+
 pub fn new_token() -> String {
     let mut b = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut b);

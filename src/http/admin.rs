@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::flows::parties::{
     self as flow, BinInput, CameraInput, EnterpriseInput, RatingEffect, RatingInput, WarehouseInput,
 };
-use crate::flows::users::{self as user_flow, UserInput};
+use crate::flows::users::{self as user_flow, UserChange, UserInput};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/enterprises", web::get().to(list_enterprises))
@@ -31,7 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/warehouses/{code}/cameras", web::get().to(list_cameras))
         .route("/warehouses/{code}/cameras", web::post().to(create_camera))
         .route("/users", web::get().to(list_users))
-        .route("/users", web::post().to(create_user));
+        .route("/users", web::post().to(create_user))
+        .route("/users/{username}", web::patch().to(change_user));
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -453,19 +454,22 @@ pub struct UserOut {
     pub active: bool,
 }
 
-#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Items<UserOut>), (status = 403)))]
-pub async fn list_users(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
-    s.require(&[Role::Admin])?;
-    let items = read(&state, user_store::list).await?;
-    let items: Vec<UserOut> = items
-        .into_iter()
-        .map(|u| UserOut {
+impl From<user_store::UserRow> for UserOut {
+    fn from(u: user_store::UserRow) -> Self {
+        Self {
             username: u.username,
             role: u.role,
             warehouse: u.warehouse_code,
             active: u.active,
-        })
-        .collect();
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Items<UserOut>), (status = 403)))]
+pub async fn list_users(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin])?;
+    let items = read(&state, user_store::list).await?;
+    let items: Vec<UserOut> = items.into_iter().map(UserOut::from).collect();
     Ok(HttpResponse::Ok().json(Items { items }))
 }
 
@@ -494,13 +498,42 @@ pub async fn create_user(
                 .ok()
                 .and_then(|mut p| p.take())
                 .ok_or_else(|| AppError::Internal("user already taken".into()))?;
-            let row = user_flow::create_user(tx, actor, u)?;
-            created(&UserOut {
-                username: row.username,
-                role: row.role,
-                warehouse: row.warehouse_code,
-                active: row.active,
-            })
+            created(&UserOut::from(user_flow::create_user(tx, actor, u)?))
+        },
+    )
+    .await
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{username}", request_body = UserChange, responses((status = 200, body = UserOut), (status = 400), (status = 403), (status = 404), (status = 409)))]
+pub async fn change_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin])?;
+    let username = path.into_inner();
+    let input: UserChange = super::json_input(&req, &body)?;
+    // Hash a new password off the writer thread (argon2 is slow by design).
+    let prepared = web::block(move || user_flow::prepare_change(&input))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let prepared = std::sync::Mutex::new(Some(prepared));
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        move |tx, actor, _input: serde_json::Value| {
+            let c = prepared
+                .lock()
+                .ok()
+                .and_then(|mut p| p.take())
+                .ok_or_else(|| AppError::Internal("change already taken".into()))?;
+            ok(&UserOut::from(user_flow::change_user(
+                tx, actor, &username, c,
+            )?))
         },
     )
     .await

@@ -31,6 +31,7 @@ use super::{admin, audit, auth, health};
         admin::create_camera,
         admin::list_users,
         admin::create_user,
+        admin::change_user,
         audit::list,
         audit::verify,
         audit::head,

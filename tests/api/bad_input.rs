@@ -229,14 +229,14 @@ fn assert_refused(reply: &Reply, what: &str) {
         (400..500).contains(&reply.status),
         "{what}: expected a 4xx, got {} {}",
         reply.status,
-        &reply.text[..reply.text.len().min(300)]
+        clip(&reply.text, 300)
     );
     assert!(
         reply.is_problem(),
         "{what}: not a problem+json with a code: {} {:?} {}",
         reply.status,
         reply.content_type,
-        &reply.text[..reply.text.len().min(300)]
+        clip(&reply.text, 300)
     );
 }
 

@@ -16,6 +16,7 @@ mod idempotency;
 mod parties;
 mod schema;
 mod security;
+mod users;
 
 // The return flow.
 mod faults;

@@ -358,6 +358,8 @@ fn rows<'a>(k: &'a Kit, w: &'a World, signer: &'a TestUser) -> Vec<Row<'a>> {
         row(Method::POST, "/api/v1/users", "/api/v1/users", ADMIN_CREATES).json_with(
             move || json!({"username": format!("sec-made-{}", serial()), "role": "supervisor", "password": "long-enough-password"}),
         ),
+        row(Method::PATCH, "/api/v1/users/{username}", format!("/api/v1/users/{}", signer.username), [401, 403, 403, 403, 200])
+            .json(json!({"active": true})),
         // The audit log.
         row(Method::GET, "/api/v1/audit", "/api/v1/audit", CUSTOMS_READS),
         row(Method::GET, "/api/v1/audit/verify", "/api/v1/audit/verify", CUSTOMS_READS),
@@ -451,7 +453,7 @@ fn cell(
     };
     let head = app.head();
     let reply = app.send(req);
-    let short = &reply.text[..reply.text.len().min(300)];
+    let short = clip(&reply.text, 300);
     if reply.status != expected {
         return Err(format!("expected {expected}, got {} {short}", reply.status));
     }

@@ -610,6 +610,10 @@ impl TestApp {
         self.send(client.post(self.url(path)).json(body))
     }
 
+    pub fn patch_json(&self, client: &Client, path: &str, body: &Value) -> Reply {
+        self.send(client.patch(self.url(path)).json(body))
+    }
+
     /// Every audit entry, newest first, read page by page over HTTP.
     pub fn audit_entries(&self, client: &Client, query: &str) -> Vec<Value> {
         let mut out = Vec::new();
@@ -735,4 +739,9 @@ pub fn cli_with_env(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) ->
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// At most `n` characters of `s`, for a failure message (never cut inside a character).
+pub fn clip(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
 }

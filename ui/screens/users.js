@@ -4,9 +4,12 @@ import { t, label } from '../i18n/index.js';
 import { getAll } from '../api.js';
 import { perform } from '../actions.js';
 import { table, sectionTitle } from '../components.js';
+import { confirmDialog, promptDialog } from '../dialog.js';
 import * as places from '../places.js';
 
 const ROLES = ['floor', 'supervisor', 'admin'];
+/** What the server asks of a password (flows::users::check_password_strength). */
+const MIN_PASSWORD = 10;
 
 export default {
   title: 'nav.users',
@@ -15,10 +18,50 @@ export default {
     const [items, whs] = await Promise.all([getAll('/users'), places.warehouses().catch(() => [])]);
     if (!ctx.alive()) return;
 
+    // Deactivating signs the user out everywhere; so does a new password.
+    async function change(u, body, button, okText) {
+      const res = await perform({
+        method: 'PATCH', path: `/users/${encodeURIComponent(u.username)}`, body, button, direct: true,
+        label: { k: 'op.user_change', v: { username: u.username } }, okText,
+      });
+      if (res) ctx.refresh();
+    }
+    async function setActive(u, active, button) {
+      if (!active) {
+        const sure = await confirmDialog({
+          title: t('users.deactivate_title', { username: u.username }),
+          body: t('users.deactivate_body'), okText: t('users.deactivate'), danger: true,
+        });
+        if (!sure) return;
+      }
+      await change(u, { active }, button, t(active ? 'users.activated' : 'users.deactivated', { username: u.username }));
+    }
+    async function resetPassword(u, button) {
+      const password = await promptDialog({
+        title: t('users.reset_title', { username: u.username }), body: t('users.reset_body'),
+        inputLabel: t('users.new_password'), okText: t('users.reset'), secret: true, minLength: MIN_PASSWORD,
+      });
+      if (password === null) return;
+      await change(u, { password }, button, t('users.reset_done', { username: u.username }));
+    }
+    const mine = ctx.me.username;
     const list = table([
       { title: t('users.username'), render: (u) => h('span', { class: 'code' }, u.username) },
       { title: t('users.role'), render: (u) => label('role', u.role) },
       { title: t('common.warehouse'), render: (u) => u.warehouse || '—' },
+      { title: t('users.status'), render: (u) => h('span', { class: ['badge', u.active ? 'user-active' : 'user-inactive'], 'data-active': String(u.active) }, t(u.active ? 'users.active' : 'users.inactive')) },
+      {
+        title: t('users.actions'),
+        render: (u) => h('div', { class: 'button-row' },
+          u.username === mine ? null : h('button', {
+            type: 'button', class: ['btn small', u.active ? 'danger' : 'secondary'], 'data-action': u.active ? 'deactivate' : 'activate',
+            onclick: (e) => setActive(u, !u.active, e.currentTarget),
+          }, t(u.active ? 'users.deactivate' : 'users.activate')),
+          h('button', {
+            type: 'button', class: 'btn small secondary', 'data-action': 'reset-password',
+            onclick: (e) => resetPassword(u, e.currentTarget),
+          }, t('users.reset'))),
+      },
     ], items, { rowAttrs: (u) => ({ 'data-testid': `user-${u.username}` }) });
 
     const role = select({ id: 'user-role', name: 'role' }, ROLES.map((r) => ({ value: r, label: label('role', r) })), 'floor');
@@ -31,7 +74,7 @@ export default {
     role.addEventListener('change', sync);
     sync();
 
-    const password = h('input', { id: 'user-password', name: 'password', type: 'password', required: true, minlength: 8, autocomplete: 'new-password' });
+    const password = h('input', { id: 'user-password', name: 'password', type: 'password', required: true, minlength: MIN_PASSWORD, autocomplete: 'new-password' });
     const button = h('button', { type: 'submit', class: 'btn primary', id: 'user-create', 'data-action': 'create' }, t('common.create'));
     const form = h('form', {
       class: 'card form-grid', id: 'user-form',
