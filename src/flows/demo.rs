@@ -4,7 +4,7 @@
 //! `src/demo/` (dates shifted so that they end yesterday), returns in every state including
 //! a late one, and one user per role.
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime, SubsecRound, Utc};
 
 use super::parties::{self, BinInput, CameraInput, EnterpriseInput, RatingInput, WarehouseInput};
 use super::returns::apply::{self, ApplyInput, LineQty};
@@ -225,7 +225,8 @@ fn declarations(w: &Writer) -> Result<(), AppError> {
             .map(|r| r.return_time)
             .max();
         if let Some(latest) = latest {
-            let shift = (Utc::now() - Duration::days(1)) - latest;
+            // To the microsecond, as PostgreSQL keeps times (and as the writer takes its own).
+            let shift = (Utc::now() - Duration::days(1)).trunc_subsecs(6) - latest;
             for r in items.iter_mut().filter_map(|i| i.result.as_mut().ok()) {
                 r.return_time += shift;
             }
@@ -450,7 +451,7 @@ fn load(pool: &Pool, w: &Writer) -> Result<Vec<&'static str>, AppError> {
     let mut demo = Demo {
         w,
         lists,
-        now: Utc::now().naive_utc(),
+        now: Utc::now().naive_utc().trunc_subsecs(6),
     };
     let ok = ["HK0000E001", "JP0000E002"];
     let (w1, w2) = ("5001960W01", "5001960W02");
