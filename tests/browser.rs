@@ -1094,8 +1094,18 @@ async fn supervisor_audit(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
         "the hold's reason is not said in Chinese: {history}"
     );
 
-    b.go("#/returns").await?;
+    // A message from a while ago is not carried to the next screen (a fresh one is).
+    b.js(
+        "const m = document.getElementById('message'); m.hidden = false; m.dataset.at = String(Date.now() - 60000); location.hash = '#/returns'",
+        vec![],
+    )
+    .await?;
     b.find("#returns-table tbody tr").await?;
+    b.until(
+        "the old message gone",
+        "document.getElementById('message').hidden",
+    )
+    .await?;
     b.shots("13-returns").await?;
     b.go(&format!("#/r/{id}")).await?;
     b.shown_state(id, "closed").await?;
