@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Session;
-use super::{created, mutate, ok, read, AppState};
+use super::{created, mutate, mutate_parsed, ok, read, AppState};
 use crate::db::parties::{
     self as store, BinRow, CameraRow, EnterpriseRow, RatingRow, WarehouseRow,
 };
@@ -486,21 +486,9 @@ pub async fn create_user(
     let prepared = web::block(move || user_flow::prepare(&input))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
-    let prepared = std::sync::Mutex::new(Some(prepared));
-    mutate(
-        &state,
-        &req,
-        &s,
-        &body,
-        move |tx, actor, _input: serde_json::Value| {
-            let u = prepared
-                .lock()
-                .ok()
-                .and_then(|mut p| p.take())
-                .ok_or_else(|| AppError::Internal("user already taken".into()))?;
-            created(&UserOut::from(user_flow::create_user(tx, actor, u)?))
-        },
-    )
+    mutate_parsed(&state, &req, &s, &body, prepared, |tx, actor, u| {
+        created(&UserOut::from(user_flow::create_user(tx, actor, u)?))
+    })
     .await
 }
 
@@ -519,22 +507,10 @@ pub async fn change_user(
     let prepared = web::block(move || user_flow::prepare_change(&input))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
-    let prepared = std::sync::Mutex::new(Some(prepared));
-    mutate(
-        &state,
-        &req,
-        &s,
-        &body,
-        move |tx, actor, _input: serde_json::Value| {
-            let c = prepared
-                .lock()
-                .ok()
-                .and_then(|mut p| p.take())
-                .ok_or_else(|| AppError::Internal("change already taken".into()))?;
-            ok(&UserOut::from(user_flow::change_user(
-                tx, actor, &username, c,
-            )?))
-        },
-    )
+    mutate_parsed(&state, &req, &s, &body, prepared, move |tx, actor, c| {
+        ok(&UserOut::from(user_flow::change_user(
+            tx, actor, &username, c,
+        )?))
+    })
     .await
 }

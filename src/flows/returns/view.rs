@@ -226,13 +226,7 @@ fn build_from(
         (Some(l), None) => (l, store::declaration_lines(conn, &d.invt_no)?),
         (None, _) => store::lines_with_declaration(conn, &r.id, &d.invt_no)?,
     };
-    let lines = lines
-        .into_iter()
-        .map(|l| {
-            let dl = decl_lines.iter().find(|x| x.gnum == l.gnum);
-            line_view(&r, l, dl)
-        })
-        .collect();
+    let lines = line_views(&r, lines, &decl_lines);
     // Sorting records the discrepancies and sets the flag in the same step (and a return is
     // sorted once), so without the flag there is none to read.
     let discrepancies = if r.discrepancy {
@@ -336,6 +330,21 @@ fn build_from(
     })
 }
 
+/// The lines of return `r`, each with its list line.
+fn line_views(
+    r: &ReturnRow,
+    lines: Vec<ReturnLineRow>,
+    decl_lines: &[DeclarationLineRow],
+) -> Vec<LineView> {
+    lines
+        .into_iter()
+        .map(|l| {
+            let dl = decl_lines.iter().find(|x| x.gnum == l.gnum);
+            line_view(r, l, dl)
+        })
+        .collect()
+}
+
 /// One line of a return as people read it: the list's item, what was counted and graded, and
 /// where its units went.
 fn line_view(r: &ReturnRow, l: ReturnLineRow, dl: Option<&DeclarationLineRow>) -> LineView {
@@ -397,14 +406,7 @@ pub fn disposals_for_decision(
             Some((r, decl)) => {
                 let (lines, decl_lines) =
                     store::lines_with_declaration(conn, &r.id, &decl.invt_no)?;
-                let lines = lines
-                    .into_iter()
-                    .map(|l| {
-                        let dl = decl_lines.iter().find(|x| x.gnum == l.gnum);
-                        line_view(&r, l, dl)
-                    })
-                    .collect();
-                (r.warehouse_code.clone(), lines)
+                (r.warehouse_code.clone(), line_views(&r, lines, &decl_lines))
             }
             None => (None, Vec::new()),
         };
