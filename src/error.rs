@@ -197,7 +197,6 @@ impl AppError {
         }
     }
 
-    /// What the client may read; infrastructure details stay in the log.
     /// The problem+json body of this error.
     pub fn problem(&self) -> Problem {
         Problem {
@@ -217,6 +216,7 @@ impl AppError {
         }
     }
 
+    /// What the client may read; infrastructure details stay in the log.
     fn public_detail(&self) -> String {
         match self {
             Self::Validation(errs) => errs

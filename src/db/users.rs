@@ -63,22 +63,19 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> Result<(), AppError> {
     Ok(())
 }
 
+/// What an admin changes of a user: `None` leaves the password hash as it is.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserUpdate<'a> {
+    pub active: bool,
+    pub password_hash: Option<&'a str>,
+}
+
 /// Sets whether a user may sign in, and (when given) a new password hash.
-pub fn update(
-    conn: &mut DbConn,
-    username: &str,
-    active: bool,
-    password_hash: Option<&str>,
-) -> Result<(), AppError> {
-    let target = users::table.find(username);
-    match password_hash {
-        Some(h) => diesel::update(target)
-            .set((users::active.eq(active), users::password_hash.eq(h)))
-            .execute(conn)?,
-        None => diesel::update(target)
-            .set(users::active.eq(active))
-            .execute(conn)?,
-    };
+pub fn update(conn: &mut DbConn, username: &str, u: &UserUpdate<'_>) -> Result<(), AppError> {
+    diesel::update(users::table.find(username))
+        .set(u)
+        .execute(conn)?;
     Ok(())
 }
 

@@ -238,19 +238,31 @@ pub fn change_user(
     let mut row = store::user(tx.conn, username)?
         .ok_or_else(|| AppError::NotFound(format!("user {username} does not exist")))?;
     let active = c.active.unwrap_or(row.active);
-    if row.active && !active && username == actor.username {
+    if active == row.active && c.password_hash.is_none() {
+        // Asked to be what it already is: nothing to write, nothing to record.
+        return Ok(row);
+    }
+    if !active && username == actor.username {
         return Err(AppError::Conflict(
             "you cannot deactivate your own account; ask another admin".into(),
         ));
     }
-    store::update(tx.conn, username, active, c.password_hash.as_deref())?;
-    let ended = if !active || c.password_hash.is_some() {
+    let password_hash = c.password_hash.as_deref();
+    store::update(
+        tx.conn,
+        username,
+        &store::UserUpdate {
+            active,
+            password_hash,
+        },
+    )?;
+    let ended = if !active || password_hash.is_some() {
         store::delete_sessions_of(tx.conn, username)?
     } else {
         0
     };
     let mut changes = Changes::new().set("active", row.active, active);
-    if c.password_hash.is_some() {
+    if password_hash.is_some() {
         // That it changed, never the hash.
         changes = changes.set("password", Option::<&str>::None, "reset");
     }
@@ -258,10 +270,6 @@ pub fn change_user(
         changes = changes.set("sessions", ended, 0);
     }
     row.active = active;
-    if changes.is_empty() {
-        // Asked to be what it already is: nothing happened, nothing to record.
-        return Ok(row);
-    }
     tx.audit(
         actor,
         NewEntry {

@@ -271,13 +271,13 @@ where
     let hash = idempotency::request_hash(req.method().as_str(), req.path(), body);
     let actor = session.actor();
     let audit_actor = actor.clone();
-    let (username, in_writer) = (session.username.clone(), (key.clone(), hash.clone()));
+    let username = session.username.clone();
+    let (key_in, hash_in) = (key.clone(), hash.clone());
     let result = state
         .writer
         .write_as(writes, move |tx| {
             let actor = FloorCaller::confirm(tx.conn, claim.as_deref(), actor, tx.now)?;
-            let (key, hash) = in_writer;
-            idempotency::once(tx, &username, key.as_deref(), &hash, |tx| {
+            idempotency::once(tx, &username, key_in.as_deref(), &hash_in, |tx| {
                 flow(tx, &actor, input)
             })
         })

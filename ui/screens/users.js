@@ -1,7 +1,7 @@
 // Users: the list, and creating one with a role (floor staff are bound to one warehouse).
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { getAll } from '../api.js';
+import { getAll, seg } from '../api.js';
 import { perform } from '../actions.js';
 import { table, sectionTitle } from '../components.js';
 import { confirmDialog, promptDialog } from '../dialog.js';
@@ -21,7 +21,7 @@ export default {
     // Deactivating signs the user out everywhere; so does a new password.
     async function change(u, body, button, okText) {
       const res = await perform({
-        method: 'PATCH', path: `/users/${encodeURIComponent(u.username)}`, body, button, direct: true,
+        method: 'PATCH', path: `/users/${seg(u.username)}`, body, button, direct: true,
         label: { k: 'op.user_change', v: { username: u.username } }, okText,
       });
       if (res) ctx.refresh();

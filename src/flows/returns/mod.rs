@@ -192,17 +192,17 @@ pub fn begin_step(
             "return {id} is on customs hold; a supervisor must release it first"
         )));
     }
-    if let Err(e) = parties_eligible_now(tx, &l.decl) {
-        if let (
-            AppError::EnterpriseExcluded(mut x),
+    match (parties_eligible_now(tx, &l.decl), state) {
+        (Ok(()), _) => {}
+        (
+            Err(AppError::EnterpriseExcluded(mut x)),
             State::Received | State::Sorted | State::Inspected,
-        ) = (e.clone(), state)
-        {
+        ) => {
             hold::hold_return(tx, &Actor::system("eligibility"), id, &x.to_string())?;
             x.held = true;
             return Ok(Step::Held(AppError::EnterpriseExcluded(x)));
         }
-        return Err(e);
+        (Err(e), _) => return Err(e),
     }
     if state.next(action).is_none() {
         return Err(AppError::InvalidState(format!(
