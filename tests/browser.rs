@@ -922,6 +922,16 @@ async fn floor_flow(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
         );
     }
     b.shots("08-restocked").await?;
+    // A product scanned with no parcel open is named, and no parcel is guessed for it (the
+    // same product may be in several): the worker is asked for the parcel's label first.
+    if let Some(l) = p.lines.iter().find(|l| l.code != l.gcode) {
+        b.go("#/").await?;
+        b.find("[data-testid=tile-declared]").await?;
+        b.scan(&l.code).await?;
+        b.message("error", "这是商品").await?;
+        b.hash_is("#/").await?;
+        b.shots("08b-product-alone").await?;
+    }
     // Typed by hand this time (no scanner): confirmed, then used like a scan.
     b.type_slowly(&p.id).await?;
     b.hash_is(&format!("#/r/{}", p.id)).await?;

@@ -251,6 +251,32 @@ pub fn get_with_declaration(
         .optional())?)
 }
 
+/// The list line of the product with barcode `code` in the newest return holding it, among
+/// the returns in `warehouse` when given (floor staff learn only of their own warehouse's).
+pub fn product_by_barcode(
+    conn: &mut DbConn,
+    code: &str,
+    warehouse: Option<&str>,
+) -> Result<Option<DeclarationLineRow>, AppError> {
+    Ok(on_inner!(conn, |c| {
+        let mut q = declaration_lines::table
+            .inner_join(returns::table.on(returns::invt_no.eq(declaration_lines::invt_no)))
+            .inner_join(
+                return_lines::table.on(return_lines::return_id
+                    .eq(returns::id)
+                    .and(return_lines::gnum.eq(declaration_lines::gnum))),
+            )
+            .filter(declaration_lines::bar_code.eq(code))
+            .order(returns::applied_at.desc())
+            .select(DeclarationLineRow::as_select())
+            .into_boxed();
+        if let Some(w) = warehouse {
+            q = q.filter(returns::warehouse_code.eq(w));
+        }
+        q.first(c).optional()
+    })?)
+}
+
 pub fn by_waybill(conn: &mut DbConn, waybill: &str) -> Result<Vec<ReturnRow>, AppError> {
     Ok(returns::table
         .filter(returns::logistics_no.eq(waybill))

@@ -540,7 +540,7 @@ pub struct ScanQuery {
     ret: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/scan/{code}", params(("return" = Option<String>, Query, description = "the open return, to match product barcodes")), responses((status = 200, body = scan::ScanResult), (status = 400), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/scan/{code}", params(("return" = Option<String>, Query, description = "the open return, to match product barcodes and HS codes; without it a product barcode answers what the product is, with no return")), responses((status = 200, body = scan::ScanResult), (status = 400), (status = 404)))]
 pub async fn scan_code(
     state: web::Data<AppState>,
     s: Session,

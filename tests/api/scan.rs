@@ -1,6 +1,7 @@
 //! "What did I just scan?": a return label, a waybill, a product barcode or HS code within
-//! the open return, an item label, a bin label — or nothing known (404). Floor staff never
-//! learn about another warehouse's parcels or bins this way.
+//! the open return, a product barcode on its own, an item label, a bin label — or nothing
+//! known (404). Floor staff never learn about another warehouse's parcels, products or bins
+//! this way.
 
 use serde_json::json;
 
@@ -34,8 +35,16 @@ both! {
         let r = app.get(&k.floor_a, &format!("/api/v1/scan/{GCODE_2}?return={id}"));
         r.assert_status(200);
         assert_eq!((r.json["kind"].as_str(), r.json["line"]["gnum"].as_i64()), (Some("product"), Some(2)));
-        // Without the open return a product barcode means nothing.
-        scan(BARCODE_1).assert_problem(404, "not_found");
+        // Without the open return a product barcode says what it is, and no return is guessed
+        // for it: the same product may be in several parcels.
+        let r = scan(BARCODE_1);
+        r.assert_status(200);
+        assert_eq!(r.json["kind"], "product");
+        assert_eq!(r.json["id"], BARCODE_1);
+        assert_eq!(r.json["line"], json!({"gnum": 1, "gcode": GCODE_1, "gname": "保湿面霜"}));
+        assert_eq!((&r.json["return"], &r.json["next_actions"]), (&json!(null), &json!([])));
+        // An HS code on its own names no product (many products share one).
+        scan(GCODE_1).assert_problem(404, "not_found");
         // A product that is on the list but not in this return is not "in the return".
         let l2 = k.released();
         let only_soap = k.new_return(&l2, &[(2, 1)]);
@@ -89,6 +98,9 @@ both! {
             app.get(b, &format!("/api/v1/scan/{code}")).assert_problem(404, "not_found");
         }
         app.get(b, &format!("/api/v1/scan/{BARCODE_1}?return={received}")).assert_problem(404, "not_found");
+        // A product known only from another warehouse's returns is not theirs to learn of.
+        app.get(b, &format!("/api/v1/scan/{BARCODE_1}")).assert_problem(404, "not_found");
+        assert_eq!(app.get(&k.sup, &format!("/api/v1/scan/{BARCODE_1}")).json["kind"], "product");
         // Their own bins resolve; a supervisor resolves everything.
         assert_eq!(app.get(b, &format!("/api/v1/scan/{}", k.seed.b.bin("restock"))).json["kind"], "bin");
         for code in [&declared, &received, &l2.waybill] {

@@ -1,5 +1,6 @@
-//! "What did I just scan?": a return id, a waybill, an item label, a product barcode within
-//! the open return, or a bin label — answered with what it is and the sensible next actions.
+//! "What did I just scan?": a return id, a waybill, an item label, a product barcode (within
+//! the open return, or on its own), or a bin label — answered with what it is and the
+//! sensible next actions.
 
 use serde::Serialize;
 
@@ -239,11 +240,39 @@ pub fn resolve(
             next_actions: next,
         });
     }
-    Err(AppError::NotFound(if current.is_some() {
+    // A product barcode with no return open: what it is, and no return guessed for it (the
+    // same product may be in several parcels; the worker scans the parcel's label first).
+    if current.is_none() {
+        let mine = if actor.role == "floor" {
+            match actor.warehouse.as_deref() {
+                Some(w) => Some(w),
+                None => return Err(not_known(code, current)),
+            }
+        } else {
+            None
+        };
+        if let Some(d) = store::product_by_barcode(conn, code, mine)? {
+            return Ok(ScanResult {
+                kind: "product",
+                id: code.to_string(),
+                ret: None,
+                bin: None,
+                line: Some(ScanLine {
+                    gnum: d.gnum,
+                    gcode: d.gcode,
+                    gname: d.gname,
+                }),
+                next_actions: Vec::new(),
+            });
+        }
+    }
+    Err(not_known(code, current))
+}
+
+fn not_known(code: &str, current: Option<&str>) -> AppError {
+    AppError::NotFound(if current.is_some() {
         format!("{code} is not a return, waybill, bin, or a product of the open return")
     } else {
-        format!(
-            "{code} is not a known return, waybill or bin (scan a return first to match products)"
-        )
-    }))
+        format!("{code} is not a known return, waybill, bin or product")
+    })
 }
