@@ -150,9 +150,7 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
                 .transpose()
                 .map_err(|e| AppError::Startup(format!("--expect-head: {e}")))?;
             let config = load(&db, None)?;
-            let pool = crate::db::pool(&config.database, config.sqlite_sync, 1)?;
-            let mut conn = pool.get()?;
-            crate::db::migrate(&mut conn)?;
+            let mut conn = crate::db::open_existing(&config.database, config.sqlite_sync)?;
             let v = audit::verify(&mut conn, expect.as_ref())?;
             if v.ok {
                 println!(

@@ -321,6 +321,50 @@ pub fn pool(url: &DbUrl, sync: SqliteSync, size: u32) -> Result<Pool, AppError> 
         .map_err(|e| AppError::Startup(format!("cannot open the database: {e}")))
 }
 
+/// Opens a database that must already exist and be up to date, for a command that only reads
+/// it (`audit verify`): a mistyped path is an error, never a new empty database that would
+/// then verify as "intact", and nothing is written to a database that is not this program's.
+pub fn open_existing(url: &DbUrl, sync: SqliteSync) -> Result<DbConn, AppError> {
+    let not_ours =
+        || AppError::Startup("not a bonded-returns database (it has no audit log)".into());
+    let cannot_open =
+        |e: diesel::ConnectionError| AppError::Startup(format!("cannot open the database: {e}"));
+    // The audit log is looked for first, on a bare connection: `establish` would switch a
+    // SQLite file to WAL, and diesel's migration check would create its own table.
+    match url {
+        DbUrl::Sqlite(path) => {
+            if !path.is_file() {
+                return Err(AppError::Startup(format!(
+                    "no database at {}",
+                    path.display()
+                )));
+            }
+            SqliteConnection::establish(&path.to_string_lossy())
+                .map_err(cannot_open)?
+                .batch_execute("SELECT seq FROM audit_entries LIMIT 1")
+                .map_err(|_| not_ours())?;
+        }
+        DbUrl::Postgres(u) => {
+            PgConnection::establish(u)
+                .map_err(cannot_open)?
+                .batch_execute("SELECT seq FROM audit_entries LIMIT 1")
+                .map_err(|_| not_ours())?;
+        }
+    }
+    let mut conn = establish(url, sync).map_err(cannot_open)?;
+    let pending = match &mut conn {
+        DbConn::Pg(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|m| m.len()),
+        DbConn::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|m| m.len()),
+    }
+    .map_err(|e| AppError::Startup(format!("cannot read the database's migrations: {e}")))?;
+    if pending > 0 {
+        return Err(AppError::Startup(format!(
+            "the database is {pending} migration(s) behind this program: run `bonded-returns migrate` first"
+        )));
+    }
+    Ok(conn)
+}
+
 /// Runs pending migrations; on PostgreSQL under an advisory lock so nodes can start together.
 pub fn migrate(conn: &mut DbConn) -> Result<usize, AppError> {
     let fail = |e: Box<dyn std::error::Error + Send + Sync>| {

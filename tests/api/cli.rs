@@ -258,6 +258,54 @@ both! {
         assert_eq!(run.code, Some(0), "{run:?}");
     }
 
+    fn audit_verify_never_makes_or_changes_a_database_and_says_why_it_cannot_verify_one(app: &TestApp) {
+        // A mistyped path, or a database that is not this program's: one line, a non-zero
+        // exit, and nothing created (before, a new empty database was made and reported
+        // "intact: 0 entries").
+        let other = TestDb::fresh(app.backend);
+        let (url, expected) = match app.backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", other.dir().unwrap().join("typo/audit.db").display()),
+                "no database at",
+            ),
+            Backend::Postgres => (other.url.clone(), "not a bonded-returns database"),
+        };
+        let refused = |url: &str, expected: &str| {
+            let run = cli(&["audit", "verify", "--database-url", url], None);
+            assert_eq!(run.code, Some(2), "{run:?}");
+            assert!(run.stdout.is_empty(), "{run:?}");
+            assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+            assert!(run.stderr.contains(expected), "{run:?}");
+        };
+        refused(&url, expected);
+        match app.backend {
+            Backend::Sqlite => {
+                assert!(!other.dir().unwrap().join("typo").exists(), "a folder was made");
+                // Another program's SQLite file: not touched (still in its own journal mode).
+                use diesel::{connection::SimpleConnection, Connection, RunQueryDsl};
+                let foreign = other.dir().unwrap().join("foreign.db").display().to_string();
+                let mut c = diesel::SqliteConnection::establish(&foreign).unwrap();
+                c.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
+                refused(&foreign, "not a bonded-returns database");
+                let mode: Vec<Mode> = diesel::sql_query("PRAGMA journal_mode").load(&mut c).unwrap();
+                assert_eq!(mode[0].journal_mode, "delete", "the file was switched to WAL");
+            }
+            Backend::Postgres => {
+                let tables: Vec<N> = sql_rows(
+                    &mut other.connect(),
+                    "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = 'public'",
+                )
+                .unwrap();
+                assert_eq!(tables[0].n, 0, "tables were created in a database that is not ours");
+            }
+        }
+        // This program's database, one migration behind: migrate first, it says.
+        app.db
+            .sql("DELETE FROM __diesel_schema_migrations WHERE version = (SELECT MAX(version) FROM __diesel_schema_migrations)")
+            .unwrap();
+        refused(&app.db.url, "1 migration(s) behind this program: run `bonded-returns migrate` first");
+    }
+
     fn import_reads_many_files_and_ends_with_a_summary_and_an_exit_code_that_says_if_all_went_in(app: &TestApp) {
         let dir = tempfile::tempdir().unwrap();
         let demo = |name: &str| {
@@ -601,4 +649,16 @@ fn the_request_log_never_holds_what_was_searched_for_or_sent() {
             "{secret} is in the log:\n{written}"
         );
     }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Mode {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    journal_mode: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct N {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
