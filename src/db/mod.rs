@@ -331,26 +331,21 @@ pub fn open_existing(url: &DbUrl, sync: SqliteSync) -> Result<DbConn, AppError> 
         |e: diesel::ConnectionError| AppError::Startup(format!("cannot open the database: {e}"));
     // The audit log is looked for first, on a bare connection: `establish` would switch a
     // SQLite file to WAL, and diesel's migration check would create its own table.
-    match url {
-        DbUrl::Sqlite(path) => {
-            if !path.is_file() {
-                return Err(AppError::Startup(format!(
-                    "no database at {}",
-                    path.display()
-                )));
-            }
-            SqliteConnection::establish(&path.to_string_lossy())
-                .map_err(cannot_open)?
-                .batch_execute("SELECT seq FROM audit_entries LIMIT 1")
-                .map_err(|_| not_ours())?;
+    let mut bare = match url {
+        DbUrl::Sqlite(path) if !path.is_file() => {
+            return Err(AppError::Startup(format!(
+                "no database at {}",
+                path.display()
+            )))
         }
-        DbUrl::Postgres(u) => {
-            PgConnection::establish(u)
-                .map_err(cannot_open)?
-                .batch_execute("SELECT seq FROM audit_entries LIMIT 1")
-                .map_err(|_| not_ours())?;
-        }
-    }
+        DbUrl::Sqlite(path) => DbConn::Sqlite(
+            SqliteConnection::establish(&path.to_string_lossy()).map_err(cannot_open)?,
+        ),
+        DbUrl::Postgres(u) => DbConn::Pg(PgConnection::establish(u).map_err(cannot_open)?),
+    };
+    bare.batch_execute("SELECT seq FROM audit_entries LIMIT 1")
+        .map_err(|_| not_ours())?;
+    drop(bare);
     let mut conn = establish(url, sync).map_err(cannot_open)?;
     let pending = match &mut conn {
         DbConn::Pg(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|m| m.len()),

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Session;
-use super::{created, mutate, mutate_parsed, ok, read, AppState};
+use super::{created, mutate, mutate_parsed, off_thread, ok, read, AppState};
 use crate::db::parties::{
     self as store, BinRow, CameraRow, EnterpriseRow, RatingRow, WarehouseRow,
 };
@@ -483,9 +483,7 @@ pub async fn create_user(
     s.require(&[Role::Admin])?;
     let input: UserInput = super::json_input(&req, &body)?;
     // Hash the password off the writer thread (argon2 is slow by design).
-    let prepared = web::block(move || user_flow::prepare(&input))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let prepared = off_thread(move || user_flow::prepare(&input)).await??;
     mutate_parsed(&state, &req, &s, &body, prepared, |tx, actor, u| {
         created(&UserOut::from(user_flow::create_user(tx, actor, u)?))
     })
@@ -504,9 +502,7 @@ pub async fn change_user(
     let username = path.into_inner();
     let input: UserChange = super::json_input(&req, &body)?;
     // Hash a new password off the writer thread (argon2 is slow by design).
-    let prepared = web::block(move || user_flow::prepare_change(&input))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let prepared = off_thread(move || user_flow::prepare_change(&input)).await??;
     mutate_parsed(&state, &req, &s, &body, prepared, move |tx, actor, c| {
         ok(&UserOut::from(user_flow::change_user(
             tx, actor, &username, c,

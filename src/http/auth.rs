@@ -12,7 +12,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
+use super::{off_thread, AppState};
 use crate::audit::Actor;
 use crate::db::users::{SessionRow, UserRow};
 use crate::db::{self, users as user_store};
@@ -323,15 +323,14 @@ pub async fn sign_in(
         .await?;
     let password = input.password;
     let user_for_check = user.clone();
-    let ok = web::block(move || match &user_for_check {
+    let ok = off_thread(move || match &user_for_check {
         Some(u) if u.active => user_flow::verify_password(&password, &u.password_hash),
         _ => {
             user_flow::verify_password(&password, user_flow::dummy_hash());
             false
         }
     })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    .await?;
     let Some(user) = user.filter(|_| ok) else {
         return Err(AppError::Unauthenticated(
             "wrong user name or password".into(),

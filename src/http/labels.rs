@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::auth::Session;
-use super::{read, AppState};
+use super::{off_thread, read, AppState};
 use crate::db::{parties, returns as store};
 use crate::domain::deadlines;
 use crate::error::AppError;
@@ -111,9 +111,8 @@ pub async fn return_label(
         })
     })
     .await?;
-    let r = web::block(move || labels::render_return(&label, size, format, dpi))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+    let r = off_thread(move || labels::render_return(&label, size, format, dpi))
+        .await?
         .map_err(label_error)?;
     Ok(respond(r, &id, format))
 }
@@ -161,9 +160,8 @@ pub async fn bin_label(
         .into_iter()
         .find(|b| b.bin == bin)
         .ok_or_else(|| AppError::NotFound(format!("bin {bin} does not exist")))?;
-    let r = web::block(move || labels::render_bin(&label, size, format, dpi))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+    let r = off_thread(move || labels::render_bin(&label, size, format, dpi))
+        .await?
         .map_err(label_error)?;
     Ok(respond(r, &bin, format))
 }
@@ -183,9 +181,8 @@ pub async fn bin_sheet(
     if rows.is_empty() {
         return Err(AppError::NotFound("no bins to print".into()));
     }
-    let pages = web::block(move || labels::render_bin_sheets(&rows, format, dpi))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+    let pages = off_thread(move || labels::render_bin_sheets(&rows, format, dpi))
+        .await?
         .map_err(label_error)?;
     let count = pages.len();
     let r = pages
@@ -238,9 +235,8 @@ pub async fn item_label(
     })
     .await?;
     let name = label.data();
-    let r = web::block(move || labels::render_item(&label, size, format, dpi))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
+    let r = off_thread(move || labels::render_item(&label, size, format, dpi))
+        .await?
         .map_err(label_error)?;
     Ok(respond(r, &name, format))
 }

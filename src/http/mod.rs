@@ -118,6 +118,18 @@ pub fn answer<T: Serialize>(status: StatusCode, body: &T) -> Result<Answer, AppE
     Ok((status.as_u16(), json))
 }
 
+/// Runs slow CPU work (argon2, XML parsing, label rendering) on the blocking thread pool,
+/// never on an actix worker.
+pub async fn off_thread<T, F>(f: F) -> Result<T, AppError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(f)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
 pub fn ok<T: Serialize>(body: &T) -> Result<Answer, AppError> {
     answer(StatusCode::OK, body)
 }

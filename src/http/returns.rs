@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::admin::Items;
 use super::auth::{FloorCaller, Session};
 use super::{
-    created, mutate, mutate_floor, mutate_parsed, ok, read, refusal_after_change, AppState,
+    created, mutate, mutate_floor, mutate_parsed, off_thread, ok, read, refusal_after_change,
+    AppState,
 };
 use crate::audit::Actor;
 use crate::db::returns as store;
@@ -204,9 +205,7 @@ pub async fn import(
         ));
     }
     let xml = body.clone();
-    let parsed = web::block(move || imports::parse(&xml))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let parsed = off_thread(move || imports::parse(&xml)).await??;
     mutate_parsed(&state, &req, &s, &body, parsed, |tx, actor, parsed| {
         ok(&imports::record(tx, actor, &parsed)?)
     })

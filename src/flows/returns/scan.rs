@@ -25,6 +25,16 @@ pub struct ScanLine {
     pub gname: String,
 }
 
+impl From<crate::db::returns::DeclarationLineRow> for ScanLine {
+    fn from(d: crate::db::returns::DeclarationLineRow) -> Self {
+        Self {
+            gnum: d.gnum,
+            gcode: d.gcode,
+            gname: d.gname,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ScanResult {
     /// return, waybill, item, product or bin
@@ -64,11 +74,7 @@ fn line_of(
     Ok(store::declaration_lines(conn, &r.invt_no)?
         .into_iter()
         .find(|d| mine.contains(&d.gnum) && pred(d))
-        .map(|d| ScanLine {
-            gnum: d.gnum,
-            gcode: d.gcode,
-            gname: d.gname,
-        }))
+        .map(ScanLine::from))
 }
 
 /// The parts of an item label `OWNER-GCODE-RETURNID-GNUM` (upper-cased).
@@ -243,25 +249,15 @@ pub fn resolve(
     // A product barcode with no return open: what it is, and no return guessed for it (the
     // same product may be in several parcels; the worker scans the parcel's label first).
     if current.is_none() {
-        let mine = if actor.role == "floor" {
-            match actor.warehouse.as_deref() {
-                Some(w) => Some(w),
-                None => return Err(not_known(code, current)),
-            }
-        } else {
-            None
-        };
+        // Floor staff look only in their own warehouse (none set: nothing matches).
+        let mine = (actor.role == "floor").then(|| actor.warehouse.as_deref().unwrap_or_default());
         if let Some(d) = store::product_by_barcode(conn, code, mine)? {
             return Ok(ScanResult {
                 kind: "product",
                 id: code.to_string(),
                 ret: None,
                 bin: None,
-                line: Some(ScanLine {
-                    gnum: d.gnum,
-                    gcode: d.gcode,
-                    gname: d.gname,
-                }),
+                line: Some(d.into()),
                 next_actions: Vec::new(),
             });
         }
