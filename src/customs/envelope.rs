@@ -6,11 +6,19 @@
 //! ([`super::MAX_MESSAGE_BYTES`]), any DOCTYPE (and so any entity
 //! declaration) is refused before anything is expanded, quick-xml never
 //! expands entities other than the five predefined ones and character
-//! references, nesting depth and element count are bounded, and elements of
-//! foreign namespaces (signature blocks and the like) are skipped without
-//! being stored.
+//! references, nesting depth, element count, attributes per element and
+//! namespace declarations in scope are bounded, and elements of foreign
+//! namespaces (signature blocks and the like) are skipped without being
+//! stored (but counted against the same bounds).
+//!
+//! Reading takes time linear in the input. quick-xml's own duplicate-attribute
+//! check compares each attribute with every earlier one, and its namespace
+//! lookup walks every declaration in scope, so the first is replaced by a hash
+//! set and the second is kept short by the bound on declarations.
 
-use quick_xml::events::Event;
+use std::collections::HashSet;
+
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 use serde::{Deserialize, Serialize};
@@ -18,10 +26,18 @@ use serde::{Deserialize, Serialize};
 use super::fields::{is_xml_char, parse_enterprise_code, FieldReader};
 use super::{CustomsError, MessageKind, MAX_MESSAGE_BYTES, NAMESPACE};
 
-/// Deepest nesting of stored elements (real messages use 4).
+/// Deepest nesting of elements, skipped ones included (real messages use 4, a
+/// signature block adds about 6).
 const MAX_DEPTH: usize = 32;
-/// Most elements stored from one message (100 lists of 99 lines need about 200 000).
+/// Most elements in one message, skipped ones included (100 lists of 99 lines
+/// need about 200 000).
 const MAX_ELEMENTS: usize = 400_000;
+/// Most attributes on one element, namespace declarations included (real
+/// messages have a handful: the messiest fixture has 7, on the root).
+const MAX_ATTRIBUTES: usize = 256;
+/// Most namespace declarations in scope at one element, its own and its
+/// ancestors' (real messages make 1 to 4).
+const MAX_NAMESPACE_DECLARATIONS: usize = 64;
 
 /// Namespace of a stored element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +144,82 @@ fn xml_chars(text: &str, at: usize, value: &str) -> Result<(), CustomsError> {
     }
 }
 
+/// What [`read_attributes`] found on one start tag.
+struct TagAttributes {
+    /// Namespace declarations (`xmlns`, `xmlns:p`).
+    declarations: usize,
+    /// The other attributes by qualified name, values unescaped (only when kept).
+    kept: Vec<(String, String)>,
+}
+
+/// Reads the attributes of the start tag `e` (at byte `at`) in one pass:
+/// refuses more than [`MAX_ATTRIBUTES`], more than [`MAX_NAMESPACE_DECLARATIONS`]
+/// with the `in_scope` ones of its ancestors, and a malformed or repeated
+/// attribute; when `keep`, unescapes those that are not declarations.
+fn read_attributes(
+    text: &str,
+    at: usize,
+    e: &BytesStart<'_>,
+    in_scope: usize,
+    keep: bool,
+) -> Result<TagAttributes, CustomsError> {
+    let name = || String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+    let mut found = TagAttributes {
+        declarations: 0,
+        kept: Vec::new(),
+    };
+    let mut seen = HashSet::new();
+    for (i, a) in e.attributes().with_checks(false).enumerate() {
+        if i == MAX_ATTRIBUTES {
+            let (line, column) = line_col(text, at);
+            return Err(CustomsError::Hostile(format!(
+                "<{}> at line {line}, column {column} has more than {MAX_ATTRIBUTES} attributes; \
+                 customs messages have a few",
+                name()
+            )));
+        }
+        let a =
+            a.map_err(|err| malformed(text, at, format!("bad attribute in <{}>: {err}", name())))?;
+        let key = a.key.0;
+        if !seen.insert(key) {
+            return Err(malformed(
+                text,
+                at,
+                format!(
+                    "attribute {} appears twice in <{}>",
+                    String::from_utf8_lossy(key),
+                    name()
+                ),
+            ));
+        }
+        if a.key.as_namespace_binding().is_some() {
+            found.declarations += 1;
+            // quick-xml looks a prefix up by walking every declaration in scope.
+            if in_scope + found.declarations > MAX_NAMESPACE_DECLARATIONS {
+                let (line, column) = line_col(text, at);
+                return Err(CustomsError::Hostile(format!(
+                    "more than {MAX_NAMESPACE_DECLARATIONS} namespace declarations are in scope \
+                     at <{}> at line {line}, column {column}; customs messages make a few",
+                    name()
+                )));
+            }
+            continue;
+        }
+        if !keep {
+            continue;
+        }
+        let key = String::from_utf8_lossy(key).into_owned();
+        let raw = std::str::from_utf8(&a.value).unwrap_or("");
+        let normalized = normalize_newlines(raw);
+        let value = quick_xml::escape::unescape(&normalized)
+            .map_err(|err| malformed(text, at, format!("attribute {key} of <{}>: {err}", name())))?
+            .into_owned();
+        xml_chars(text, at, &value)?;
+        found.kept.push((key, value));
+    }
+    Ok(found)
+}
+
 /// Reads `xml` into its root element, refusing oversize, non-UTF-8,
 /// malformed and hostile input.
 pub(crate) fn read_document(xml: &[u8]) -> Result<Element, CustomsError> {
@@ -181,6 +273,9 @@ pub(crate) fn read_document(xml: &[u8]) -> Result<Element, CustomsError> {
     // > 0 while inside a skipped (foreign namespace) element.
     let mut skip_depth = 0usize;
     let mut count = 0usize;
+    // Namespace declarations made by each open element (stored or skipped), and their sum.
+    let mut declared: Vec<usize> = Vec::new();
+    let mut in_scope = 0usize;
     loop {
         let start = reader.buffer_position() as usize;
         let (res, event) = match reader.read_resolved_event() {
@@ -200,37 +295,7 @@ pub(crate) fn read_document(xml: &[u8]) -> Result<Element, CustomsError> {
                         "a second element after the end of the root element",
                     ));
                 }
-                if skip_depth > 0 {
-                    if !is_empty {
-                        skip_depth += 1;
-                    }
-                    continue;
-                }
-                let ns = match res {
-                    ResolveResult::Bound(ns) if ns.as_ref() == NAMESPACE.as_bytes() => Ns::Ceb,
-                    ResolveResult::Bound(ns) => {
-                        Ns::Other(String::from_utf8_lossy(ns.as_ref()).into_owned())
-                    }
-                    ResolveResult::Unbound => Ns::Unbound,
-                    ResolveResult::Unknown(prefix) => {
-                        return Err(malformed(
-                            text,
-                            start,
-                            format!(
-                                "namespace prefix `{}` is not declared",
-                                String::from_utf8_lossy(&prefix)
-                            ),
-                        ));
-                    }
-                };
-                // Foreign elements below the root (signatures, extensions) are skipped.
-                if !stack.is_empty() && matches!(ns, Ns::Other(_)) {
-                    if !is_empty {
-                        skip_depth = 1;
-                    }
-                    continue;
-                }
-                if stack.len() >= MAX_DEPTH {
+                if stack.len() + skip_depth >= MAX_DEPTH {
                     return Err(malformed(
                         text,
                         start,
@@ -245,30 +310,44 @@ pub(crate) fn read_document(xml: &[u8]) -> Result<Element, CustomsError> {
                         max: MAX_ELEMENTS,
                     });
                 }
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                let mut attrs = Vec::new();
-                for a in e.attributes().with_checks(true) {
-                    let a = a.map_err(|err| {
-                        malformed(text, start, format!("bad attribute in <{name}>: {err}"))
-                    })?;
-                    let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-                    if key == "xmlns" || key.starts_with("xmlns:") {
-                        continue;
-                    }
-                    let raw = std::str::from_utf8(&a.value).unwrap_or("");
-                    let normalized = normalize_newlines(raw);
-                    let value = quick_xml::escape::unescape(&normalized)
-                        .map_err(|err| {
-                            malformed(text, start, format!("attribute {key} of <{name}>: {err}"))
-                        })?
-                        .into_owned();
-                    xml_chars(text, start, &value)?;
-                    attrs.push((key, value));
+                let ns = if skip_depth > 0 {
+                    None
+                } else {
+                    Some(match res {
+                        ResolveResult::Bound(ns) if ns.as_ref() == NAMESPACE.as_bytes() => Ns::Ceb,
+                        ResolveResult::Bound(ns) => {
+                            Ns::Other(String::from_utf8_lossy(ns.as_ref()).into_owned())
+                        }
+                        ResolveResult::Unbound => Ns::Unbound,
+                        ResolveResult::Unknown(prefix) => {
+                            return Err(malformed(
+                                text,
+                                start,
+                                format!(
+                                    "namespace prefix `{}` is not declared",
+                                    String::from_utf8_lossy(&prefix)
+                                ),
+                            ));
+                        }
+                    })
+                };
+                // Foreign elements below the root (signatures, extensions) are skipped.
+                let ns = ns.filter(|ns| stack.is_empty() || !matches!(ns, Ns::Other(_)));
+                let attrs = read_attributes(text, start, e, in_scope, ns.is_some())?;
+                if !is_empty {
+                    in_scope += attrs.declarations;
+                    declared.push(attrs.declarations);
                 }
+                let Some(ns) = ns else {
+                    if !is_empty {
+                        skip_depth += 1;
+                    }
+                    continue;
+                };
                 let el = Element {
-                    name,
+                    name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
                     ns,
-                    attrs,
+                    attrs: attrs.kept,
                     children: Vec::new(),
                     text: String::new(),
                 };
@@ -279,6 +358,7 @@ pub(crate) fn read_document(xml: &[u8]) -> Result<Element, CustomsError> {
                 }
             }
             Event::End(_) => {
+                in_scope -= declared.pop().unwrap_or(0);
                 if skip_depth > 0 {
                     skip_depth -= 1;
                     continue;

@@ -32,3 +32,4 @@ mod overview;
 mod privacy;
 mod refusals;
 mod scan;
+mod xml_cost;
