@@ -30,6 +30,21 @@ pub fn open(config: &Config) -> Result<(db::Pool, Writer), AppError> {
     Ok((pool, writer))
 }
 
+/// The first admin's password as `BR_ADMIN_PASSWORD` sets it (unset or empty: none), refused
+/// when it is too weak.
+pub fn admin_password_from_env() -> Result<Option<String>, AppError> {
+    let Some(password) = std::env::var("BR_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+    else {
+        return Ok(None);
+    };
+    user_flow::check_password_strength(&password).map_err(|_| {
+        AppError::Startup("BR_ADMIN_PASSWORD must have at least 10 characters".into())
+    })?;
+    Ok(Some(password))
+}
+
 /// On an empty database, makes the first admin from `BR_ADMIN_PASSWORD` or a generated
 /// password printed once.
 pub fn ensure_first_admin(pool: &db::Pool, writer: &Writer) -> Result<(), AppError> {
@@ -37,16 +52,10 @@ pub fn ensure_first_admin(pool: &db::Pool, writer: &Writer) -> Result<(), AppErr
     if user_store::count(&mut conn)? > 0 {
         return Ok(());
     }
-    let (password, generated) = match std::env::var("BR_ADMIN_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty())
-    {
+    let (password, generated) = match admin_password_from_env()? {
         Some(p) => (p, false),
         None => (user_flow::new_token()[..20].to_string(), true),
     };
-    user_flow::check_password_strength(&password).map_err(|_| {
-        AppError::Startup("BR_ADMIN_PASSWORD must have at least 10 characters".into())
-    })?;
     let user = NewUser {
         username: "admin".into(),
         role: Role::Admin,
@@ -80,6 +89,7 @@ pub fn state(config: Config, pool: db::Pool, writer: Writer) -> web::Data<AppSta
         config,
         in_flight: Default::default(),
         known_floor: Default::default(),
+        sign_in_queue: Default::default(),
     })
 }
 

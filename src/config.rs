@@ -16,6 +16,9 @@ pub struct Config {
     pub token_days: i64,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     pub cookie_secure: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (for the sign-in throttle); none by
+    /// default, so the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Sender identity written into every CEB625 BaseTransfer.
     pub base_transfer: BaseTransfer,
 }
@@ -50,6 +53,19 @@ fn env_bool(name: &str, default: bool) -> Result<bool, String> {
     }
 }
 
+/// `BR_TRUSTED_PROXIES`: addresses separated by commas.
+fn trusted_proxies(v: &str) -> Result<Vec<std::net::IpAddr>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse::<std::net::IpAddr>()
+                .map(|ip| ip.to_canonical())
+                .map_err(|_| format!("BR_TRUSTED_PROXIES: {a:?} is not an IP address"))
+        })
+        .collect()
+}
+
 pub const DEFAULT_DATABASE: &str = "data/bonded-returns.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -68,6 +84,7 @@ impl Config {
             session_hours: env_parse("BR_SESSION_HOURS", 12i64)?,
             token_days: env_parse("BR_TOKEN_DAYS", 90i64)?,
             cookie_secure: env_bool("BR_COOKIE_SECURE", false)?,
+            trusted_proxies: trusted_proxies(&env_or("BR_TRUSTED_PROXIES", ""))?,
             base_transfer: BaseTransfer {
                 cop_code: env_or("BR_COP_CODE", "5001960W01"),
                 cop_name: env_or("BR_COP_NAME", "重庆西永保税仓储有限公司"),

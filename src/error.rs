@@ -57,8 +57,10 @@ pub struct Exclusion {
     pub held: bool,
 }
 
-/// The role of an excluded party.
+/// The role of an excluded party. Described as `ExcludedParty`: `Party` is the `{code, name}`
+/// of a return's parties (`flows::returns::view::Party`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ExcludedParty)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     Ecommerce,

@@ -1453,6 +1453,111 @@ async fn rating_refusal(admin: &mut Browser, floor: &mut Browser, api: &Api, sc:
 }
 
 /// Console entries that are errors, less the refusal provoked on purpose.
+/// An admin makes a customs token (the password asked again, the token shown once), sees that
+/// signing out does not end it, revokes it; then lets in a user whose sign-ins were slowed down.
+async fn tokens_and_throttles(admin: &mut Browser, base: &str) -> R {
+    admin.go("#/tokens").await?;
+    admin.find("#token-form").await?;
+    let intro = admin
+        .js(
+            "return document.getElementById('tokens-intro').textContent",
+            vec![],
+        )
+        .await?;
+    if !s(&intro).contains("退出登录不会使令牌失效") {
+        return Err(format!(
+            "the tokens screen does not say that signing out keeps tokens: {intro}"
+        ));
+    }
+    admin.fill("#token-name", "海关数据联网").await?;
+    admin
+        .find("#token-scope")
+        .await?
+        .select_by_value("customs")
+        .await
+        .ctx("choose the customs scope")?;
+    admin.fill("#token-password", "demo-admin-2026").await?;
+    admin.click("#token-create").await?;
+    let token = admin
+        .until(
+            "the new token shown once",
+            "(() => { const v = document.getElementById('token-value'); return v && v.value.length === 64 && v.value; })()",
+        )
+        .await?;
+    admin.find("[data-scope=customs]").await?;
+    admin.shots("30-tokens").await?;
+    // The token works for customs' reads.
+    let client = reqwest::Client::new();
+    let audit = client
+        .get(format!("{base}/api/v1/audit/verify"))
+        .bearer_auth(s(&token))
+        .send()
+        .await
+        .ctx("read with the token")?;
+    if audit.status().as_u16() != 200 {
+        return Err(format!(
+            "the customs token could not read the audit log: {}",
+            audit.status()
+        ));
+    }
+    // Drawn again, the token is no longer shown; revoking asks first.
+    admin.go("#/admin/users").await?;
+    admin.go("#/tokens").await?;
+    admin.find("[data-action=revoke-token]").await?;
+    if admin
+        .js("return !!document.getElementById('token-value')", vec![])
+        .await?
+        != Value::Bool(false)
+    {
+        return Err("the token is shown again".into());
+    }
+    admin.click("[data-action=revoke-token]").await?;
+    admin.click("[data-action=dialog-ok]").await?;
+    admin
+        .until(
+            "the token gone from the list",
+            "!document.querySelector('[data-action=revoke-token]')",
+        )
+        .await?;
+    let after = client
+        .get(format!("{base}/api/v1/audit/verify"))
+        .bearer_auth(s(&token))
+        .send()
+        .await
+        .ctx("read with the revoked token")?;
+    if after.status().as_u16() != 401 {
+        return Err(format!("a revoked token still works: {}", after.status()));
+    }
+    // A worker mistyped: the admin sees the throttle and lets them in.
+    for n in 0..3 {
+        client
+            .post(format!("{base}/api/v1/session"))
+            .json(&serde_json::json!({"username": "floor.gy", "password": format!("typo-{n}")}))
+            .send()
+            .await
+            .ctx("a wrong sign-in")?;
+    }
+    admin.go("#/admin/users").await?;
+    admin.find("[data-testid=\"throttle-floor.gy\"]").await?;
+    admin
+        .js(
+            "document.getElementById('throttles').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+    admin.shots("31-users-throttle").await?;
+    admin
+        .click("[data-testid=\"throttle-floor.gy\"] [data-action=clear-throttle]")
+        .await?;
+    admin
+        .until(
+            "the throttle cleared",
+            "!document.querySelector('[data-testid=\"throttle-floor.gy\"]')",
+        )
+        .await?;
+    Ok(())
+}
+
 fn console_errors(entries: &[Value], refused_receive: &str) -> Vec<String> {
     entries
         .iter()
@@ -1552,6 +1657,7 @@ async fn the_ui_in_a_real_browser() {
         browsers.push(world.browser("admin", DESK).await?);
         let (floor, rest) = browsers.split_at_mut(1);
         rating_refusal(&mut rest[1], &mut floor[0], &sup_api, &sc).await?;
+        tokens_and_throttles(&mut rest[1], &world.base).await?;
         Ok::<(), String>(())
     })
     .await

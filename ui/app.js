@@ -37,6 +37,7 @@ route('/admin/enterprises/:code', () => import('./screens/enterprise.js'));
 route('/admin/warehouses', () => import('./screens/warehouses.js'));
 route('/admin/warehouses/:code', () => import('./screens/warehouse.js'));
 route('/admin/users', () => import('./screens/users.js'));
+route('/tokens', () => import('./screens/tokens.js'));
 
 const el = buildShell(document.getElementById('app'));
 

@@ -9,10 +9,10 @@ import { pref } from './store.js';
 const NAV = {
   floor: [['#/', 'nav.home'], ['#/restock', 'nav.restock'], ['#/list', 'nav.list']],
   supervisor: [['#/dashboard', 'nav.dashboard'], ['#/returns', 'nav.returns'], ['#/approvals', 'nav.approvals'],
-    ['#/audit', 'nav.audit'], ['#/exports', 'nav.exports']],
+    ['#/audit', 'nav.audit'], ['#/exports', 'nav.exports'], ['#/tokens', 'nav.tokens']],
   admin: [['#/dashboard', 'nav.dashboard'], ['#/returns', 'nav.returns'], ['#/audit', 'nav.audit'],
     ['#/exports', 'nav.exports'], ['#/admin/enterprises', 'nav.enterprises'],
-    ['#/admin/warehouses', 'nav.warehouses'], ['#/admin/users', 'nav.users']],
+    ['#/admin/warehouses', 'nav.warehouses'], ['#/admin/users', 'nav.users'], ['#/tokens', 'nav.tokens']],
 };
 
 /** Builds the frame once; returns the elements the app talks to. */

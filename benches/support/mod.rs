@@ -400,7 +400,12 @@ impl Api {
     ) -> Result<Self, String> {
         let mut api = Self::session(client, base, user, password).await?;
         let (s, v) = api
-            .call(reqwest::Method::POST, "/api/v1/tokens", None, None)
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/tokens",
+                Some(&serde_json::json!({"name": "benchmark", "password": password})),
+                None,
+            )
             .await
             .map_err(|e| e.to_string())?;
         if s != 201 && s != 200 {

@@ -11,6 +11,7 @@ use crate::error::AppError;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     /// Entries at or after this time (RFC 3339).
     pub from: Option<DateTime<FixedOffset>>,
@@ -23,7 +24,11 @@ pub struct Filter {
     pub entity: Option<String>,
     pub action: Option<String>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[+-]?[0-9]+$")]
     pub cursor: Option<String>,
+    /// Entries per page, 1–500 (default 50); for the CSV export, entries per file, 1–100000
+    /// (the default).
+    #[param(minimum = 1, maximum = 100000)]
     pub limit: Option<i64>,
 }
 

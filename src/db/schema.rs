@@ -69,15 +69,19 @@ diesel::table! {
         kind -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        token_id -> Nullable<Text>,
+        name -> Nullable<Text>,
+        scope -> Text,
     }
 }
 
 diesel::table! {
-    login_throttle (username) {
+    sign_in_throttle (username, client) {
         username -> Text,
+        client -> Text,
         failures -> Integer,
-        window_start -> Timestamp,
-        locked_until -> Nullable<Timestamp>,
+        last_failure_at -> Timestamp,
+        delayed_until -> Timestamp,
     }
 }
 
@@ -255,7 +259,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cameras,
     users,
     sessions,
-    login_throttle,
+    sign_in_throttle,
     idempotency_keys,
     counters,
     audit_entries,

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{login_throttle, sessions, users};
+use super::schema::{sessions, sign_in_throttle, users};
 use super::DbConn;
 use crate::error::AppError;
 
@@ -23,18 +23,28 @@ pub struct UserRow {
 pub struct SessionRow {
     pub token_hash: String,
     pub username: String,
+    /// `cookie` (a browser's session) or `token` (a bearer token).
     pub kind: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    /// A token's public id, by which it is listed and revoked (none for a cookie session).
+    pub token_id: Option<String>,
+    /// A token's name, given by its maker.
+    pub name: Option<String>,
+    /// `full` or `customs` (see `domain::roles::Scope`).
+    pub scope: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = login_throttle, treat_none_as_null = true)]
+/// Failed sign-ins of one user name from one client address.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = sign_in_throttle)]
 pub struct ThrottleRow {
     pub username: String,
+    pub client: String,
     pub failures: i32,
-    pub window_start: NaiveDateTime,
-    pub locked_until: Option<NaiveDateTime>,
+    pub last_failure_at: NaiveDateTime,
+    /// No sign-in of this name from this address is tried before then.
+    pub delayed_until: NaiveDateTime,
 }
 
 pub fn user(conn: &mut DbConn, username: &str) -> Result<Option<UserRow>, AppError> {
@@ -116,46 +126,108 @@ pub fn delete_expired_sessions(conn: &mut DbConn, now: NaiveDateTime) -> Result<
     Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)?)
 }
 
-pub fn throttle(conn: &mut DbConn, username: &str) -> Result<Option<ThrottleRow>, AppError> {
-    Ok(login_throttle::table
-        .find(username)
+/// The live bearer tokens of `username` (of everybody with `None`), newest first.
+pub fn tokens(
+    conn: &mut DbConn,
+    username: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Vec<SessionRow>, AppError> {
+    let mut q = sessions::table
+        .filter(sessions::kind.eq("token"))
+        .filter(sessions::expires_at.gt(now))
+        .into_boxed();
+    if let Some(u) = username {
+        q = q.filter(sessions::username.eq(u.to_string()));
+    }
+    Ok(
+        q.order((sessions::created_at.desc(), sessions::token_id.desc()))
+            .select(SessionRow::as_select())
+            .load(conn)?,
+    )
+}
+
+/// The live bearer token with this public id.
+pub fn token(
+    conn: &mut DbConn,
+    token_id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<SessionRow>, AppError> {
+    Ok(sessions::table
+        .filter(sessions::kind.eq("token"))
+        .filter(sessions::token_id.eq(token_id))
+        .filter(sessions::expires_at.gt(now))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn throttle(
+    conn: &mut DbConn,
+    username: &str,
+    client: &str,
+) -> Result<Option<ThrottleRow>, AppError> {
+    Ok(sign_in_throttle::table
+        .find((username, client))
         .select(ThrottleRow::as_select())
         .first(conn)
         .optional()?)
 }
 
+/// Every throttle row, most recent failure first.
+pub fn throttles(conn: &mut DbConn) -> Result<Vec<ThrottleRow>, AppError> {
+    Ok(sign_in_throttle::table
+        .order((
+            sign_in_throttle::last_failure_at.desc(),
+            sign_in_throttle::username,
+            sign_in_throttle::client,
+        ))
+        .select(ThrottleRow::as_select())
+        .load(conn)?)
+}
+
 pub fn save_throttle(conn: &mut DbConn, row: &ThrottleRow) -> Result<(), AppError> {
-    let updated = diesel::update(login_throttle::table.find(&row.username))
+    let updated = diesel::update(sign_in_throttle::table.find((&row.username, &row.client)))
         .set(row)
         .execute(conn)?;
     if updated == 0 {
-        diesel::insert_into(login_throttle::table)
+        diesel::insert_into(sign_in_throttle::table)
             .values(row)
             .execute(conn)?;
     }
     Ok(())
 }
 
-/// Deletes throttle rows whose window started before `window_start_before` and whose lock
-/// (if any) has passed at `now`.
+/// Deletes throttle rows whose last failure was before `failed_before` and whose delay has
+/// passed at `now`.
 pub fn purge_throttles(
     conn: &mut DbConn,
-    window_start_before: NaiveDateTime,
+    failed_before: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<usize, AppError> {
     Ok(diesel::delete(
-        login_throttle::table
-            .filter(login_throttle::window_start.lt(window_start_before))
-            .filter(
-                login_throttle::locked_until
-                    .is_null()
-                    .or(login_throttle::locked_until.le(now)),
-            ),
+        sign_in_throttle::table
+            .filter(sign_in_throttle::last_failure_at.lt(failed_before))
+            .filter(sign_in_throttle::delayed_until.le(now)),
     )
     .execute(conn)?)
 }
 
-pub fn clear_throttle(conn: &mut DbConn, username: &str) -> Result<(), AppError> {
-    diesel::delete(login_throttle::table.find(username)).execute(conn)?;
-    Ok(())
+/// Clears the throttle of `username` from `client` (from every address with `None`); answers
+/// the rows cleared.
+pub fn clear_throttle(
+    conn: &mut DbConn,
+    username: &str,
+    client: Option<&str>,
+) -> Result<Vec<ThrottleRow>, AppError> {
+    let mut sel = sign_in_throttle::table
+        .filter(sign_in_throttle::username.eq(username))
+        .into_boxed();
+    if let Some(c) = client {
+        sel = sel.filter(sign_in_throttle::client.eq(c.to_string()));
+    }
+    let rows: Vec<ThrottleRow> = sel.select(ThrottleRow::as_select()).load(conn)?;
+    for r in &rows {
+        diesel::delete(sign_in_throttle::table.find((&r.username, &r.client))).execute(conn)?;
+    }
+    Ok(rows)
 }

@@ -94,6 +94,140 @@ pub fn is_return_id(s: &str) -> bool {
     s.len() == 16 && s.starts_with("RT") && s[2..].chars().all(|c| c.is_ascii_digit())
 }
 
+/// The published form of these rules, for the OpenAPI description (`#[schema(schema_with =
+/// …)]`): the same limits as JSON Schema, patterns in its (ECMA-262) dialect. Surrounding
+/// spaces, which the parsers trim, are left out of them; letters may be of either case where
+/// the parsers upper-case them.
+pub mod schema {
+    use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
+
+    use crate::domain::roles::{BIN_AREAS, ENTERPRISE_KINDS};
+
+    /// [`super::enterprise_code`].
+    pub const ENTERPRISE_CODE: &str = "^[A-Za-z0-9]{10}([A-Za-z0-9]{8})?$";
+    /// [`super::invt_no`].
+    pub const INVT_NO: &str = "^[A-Za-z0-9]{18}$";
+    /// [`super::gcode`].
+    pub const GCODE: &str = "^[0-9]{10}$";
+    /// [`super::waybill`].
+    pub const WAYBILL: &str = "^[!-~]{1,60}$";
+    /// [`super::place_code`] (its length is the caller's).
+    pub const PLACE_CODE: &str = "^[A-Za-z0-9_-]+$";
+    /// [`super::text`] (its length is the caller's): not only spaces, and no control
+    /// characters but line breaks.
+    pub const TEXT: &str = "^[^\\s\\x00-\\x1F\\x7F-\\x9F]([^\\x00-\\x09\\x0B-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F])?$";
+
+    fn string() -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(Type::String)
+    }
+
+    fn string_or_null() -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+    }
+
+    pub fn enterprise_code() -> Object {
+        string()
+            .pattern(Some(ENTERPRISE_CODE))
+            .description(Some(
+                "an enterprise code: 10 letters/digits (customs registration, 海关注册编码) or 18 (unified social credit code, 统一社会信用代码)",
+            ))
+            .build()
+    }
+
+    pub fn invt_no() -> Object {
+        string()
+            .pattern(Some(INVT_NO))
+            .description(Some("the list's invtNo: 18 letters/digits"))
+            .build()
+    }
+
+    pub fn gcode() -> Object {
+        string()
+            .pattern(Some(GCODE))
+            .description(Some("the HS code: 10 digits"))
+            .build()
+    }
+
+    pub fn waybill() -> Object {
+        string()
+            .pattern(Some(WAYBILL))
+            .max_length(Some(60))
+            .description(Some("the waybill number (logisticsNo): 1–60 printable ASCII characters"))
+            .build()
+    }
+
+    fn place_code(max: usize) -> ObjectBuilder {
+        string().pattern(Some(PLACE_CODE)).max_length(Some(max))
+    }
+
+    /// A warehouse code.
+    pub fn warehouse_code() -> Object {
+        place_code(20).build()
+    }
+
+    /// A bin or camera code.
+    pub fn bin_code() -> Object {
+        place_code(30).build()
+    }
+
+    /// A bin code, or nothing.
+    pub fn bin_code_or_null() -> Object {
+        string_or_null()
+            .pattern(Some(PLACE_CODE))
+            .max_length(Some(30))
+            .build()
+    }
+
+    fn text(max: usize) -> Object {
+        string()
+            .pattern(Some(TEXT))
+            .min_length(Some(1))
+            .max_length(Some(max))
+            .build()
+    }
+
+    pub fn text_30() -> Object {
+        text(30)
+    }
+
+    pub fn text_60() -> Object {
+        text(60)
+    }
+
+    pub fn text_100() -> Object {
+        text(100)
+    }
+
+    pub fn text_200() -> Object {
+        text(200)
+    }
+
+    pub fn text_250() -> Object {
+        text(250)
+    }
+
+    pub fn text_500() -> Object {
+        text(500)
+    }
+
+    pub fn text_1000() -> Object {
+        text(1000)
+    }
+
+    /// An area of a warehouse ([`BIN_AREAS`]).
+    pub fn bin_area() -> Object {
+        string().enum_values(Some(BIN_AREAS)).build()
+    }
+
+    /// Kinds of an enterprise ([`ENTERPRISE_KINDS`]), at least one.
+    pub fn enterprise_kinds() -> utoipa::openapi::schema::Array {
+        ArrayBuilder::new()
+            .items(string().enum_values(Some(ENTERPRISE_KINDS)))
+            .min_items(Some(1))
+            .build()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

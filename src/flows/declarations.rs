@@ -23,12 +23,23 @@ pub enum Outcome {
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclarationLineInput {
+    /// The line number, unique in the list.
+    #[schema(minimum = 1, maximum = 9999)]
     pub gnum: u32,
+    #[schema(schema_with = crate::domain::ids::schema::gcode)]
     pub gcode: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_250)]
     pub gname: String,
+    #[schema(minimum = 1)]
     pub qty: i64,
+    /// The 3-digit unit code, e.g. 011.
+    #[schema(pattern = "^[0-9]{3}$")]
     pub unit: String,
+    /// The product barcode (none, or 无, when the product has none).
+    #[schema(max_length = 50)]
     pub bar_code: Option<String>,
+    /// The unit price, a decimal number ≥ 0.
+    #[schema(pattern = "^\\+?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$", max_length = 25)]
     pub price: String,
 }
 
@@ -36,26 +47,46 @@ pub struct DeclarationLineInput {
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclarationInput {
+    #[schema(schema_with = crate::domain::ids::schema::invt_no)]
     pub invt_no: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_60)]
     pub order_no: String,
+    #[schema(schema_with = crate::domain::ids::schema::enterprise_code)]
     pub ebp_code: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_100)]
     pub ebp_name: String,
+    #[schema(schema_with = crate::domain::ids::schema::enterprise_code)]
     pub ebc_code: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_100)]
     pub ebc_name: String,
+    #[schema(schema_with = crate::domain::ids::schema::enterprise_code)]
     pub agent_code: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_100)]
     pub agent_name: String,
+    #[schema(schema_with = crate::domain::ids::schema::waybill)]
     pub logistics_no: String,
+    #[schema(schema_with = crate::domain::ids::schema::enterprise_code)]
     pub logistics_code: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_100)]
     pub logistics_name: String,
     /// The warehousing enterprise in the zone that runs the return center warehouse.
+    #[schema(schema_with = crate::domain::ids::schema::enterprise_code)]
     pub area_code: String,
+    /// The customs office: 4 digits.
+    #[schema(pattern = "^[0-9]{4}$")]
     pub customs_code: String,
+    /// 1 (ID card) or 2 (other).
+    #[schema(pattern = "^[12]$")]
     pub buyer_id_type: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_60)]
     pub buyer_id_number: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_60)]
     pub buyer_name: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_30)]
     pub buyer_telephone: String,
     /// Release time (CEB622 status 800); starts the 30/45-day clocks.
     pub released_at: DateTime<FixedOffset>,
+    #[schema(min_items = 1, max_items = 99)]
     pub lines: Vec<DeclarationLineInput>,
 }
 

@@ -56,11 +56,14 @@ pub fn load_if_empty(pool: &Pool, w: &Writer) -> Result<(), AppError> {
         return Ok(());
     }
     drop(conn);
-    let kept = load(pool, w)?;
+    let admin_password = crate::app::admin_password_from_env()?;
+    let kept = load(pool, w, admin_password.as_deref())?;
     println!("demo data loaded. Sign in as:");
     for (u, role, wh, pw) in LOGINS {
         let pw = if kept.contains(&u) {
             "(existing user: its own password)"
+        } else if u == "admin" && admin_password.is_some() {
+            "(BR_ADMIN_PASSWORD)"
         } else {
             pw
         };
@@ -188,9 +191,15 @@ fn parties_and_places(w: &Writer) -> Result<(), AppError> {
 }
 
 /// Makes the demo users; answers the names that existed already and were kept as they are.
-fn users(w: &Writer) -> Result<Vec<&'static str>, AppError> {
+/// Makes the demo users; the admin's password is `admin_password` when one is given
+/// (`BR_ADMIN_PASSWORD`), the published demo password otherwise.
+fn users(w: &Writer, admin_password: Option<&str>) -> Result<Vec<&'static str>, AppError> {
     let mut kept = Vec::new();
     for (u, role, wh, pw) in LOGINS {
+        let pw = match admin_password {
+            Some(own) if u == "admin" => own,
+            _ => pw,
+        };
         let user = NewUser {
             username: u.into(),
             role,
@@ -440,9 +449,13 @@ impl Demo<'_> {
 }
 
 /// Loads everything; answers the demo user names that existed already (kept as they were).
-fn load(pool: &Pool, w: &Writer) -> Result<Vec<&'static str>, AppError> {
+fn load(
+    pool: &Pool,
+    w: &Writer,
+    admin_password: Option<&str>,
+) -> Result<Vec<&'static str>, AppError> {
     parties_and_places(w)?;
-    let kept = users(w)?;
+    let kept = users(w, admin_password)?;
     declarations(w)?;
     let mut conn = pool.get()?;
     let mut lists = load_lists(&mut conn)?;

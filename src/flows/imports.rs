@@ -183,6 +183,17 @@ pub fn record(tx: &mut Tx<'_>, actor: &Actor, parsed: &Parsed) -> Result<ImportR
     Ok(report)
 }
 
+/// A message file, read up to one byte past the largest message (a larger one is refused by
+/// the parser as too large without reading all of it into memory).
+fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(crate::customs::MAX_MESSAGE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// `bonded-returns import FILE...`: a progress bar over the files, then a summary.
 /// Exit code 0 when every file was read and nothing was rejected, 1 otherwise.
 pub fn import_files(writer: &Writer, files: &[PathBuf]) -> Result<i32, AppError> {
@@ -194,7 +205,7 @@ pub fn import_files(writer: &Writer, files: &[PathBuf]) -> Result<i32, AppError>
     let (mut created, mut updated, mut unchanged, mut rejected, mut failed) = (0, 0, 0, 0, 0);
     for path in files {
         bar.set_message(path.display().to_string());
-        let outcome = std::fs::read(path)
+        let outcome = read_bounded(path)
             .map_err(|e| AppError::Startup(format!("cannot read {}: {e}", path.display())))
             .and_then(|bytes| parse(&bytes))
             .and_then(|parsed| {

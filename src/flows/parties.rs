@@ -16,8 +16,11 @@ use crate::error::{AppError, FieldError};
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnterpriseInput {
+    #[schema(schema_with = crate::domain::ids::schema::enterprise_code)]
     pub code: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_100)]
     pub name: String,
+    #[schema(schema_with = crate::domain::ids::schema::enterprise_kinds)]
     pub kinds: Vec<String>,
 }
 
@@ -101,10 +104,12 @@ fn collect(errors: &mut Vec<FieldError>, e: AppError) {
 pub struct RatingInput {
     /// advanced_certified, certified, regular, dishonest, seriously_dishonest (or the Order 237
     /// values general_certified, general_credit)
+    #[schema(value_type = CreditRating)]
     pub rating: String,
     /// RFC 3339; defaults to now.
     pub effective_from: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// The customs decision or notice the rating comes from.
+    #[schema(schema_with = crate::domain::ids::schema::text_200)]
     pub reference: String,
 }
 
@@ -207,10 +212,14 @@ pub fn rate_enterprise(
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WarehouseInput {
+    #[schema(schema_with = crate::domain::ids::schema::warehouse_code)]
     pub code: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_100)]
     pub name: String,
     /// The operator enterprise's code.
+    #[schema(schema_with = crate::domain::ids::schema::enterprise_code)]
     pub operator: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_100)]
     pub zone: String,
 }
 
@@ -273,8 +282,10 @@ pub fn create_warehouse(
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BinInput {
+    #[schema(schema_with = crate::domain::ids::schema::bin_code)]
     pub code: String,
     /// receiving, pending_inspection, discrepancy, hold, restock or exit
+    #[schema(schema_with = crate::domain::ids::schema::bin_area)]
     pub area: String,
 }
 
@@ -324,9 +335,12 @@ pub fn create_bin(
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CameraInput {
+    #[schema(schema_with = crate::domain::ids::schema::bin_code)]
     pub code: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_100)]
     pub name: String,
     /// The area it covers.
+    #[schema(schema_with = crate::domain::ids::schema::bin_area)]
     pub area: String,
 }
 

@@ -4,7 +4,7 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,11 +15,15 @@ use crate::db::users::{self as store, SessionRow, ThrottleRow, UserRow};
 use crate::db::writer::Tx;
 use crate::db::{parties, DbConn};
 use crate::domain::ids;
-use crate::domain::roles::Role;
+use crate::domain::roles::{Role, Scope};
 use crate::error::AppError;
 
-/// Failed sign-ins allowed within the window before the name is locked for a while.
-pub const MAX_FAILURES: i32 = 5;
+/// Failed sign-ins of one name from one address that cost no wait; from then on each failure
+/// doubles the wait before the next try (1 s, 2 s, 4 s, …), up to [`MAX_DELAY_SECONDS`]. A
+/// name is never locked: the right password from another address is not held up at all.
+pub const FREE_FAILURES: i32 = 3;
+pub const MAX_DELAY_SECONDS: i64 = 300;
+/// Failures further apart than this start counting again.
 pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -295,58 +299,100 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Is the name locked out at `now`?
-pub fn locked(conn: &mut DbConn, username: &str, now: NaiveDateTime) -> Result<bool, AppError> {
-    Ok(store::throttle(conn, username)?
-        .and_then(|t| t.locked_until)
-        .is_some_and(|until| until > now))
+/// The wait after `failures` failed sign-ins in a row.
+pub fn delay_after(failures: i32) -> Duration {
+    if failures < FREE_FAILURES {
+        return Duration::zero();
+    }
+    let doublings = (failures - FREE_FAILURES).min(20) as u32;
+    Duration::seconds((1_i64 << doublings).min(MAX_DELAY_SECONDS))
 }
 
-/// The refusal of a sign-in while the name is locked.
-pub fn locked_out() -> AppError {
+/// How long a sign-in of `username` from `client` must still wait at `now`: the refusal to
+/// answer, or nothing when it may be tried.
+pub fn throttled(
+    conn: &mut DbConn,
+    username: &str,
+    client: &str,
+    now: NaiveDateTime,
+) -> Result<Option<AppError>, AppError> {
+    Ok(store::throttle(conn, username, client)?
+        .filter(|t| t.delayed_until > now)
+        .map(|t| slowed_down((t.delayed_until - now).num_seconds() + 1)))
+}
+
+/// The refusal of a sign-in tried before its wait is over.
+pub fn slowed_down(seconds: i64) -> AppError {
     AppError::RateLimited(format!(
-        "too many failed sign-ins; wait {THROTTLE_WINDOW_MINUTES} minutes"
+        "too many failed sign-ins of this name from this address; try again in {seconds} s"
     ))
 }
 
-/// Counts a sign-in attempt as failed before its password is checked (a success clears the
-/// count when it opens the session), so that guesses sent in parallel cannot outrun the lock;
-/// refused with `rate_limited` while the name is locked.
-pub fn begin_attempt(tx: &mut Tx<'_>, username: &str) -> Result<(), AppError> {
-    if locked(tx.conn, username, tx.now)? {
-        return Err(locked_out());
-    }
-    record_failure(tx, username)
-}
-
-/// Counts a failed sign-in; the fifth within the window locks the name for the window.
-pub fn record_failure(tx: &mut Tx<'_>, username: &str) -> Result<(), AppError> {
+/// Counts a failed sign-in of `username` from `client`, and sets the wait before the next.
+pub fn record_failure(tx: &mut Tx<'_>, username: &str, client: &str) -> Result<(), AppError> {
     let now = tx.now;
     let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let mut row = match store::throttle(tx.conn, username)? {
-        Some(t) if t.window_start + window > now => t,
-        _ => ThrottleRow {
-            username: username.into(),
-            failures: 0,
-            window_start: now,
-            locked_until: None,
-        },
+    let failures = match store::throttle(tx.conn, username, client)? {
+        Some(t) if t.last_failure_at + window > now => t.failures + 1,
+        _ => 1,
     };
-    row.failures += 1;
-    if row.failures >= MAX_FAILURES {
-        row.locked_until = Some(now + window);
-    }
-    store::save_throttle(tx.conn, &row)
+    store::save_throttle(
+        tx.conn,
+        &ThrottleRow {
+            username: username.into(),
+            client: client.into(),
+            failures,
+            last_failure_at: now,
+            delayed_until: now + delay_after(failures),
+        },
+    )
 }
 
-/// Opens a session (cookie) or token for a signed-in user.
+/// An admin clears the throttle of `username` (from one address, or from all): its next
+/// sign-in is tried at once. Recorded in the audit log.
+pub fn clear_throttle(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    username: &str,
+    client: Option<&str>,
+) -> Result<usize, AppError> {
+    let cleared = store::clear_throttle(tx.conn, username, client)?;
+    if cleared.is_empty() {
+        return Err(AppError::NotFound(format!(
+            "no sign-in of {username} is being slowed down{}",
+            client.map(|c| format!(" from {c}")).unwrap_or_default()
+        )));
+    }
+    let clients: Vec<&str> = cleared.iter().map(|t| t.client.as_str()).collect();
+    let failures: i32 = cleared.iter().map(|t| t.failures).sum();
+    tx.audit(
+        actor,
+        NewEntry {
+            action: "throttle.clear",
+            entity_kind: "user",
+            entity_id: username,
+            warehouse: None,
+            enterprise: None,
+            changes: Changes::new().set("failures", failures, 0).set(
+                "clients",
+                &clients,
+                Vec::<&str>::new(),
+            ),
+            reason: None,
+        },
+    )?;
+    Ok(cleared.len())
+}
+
+/// Opens a browser session for a user who has just given the right password from `client`
+/// (whose throttle is cleared); answers its token, for the cookie.
 pub fn open_session(
     tx: &mut Tx<'_>,
     user: &UserRow,
-    kind: &str,
+    client: &str,
     ttl: Duration,
 ) -> Result<String, AppError> {
-    store::clear_throttle(tx.conn, &user.username)?;
+    store::clear_throttle(tx.conn, &user.username, Some(client))?;
     store::delete_expired_sessions(tx.conn, tx.now)?;
     let token = new_token();
     store::insert_session(
@@ -354,12 +400,178 @@ pub fn open_session(
         &SessionRow {
             token_hash: token_hash(&token),
             username: user.username.clone(),
-            kind: kind.into(),
+            kind: "cookie".into(),
             created_at: tx.now,
             expires_at: tx.now + ttl,
+            token_id: None,
+            name: None,
+            scope: Scope::Full.as_str().into(),
         },
     )?;
     Ok(token)
+}
+
+/// A bearer token asked for: by a signed-in browser session, with the user's password again.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenInput {
+    /// What the token is for, to recognise it in the list (1–64 characters).
+    #[schema(min_length = 1, max_length = 64)]
+    pub name: String,
+    /// The user's password, asked again: whoever holds the session alone cannot make tokens.
+    #[schema(max_length = 512)]
+    pub password: String,
+    /// `full` (default): what the user's role may do; `customs`: read the audit log, its
+    /// verification and the exports only (supervisors and admins).
+    pub scope: Option<Scope>,
+    /// Days until it expires (1 up to the configured maximum, which is also the default).
+    #[schema(minimum = 1)]
+    pub days: Option<i64>,
+}
+
+/// A bearer token as listed: never the token itself.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    /// Its public id, to revoke it by.
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub scope: Scope,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new bearer token: shown once, here (only its hash is kept).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NewToken {
+    #[serde(flatten)]
+    pub view: TokenView,
+    pub token: String,
+}
+
+impl TryFrom<SessionRow> for TokenView {
+    type Error = AppError;
+
+    fn try_from(s: SessionRow) -> Result<Self, AppError> {
+        Ok(TokenView {
+            id: s.token_id.unwrap_or_default(),
+            username: s.username,
+            name: s.name.unwrap_or_default(),
+            scope: Scope::parse(&s.scope)
+                .ok_or_else(|| AppError::Internal(format!("bad scope {}", s.scope)))?,
+            created_at: s.created_at.and_utc(),
+            expires_at: s.expires_at.and_utc(),
+        })
+    }
+}
+
+/// Checks a token request's name, scope and lifetime (at most `max_days`) for `user`: the
+/// scope and the days it will have.
+pub fn check_token_input(
+    input: &TokenInput,
+    user: &UserRow,
+    max_days: i64,
+) -> Result<(Scope, i64), AppError> {
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(AppError::validation(
+            "name",
+            "give the token a name of 1–64 characters",
+        ));
+    }
+    let scope = input.scope.unwrap_or(Scope::Full);
+    if scope == Scope::Customs && user.role == Role::Floor.as_str() {
+        return Err(AppError::validation(
+            "scope",
+            "the customs scope reads the audit log, which floor staff may not",
+        ));
+    }
+    let days = input.days.unwrap_or(max_days);
+    if !(1..=max_days).contains(&days) {
+        return Err(AppError::validation(
+            "days",
+            format!("between 1 and {max_days} days"),
+        ));
+    }
+    Ok((scope, days))
+}
+
+/// Makes a bearer token for `user` (checked by [`check_token_input`]); recorded in the audit
+/// log with its id, name, scope and expiry, never the token.
+pub fn create_token(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    user: &UserRow,
+    name: &str,
+    scope: Scope,
+    days: i64,
+) -> Result<NewToken, AppError> {
+    store::delete_expired_sessions(tx.conn, tx.now)?;
+    let token = new_token();
+    let hash = token_hash(&token);
+    let row = SessionRow {
+        token_id: Some(format!("tk_{}", &new_token()[..16])),
+        token_hash: hash,
+        username: user.username.clone(),
+        kind: "token".into(),
+        created_at: tx.now,
+        expires_at: tx.now + Duration::days(days),
+        name: Some(name.trim().to_string()),
+        scope: scope.as_str().into(),
+    };
+    store::insert_session(tx.conn, &row)?;
+    let view = TokenView::try_from(row)?;
+    tx.audit(
+        actor,
+        NewEntry {
+            action: "token.create",
+            entity_kind: "token",
+            entity_id: &view.id,
+            warehouse: user.warehouse_code.as_deref(),
+            enterprise: None,
+            changes: Changes::new()
+                .created("user", &view.username)
+                .created("name", &view.name)
+                .created("scope", view.scope.as_str())
+                .created("expires_at", view.expires_at),
+            reason: None,
+        },
+    )?;
+    Ok(NewToken { view, token })
+}
+
+/// Revokes the bearer token `id`: its owner's own, or anyone's for an admin (404 otherwise,
+/// as for a token that does not exist). Recorded in the audit log.
+pub fn revoke_token(tx: &mut Tx<'_>, actor: &Actor, id: &str) -> Result<(), AppError> {
+    let not_found = || AppError::NotFound(format!("there is no token {id}"));
+    let row = store::token(tx.conn, id, tx.now)?.ok_or_else(not_found)?;
+    if row.username != actor.username && actor.role != Role::Admin.as_str() {
+        return Err(not_found());
+    }
+    store::delete_session(tx.conn, &row.token_hash)?;
+    let view = TokenView::try_from(row)?;
+    tx.audit(
+        actor,
+        NewEntry {
+            action: "token.revoke",
+            entity_kind: "token",
+            entity_id: &view.id,
+            warehouse: None,
+            enterprise: None,
+            changes: Changes::new().set(
+                "token",
+                serde_json::json!({
+                    "user": view.username,
+                    "name": view.name,
+                    "scope": view.scope,
+                    "expires_at": view.expires_at,
+                }),
+                "revoked",
+            ),
+            reason: None,
+        },
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -122,7 +122,7 @@ pub async fn list_enterprises(
     Ok(HttpResponse::Ok().json(Items { items }))
 }
 
-#[utoipa::path(get, path = "/api/v1/enterprises/{code}", responses((status = 200, body = EnterpriseOut), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/enterprises/{code}", params(("code" = String, Path, description = "the enterprise code")), responses((status = 200, body = EnterpriseOut), (status = 404, description = "no such enterprise")))]
 pub async fn get_enterprise(
     state: web::Data<AppState>,
     _s: Session,
@@ -139,7 +139,7 @@ pub async fn get_enterprise(
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[utoipa::path(post, path = "/api/v1/enterprises", request_body = EnterpriseInput, responses((status = 201, body = EnterpriseOut), (status = 400), (status = 403), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/enterprises", request_body = EnterpriseInput, responses((status = 201, body = EnterpriseOut), (status = 403, description = "only admins record enterprises (`forbidden`)"), (status = 409, description = "the enterprise is already recorded (`conflict`)")))]
 pub async fn create_enterprise(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -160,7 +160,7 @@ pub async fn create_enterprise(
     .await
 }
 
-#[utoipa::path(get, path = "/api/v1/enterprises/{code}/ratings", responses((status = 200, body = Items<RatingOut>), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/enterprises/{code}/ratings", params(("code" = String, Path, description = "the enterprise code")), responses((status = 200, body = Items<RatingOut>), (status = 404, description = "no such enterprise")))]
 pub async fn list_ratings(
     state: web::Data<AppState>,
     _s: Session,
@@ -196,7 +196,7 @@ pub struct RatedOut {
 }
 
 /// Records a rating (or, with `?dry_run=true`, only shows what it would do).
-#[utoipa::path(post, path = "/api/v1/enterprises/{code}/ratings", request_body = RatingInput, params(("dry_run" = Option<bool>, Query)), responses((status = 201, body = RatedOut), (status = 200, body = RatedOut), (status = 400), (status = 403), (status = 404)))]
+#[utoipa::path(post, path = "/api/v1/enterprises/{code}/ratings", request_body = RatingInput, params(("code" = String, Path, description = "the enterprise code"), ("dry_run" = Option<bool>, Query, description = "true: only show what the rating would do")), responses((status = 201, description = "recorded", body = RatedOut), (status = 200, description = "a dry run: nothing recorded", body = RatedOut), (status = 403, description = "only admins rate enterprises (`forbidden`)"), (status = 404, description = "no such enterprise")))]
 pub async fn rate(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -265,7 +265,7 @@ impl From<WarehouseRow> for WarehouseOut {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/warehouses", responses((status = 200, body = Items<WarehouseOut>)))]
+#[utoipa::path(get, path = "/api/v1/warehouses", responses((status = 200, description = "the warehouses (floor staff: their own)", body = Items<WarehouseOut>)))]
 pub async fn list_warehouses(
     state: web::Data<AppState>,
     s: Session,
@@ -296,7 +296,7 @@ async fn visible_warehouse(
         .ok_or_else(|| AppError::NotFound(format!("warehouse {code} does not exist")))
 }
 
-#[utoipa::path(get, path = "/api/v1/warehouses/{code}", responses((status = 200, body = WarehouseOut), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/warehouses/{code}", params(("code" = String, Path, description = "the warehouse code")), responses((status = 200, body = WarehouseOut), (status = 404, description = "no such warehouse (for floor staff: not theirs)")))]
 pub async fn get_warehouse(
     state: web::Data<AppState>,
     s: Session,
@@ -306,7 +306,7 @@ pub async fn get_warehouse(
     Ok(HttpResponse::Ok().json(WarehouseOut::from(w)))
 }
 
-#[utoipa::path(post, path = "/api/v1/warehouses", request_body = WarehouseInput, responses((status = 201, body = WarehouseOut), (status = 400), (status = 403), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/warehouses", request_body = WarehouseInput, responses((status = 201, body = WarehouseOut), (status = 403, description = "only admins record warehouses (`forbidden`); the operator is excluded (`enterprise_excluded`)"), (status = 409, description = "the warehouse is already recorded (`conflict`)")))]
 pub async fn create_warehouse(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -350,7 +350,7 @@ pub struct AreaQuery {
     area: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/warehouses/{code}/bins", params(("area" = Option<String>, Query)), responses((status = 200, body = Items<BinOut>), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/warehouses/{code}/bins", params(("code" = String, Path, description = "the warehouse code"), ("area" = Option<String>, Query, description = "only the bins of this area")), responses((status = 200, body = Items<BinOut>), (status = 404, description = "no such warehouse (for floor staff: not theirs)")))]
 pub async fn list_bins(
     state: web::Data<AppState>,
     s: Session,
@@ -368,7 +368,7 @@ pub async fn list_bins(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/warehouses/{code}/bins", request_body = BinInput, responses((status = 201, body = BinOut), (status = 400), (status = 403), (status = 404), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/warehouses/{code}/bins", request_body = BinInput, params(("code" = String, Path, description = "the warehouse code")), responses((status = 201, body = BinOut), (status = 403, description = "only admins record bins (`forbidden`); the warehouse's operator is excluded (`enterprise_excluded`)"), (status = 404, description = "no such warehouse"), (status = 409, description = "the bin is already recorded (`conflict`)")))]
 pub async fn create_bin(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -409,7 +409,7 @@ impl From<CameraRow> for CameraOut {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/warehouses/{code}/cameras", responses((status = 200, body = Items<CameraOut>), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/warehouses/{code}/cameras", params(("code" = String, Path, description = "the warehouse code")), responses((status = 200, body = Items<CameraOut>), (status = 404, description = "no such warehouse (for floor staff: not theirs)")))]
 pub async fn list_cameras(
     state: web::Data<AppState>,
     s: Session,
@@ -422,7 +422,7 @@ pub async fn list_cameras(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/warehouses/{code}/cameras", request_body = CameraInput, responses((status = 201, body = CameraOut), (status = 400), (status = 403), (status = 404), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/warehouses/{code}/cameras", request_body = CameraInput, params(("code" = String, Path, description = "the warehouse code")), responses((status = 201, body = CameraOut), (status = 403, description = "only admins record cameras (`forbidden`); the warehouse's operator is excluded (`enterprise_excluded`)"), (status = 404, description = "no such warehouse"), (status = 409, description = "the camera is already recorded (`conflict`)")))]
 pub async fn create_camera(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -465,7 +465,7 @@ impl From<user_store::UserRow> for UserOut {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Items<UserOut>), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Items<UserOut>), (status = 403, description = "only admins list users (`forbidden`)")))]
 pub async fn list_users(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
     s.require(&[Role::Admin])?;
     let items = read(&state, user_store::list).await?;
@@ -473,7 +473,7 @@ pub async fn list_users(state: web::Data<AppState>, s: Session) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(Items { items }))
 }
 
-#[utoipa::path(post, path = "/api/v1/users", request_body = UserInput, responses((status = 201, body = UserOut), (status = 400), (status = 403), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/users", request_body = UserInput, responses((status = 201, body = UserOut), (status = 403, description = "only admins make users (`forbidden`)"), (status = 409, description = "the user name is taken (`conflict`)")))]
 pub async fn create_user(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -490,7 +490,7 @@ pub async fn create_user(
     .await
 }
 
-#[utoipa::path(patch, path = "/api/v1/users/{username}", request_body = UserChange, responses((status = 200, body = UserOut), (status = 400), (status = 403), (status = 404), (status = 409)))]
+#[utoipa::path(patch, path = "/api/v1/users/{username}", request_body = UserChange, params(("username" = String, Path)), responses((status = 200, body = UserOut), (status = 403, description = "only admins change users (`forbidden`)"), (status = 404, description = "no such user"), (status = 409, description = "an admin cannot deactivate themselves (`conflict`)")))]
 pub async fn change_user(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -70,7 +70,7 @@ fn filter(q: Result<web::Query<Filter>, actix_web::Error>) -> Result<Filter, App
         .map_err(|e| AppError::validation("query", e.to_string()))
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", params(Filter), responses((status = 200, body = Page), (status = 400), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/audit", params(Filter), responses((status = 200, body = Page), (status = 403, description = "only supervisors and admins read the audit log (`forbidden`)")))]
 pub async fn list(
     state: web::Data<AppState>,
     s: Session,
@@ -86,7 +86,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/verify", responses((status = 200, body = Object), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/audit/verify", responses((status = 200, description = "`{\"ok\":true,\"entries\":N,\"head\":\"<hex>\"}`, or `ok: false` and the first broken entry", body = Object), (status = 403, description = "only supervisors and admins verify the audit log (`forbidden`)")))]
 pub async fn verify(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
     s.require(&[Role::Supervisor, Role::Admin])?;
     let v = read(&state, |c| audit::verify(c, None)).await?;
@@ -101,7 +101,7 @@ pub struct HeadOut {
     pub expect_head: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/head", responses((status = 200, body = HeadOut), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/audit/head", responses((status = 200, body = HeadOut), (status = 403, description = "only supervisors and admins read the audit log (`forbidden`)")))]
 pub async fn head(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
     s.require(&[Role::Supervisor, Role::Admin])?;
     let ChainHead { seq, hash } = read(&state, audit::load_head).await?;
@@ -115,7 +115,7 @@ pub async fn head(state: web::Data<AppState>, s: Session) -> Result<HttpResponse
 /// Most rows one CSV export carries.
 const CSV_MAX: i64 = 100_000;
 
-#[utoipa::path(get, path = "/api/v1/audit/export.csv", params(Filter), responses((status = 200, content_type = "text/csv"), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/audit/export.csv", params(Filter), responses((status = 200, description = "the entries as CSV (at most `limit`, default 100000; `X-Truncated` and `X-Next-Cursor` when more match)", content_type = "text/csv"), (status = 403, description = "only supervisors and admins export the audit log (`forbidden`)")))]
 pub async fn export_csv(
     state: web::Data<AppState>,
     s: Session,

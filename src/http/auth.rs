@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::header::{self, HeaderMap};
@@ -16,9 +17,9 @@ use super::{off_thread, AppState};
 use crate::audit::Actor;
 use crate::db::users::{SessionRow, UserRow};
 use crate::db::{self, users as user_store};
-use crate::domain::roles::Role;
+use crate::domain::roles::{Role, Scope};
 use crate::error::AppError;
-use crate::flows::users as user_flow;
+use crate::flows::users::{self as user_flow, NewToken, TokenInput, TokenView};
 
 pub const COOKIE: &str = "br_session";
 
@@ -30,6 +31,10 @@ pub struct Session {
     pub warehouse: Option<String>,
     pub token_hash: String,
     pub request_id: String,
+    /// What this session or token may do (a `customs` token: reading for customs only).
+    pub scope: Scope,
+    /// A bearer token (not a browser's cookie session).
+    pub is_token: bool,
 }
 
 impl Session {
@@ -59,6 +64,19 @@ impl Session {
         match self.role {
             Role::Floor => warehouse.is_some() && warehouse == self.warehouse.as_deref(),
             _ => true,
+        }
+    }
+
+    /// Refuses what the session's scope does not cover (a `customs` token reads the audit
+    /// log, its verification and the exports only).
+    pub fn require_scope(&self, method: &str, path: &str) -> Result<(), AppError> {
+        if self.scope.allows(method, path) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "a token of the {} scope may not do this: it reads the audit log, its verification and the exports only",
+                self.scope.as_str()
+            )))
         }
     }
 
@@ -105,25 +123,36 @@ impl FromRequest for Session {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let (token, state, rid) = presented(req);
-        Box::pin(async move { look_up(&*state?, &token_hash_of(token)?, rid).await })
+        let p = presented(req);
+        Box::pin(async move {
+            let s = look_up(&*p.state?, &token_hash_of(p.token)?, p.request_id).await?;
+            s.require_scope(&p.method, &p.path)?;
+            Ok(s)
+        })
     }
 }
 
-/// What the session extractors take from the request before they wait for anything: the
-/// presented token, the app state and the request id.
-type Presented = (
-    Option<String>,
-    Result<web::Data<AppState>, AppError>,
-    String,
-);
+/// What the session extractors take from the request before they wait for anything.
+struct Presented {
+    token: Option<String>,
+    state: Result<web::Data<AppState>, AppError>,
+    request_id: String,
+    method: String,
+    path: String,
+}
 
 fn presented(req: &HttpRequest) -> Presented {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::Internal("no app state".into()));
-    (presented_token(req), state, request_id(req))
+    Presented {
+        token: presented_token(req),
+        state,
+        request_id: request_id(req),
+        method: req.method().to_string(),
+        path: req.path().to_string(),
+    }
 }
 
 /// The hash under which a presented token's session is kept; 401 for anything that is not
@@ -154,12 +183,16 @@ async fn look_up(state: &AppState, hash: &str, rid: String) -> Result<Session, A
 fn session_of(s: SessionRow, u: UserRow, rid: String) -> Result<Session, AppError> {
     let role =
         Role::parse(&u.role).ok_or_else(|| AppError::Internal(format!("bad role {}", u.role)))?;
+    let scope = Scope::parse(&s.scope)
+        .ok_or_else(|| AppError::Internal(format!("bad scope {}", s.scope)))?;
     Ok(Session {
         username: u.username,
         role,
         warehouse: u.warehouse_code,
+        is_token: s.kind == "token",
         token_hash: s.token_hash,
         request_id: rid,
+        scope,
     })
 }
 
@@ -167,14 +200,17 @@ fn session_of(s: SessionRow, u: UserRow, rid: String) -> Result<Session, AppErro
 /// claim: see [`FloorCaller`]. Bounded (cleared when full) and forgotten at sign-out here.
 #[derive(Default)]
 pub struct KnownFloor {
-    map: Mutex<HashMap<String, (String, Option<String>)>>,
+    map: Mutex<HashMap<String, KnownCaller>>,
 }
+
+/// A floor caller known on this node: user name, warehouse, and whether it is a bearer token.
+type KnownCaller = (String, Option<String>, bool);
 
 /// Sessions remembered at most (about 100 bytes each).
 const KNOWN_FLOOR_MAX: usize = 10_000;
 
 impl KnownFloor {
-    fn get(&self, hash: &str) -> Option<(String, Option<String>)> {
+    fn get(&self, hash: &str) -> Option<KnownCaller> {
         self.map.lock().ok()?.get(hash).cloned()
     }
 
@@ -185,7 +221,7 @@ impl KnownFloor {
             }
             m.insert(
                 s.token_hash.clone(),
-                (s.username.clone(), s.warehouse.clone()),
+                (s.username.clone(), s.warehouse.clone(), s.is_token),
             );
         }
     }
@@ -240,6 +276,11 @@ impl FloorCaller {
         let (s, u) = user_store::session_user(conn, hash, now)?.ok_or_else(ended)?;
         let session = session_of(s, u, actor.request_id.unwrap_or_default())?;
         session.require(&[Role::Floor])?;
+        if session.scope != Scope::Full {
+            return Err(AppError::Forbidden(
+                "this token may not do floor steps".into(),
+            ));
+        }
         Ok(session.actor())
     }
 }
@@ -249,24 +290,27 @@ impl FromRequest for FloorCaller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let (token, state, rid) = presented(req);
+        let p = presented(req);
         Box::pin(async move {
-            let state = state?;
-            let hash = token_hash_of(token)?;
+            let state = p.state?;
+            let hash = token_hash_of(p.token)?;
             let known = (state.backend == "sqlite")
                 .then(|| state.known_floor.get(&hash))
                 .flatten();
-            if let Some((username, warehouse)) = known {
+            if let Some((username, warehouse, is_token)) = known {
                 return Ok(Self::Claimed(Session {
                     username,
                     role: Role::Floor,
                     warehouse,
                     token_hash: hash,
-                    request_id: rid,
+                    request_id: p.request_id,
+                    scope: Scope::Full,
+                    is_token,
                 }));
             }
-            let s = look_up(&state, &hash, rid).await?;
-            if s.role == Role::Floor {
+            let s = look_up(&state, &hash, p.request_id).await?;
+            s.require_scope(&p.method, &p.path)?;
+            if s.role == Role::Floor && s.scope == Scope::Full {
                 state.known_floor.remember(&s);
             }
             Ok(Self::Confirmed(s))
@@ -288,7 +332,128 @@ pub struct Me {
     pub warehouse: Option<String>,
 }
 
-/// Signs in: 200 and the session cookie; 401 on bad credentials; 429 after repeated failures.
+/// Sign-in checks of one user name from one client address run one after another on a node:
+/// guesses sent in parallel each see the failures before them (and their wait), and correct
+/// sign-ins sent in parallel all succeed, in turn.
+#[derive(Default)]
+pub struct SignInQueue {
+    map: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A turn in the [`SignInQueue`]; the next waiting check goes when it is dropped.
+pub struct SignInTurn<'a> {
+    queue: &'a SignInQueue,
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl SignInQueue {
+    pub async fn turn(&self, username: &str, client: &str) -> SignInTurn<'_> {
+        let key = format!("{username}\n{client}");
+        let lock = {
+            let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(key.clone()).or_default().clone()
+        };
+        let guard = lock.lock_owned().await;
+        SignInTurn {
+            queue: self,
+            key,
+            guard: Some(guard),
+        }
+    }
+}
+
+impl Drop for SignInTurn<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut map = self.queue.map.lock().unwrap_or_else(|p| p.into_inner());
+        // Nobody else holds or waits for this key's lock: forget it.
+        if map
+            .get(&self.key)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            map.remove(&self.key);
+        }
+    }
+}
+
+/// The address a request comes from, for the sign-in throttle: the peer's, or, when the peer
+/// is one of the configured trusted proxies (`BR_TRUSTED_PROXIES`), the nearest address in
+/// `X-Forwarded-For` that is not one of them.
+pub fn client_address(req: &HttpRequest, trusted: &[IpAddr]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip().to_canonical()) else {
+        return "unknown".into();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let hops: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip.to_canonical();
+                if !trusted.contains(&client) {
+                    break;
+                }
+            }
+            // A hop that is no address: the last trusted one vouches for nothing further.
+            Err(_) => break,
+        }
+    }
+    client.to_string()
+}
+
+/// Checks `password` for `username` from `client`, in turn with the other checks of that name
+/// from that address: refused at once while its wait from earlier failures lasts; a failure is
+/// counted (and the next wait set) before the turn ends. Answers the user when it is right.
+async fn check_password(
+    state: &AppState,
+    client: &str,
+    username: &str,
+    password: String,
+) -> Result<Option<UserRow>, AppError> {
+    let _turn = state.sign_in_queue.turn(username, client).await;
+    let now = Utc::now().naive_utc();
+    let (name, from) = (username.to_string(), client.to_string());
+    let (waiting, user) = db::read(&state.pool, move |c| {
+        Ok((
+            user_flow::throttled(c, &name, &from, now)?,
+            user_store::user(c, &name)?,
+        ))
+    })
+    .await?;
+    if let Some(refusal) = waiting {
+        return Err(refusal);
+    }
+    let user_for_check = user.clone();
+    let ok = off_thread(move || match &user_for_check {
+        Some(u) if u.active => user_flow::verify_password(&password, &u.password_hash),
+        _ => {
+            user_flow::verify_password(&password, user_flow::dummy_hash());
+            false
+        }
+    })
+    .await?;
+    if ok {
+        return Ok(user);
+    }
+    let (name, from) = (username.to_string(), client.to_string());
+    state
+        .writer
+        .write(move |tx| user_flow::record_failure(tx, &name, &from))
+        .await?;
+    Ok(None)
+}
+
+/// Signs in: 200 and the session cookie; 401 on bad credentials; 429 while failed sign-ins of
+/// the name from this address must wait (the wait grows with each failure; nobody is locked out).
 #[utoipa::path(post, path = "/api/v1/session", request_body = SignIn, responses((status = 200, body = Me), (status = 401), (status = 429)))]
 pub async fn sign_in(
     state: web::Data<AppState>,
@@ -302,36 +467,8 @@ pub async fn sign_in(
             "wrong user name or password".into(),
         ));
     }
-    let now = Utc::now().naive_utc();
-    let name = username.clone();
-    let (locked, user) = db::read(&state.pool, move |c| {
-        Ok((
-            user_flow::locked(c, &name, now)?,
-            user_store::user(c, &name)?,
-        ))
-    })
-    .await?;
-    if locked {
-        return Err(user_flow::locked_out());
-    }
-    // Counted before the (slow) password check, in the shared write path, so that parallel
-    // guesses cannot all pass the check above before the first failure is recorded.
-    let name = username.clone();
-    state
-        .writer
-        .write(move |tx| user_flow::begin_attempt(tx, &name))
-        .await?;
-    let password = input.password;
-    let user_for_check = user.clone();
-    let ok = off_thread(move || match &user_for_check {
-        Some(u) if u.active => user_flow::verify_password(&password, &u.password_hash),
-        _ => {
-            user_flow::verify_password(&password, user_flow::dummy_hash());
-            false
-        }
-    })
-    .await?;
-    let Some(user) = user.filter(|_| ok) else {
+    let client = client_address(&req, &state.config.trusted_proxies);
+    let Some(user) = check_password(&state, &client, &username, input.password).await? else {
         return Err(AppError::Unauthenticated(
             "wrong user name or password".into(),
         ));
@@ -340,7 +477,7 @@ pub async fn sign_in(
     let u = user.clone();
     let token = state
         .writer
-        .write(move |tx| user_flow::open_session(tx, &u, "cookie", Duration::hours(ttl)))
+        .write(move |tx| user_flow::open_session(tx, &u, &client, Duration::hours(ttl)))
         .await?;
     let cookie = Cookie::build(COOKIE, token)
         .path("/")
@@ -357,7 +494,9 @@ pub async fn sign_in(
     }))
 }
 
-/// Signs out: the session is deleted on the server and the cookie cleared.
+/// Signs out: the session is deleted on the server and the cookie cleared. Bearer tokens are
+/// not ended by it (revoke them with `DELETE /api/v1/tokens/{id}`); sent with a token, it ends
+/// that token.
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204), (status = 401)))]
 pub async fn sign_out(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
     let hash = s.token_hash.clone();
@@ -385,32 +524,162 @@ pub async fn me(s: Session) -> Result<HttpResponse, AppError> {
     }))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TokenOut {
-    pub token: String,
-    pub expires_at: chrono::DateTime<Utc>,
+/// Makes a bearer token (name, scope, expiry) for the signed-in user, who gives the password
+/// again. Only a browser session may: a token cannot make tokens (403). A wrong password is a
+/// `validation` problem on `password` and counts as a failed sign-in. The token is shown once.
+/// (Not idempotent by key: a token is never stored in clear, not even as a replayable answer.)
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenInput, responses((status = 201, body = NewToken), (status = 400), (status = 401), (status = 403), (status = 429)))]
+pub async fn create_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    if s.is_token {
+        return Err(AppError::Forbidden(
+            "a token cannot make tokens: sign in with your password and make it there".into(),
+        ));
+    }
+    let input: TokenInput = super::json_input(&req, &body)?;
+    let user = user_store_read(&state, &s.username).await?;
+    let (scope, days) = user_flow::check_token_input(&input, &user, state.config.token_days)?;
+    let client = client_address(&req, &state.config.trusted_proxies);
+    if check_password(&state, &client, &s.username, input.password)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::validation(
+            "password",
+            "that is not your password",
+        ));
+    }
+    let actor = s.actor();
+    let name = input.name;
+    let out = state
+        .writer
+        .write(move |tx| user_flow::create_token(tx, &actor, &user, &name, scope, days))
+        .await?;
+    Ok(HttpResponse::Created().json(out))
 }
 
-/// Issues a bearer token for scripts, valid for the configured number of days.
-/// (Not idempotent by key: a token is never stored in clear, not even as a replayable answer.)
-#[utoipa::path(post, path = "/api/v1/tokens", responses((status = 201, body = TokenOut), (status = 401)))]
-pub async fn create_token(
+/// The signed-in user, as the database has it now.
+async fn user_store_read(state: &AppState, username: &str) -> Result<UserRow, AppError> {
+    let name = username.to_string();
+    db::read(&state.pool, move |c| user_store::user(c, &name))
+        .await?
+        .ok_or_else(ended)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenList {
+    pub items: Vec<TokenView>,
+}
+
+/// The caller's live bearer tokens (an admin: everybody's), newest first; never the tokens.
+#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, body = TokenList), (status = 401), (status = 403)))]
+pub async fn list_tokens(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
+    let whose = (s.role != Role::Admin).then(|| s.username.clone());
+    let rows = db::read(&state.pool, move |c| {
+        user_store::tokens(c, whose.as_deref(), Utc::now().naive_utc())
+    })
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(TokenView::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok().json(TokenList { items }))
+}
+
+/// Revokes a bearer token at once, on every node: one's own, or anyone's for an admin.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", params(("id" = String, Path, description = "the token's public id")), responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let flow = |tx: &mut crate::db::writer::Tx<'_>, actor: &crate::audit::Actor, id: String| {
+        user_flow::revoke_token(tx, actor, &id)?;
+        Ok((204, String::new()))
+    };
+    let resp = super::mutate_parsed(&state, &req, &s, &[], id, flow).await?;
+    Ok(
+        if resp.status() == actix_web::http::StatusCode::NO_CONTENT {
+            HttpResponse::NoContent().finish()
+        } else {
+            resp
+        },
+    )
+}
+
+/// A throttled sign-in: a user name from a client address, with its failures and its wait.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ThrottleView {
+    pub username: String,
+    pub client: String,
+    pub failures: i32,
+    pub last_failure_at: chrono::DateTime<Utc>,
+    /// The next sign-in of the name from the address is not tried before then.
+    pub delayed_until: chrono::DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ThrottleList {
+    pub items: Vec<ThrottleView>,
+}
+
+/// Failed sign-ins being counted, per user name and client address (admin).
+#[utoipa::path(get, path = "/api/v1/throttles", responses((status = 200, body = ThrottleList), (status = 401), (status = 403)))]
+pub async fn list_throttles(
     state: web::Data<AppState>,
     s: Session,
 ) -> Result<HttpResponse, AppError> {
-    let days = state.config.token_days;
-    let name = s.username.clone();
-    let out = state
-        .writer
-        .write(move |tx| {
-            let user = user_store::user(tx.conn, &name)?
-                .ok_or_else(|| AppError::Unauthenticated(String::new()))?;
-            let token = user_flow::open_session(tx, &user, "token", Duration::days(days))?;
-            Ok(TokenOut {
-                token,
-                expires_at: (tx.now + Duration::days(days)).and_utc(),
-            })
+    s.require(&[Role::Admin])?;
+    let rows = db::read(&state.pool, user_store::throttles).await?;
+    let items = rows
+        .into_iter()
+        .map(|t| ThrottleView {
+            username: t.username,
+            client: t.client,
+            failures: t.failures,
+            last_failure_at: t.last_failure_at.and_utc(),
+            delayed_until: t.delayed_until.and_utc(),
         })
-        .await?;
-    Ok(HttpResponse::Created().json(out))
+        .collect();
+    Ok(HttpResponse::Ok().json(ThrottleList { items }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ClearThrottle {
+    /// Only the failures from this address (all addresses when not given).
+    pub client: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Cleared {
+    /// Throttle rows cleared (one per client address).
+    pub cleared: usize,
+}
+
+/// Clears the sign-in throttle of a user (from one address or all): its next sign-in is tried
+/// at once (admin). Recorded in the audit log as `throttle.clear`.
+#[utoipa::path(delete, path = "/api/v1/throttles/{username}", params(("username" = String, Path), ClearThrottle), responses((status = 200, body = Cleared), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn clear_throttle(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    path: web::Path<String>,
+    query: web::Query<ClearThrottle>,
+) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Admin])?;
+    let input = (path.into_inner(), query.into_inner().client);
+    let flow = |tx: &mut crate::db::writer::Tx<'_>,
+                actor: &crate::audit::Actor,
+                (username, client): (String, Option<String>)| {
+        let cleared = user_flow::clear_throttle(tx, actor, &username, client.as_deref())?;
+        super::ok(&Cleared { cleared })
+    };
+    super::mutate_parsed(&state, &req, &s, &[], input, flow).await
 }

@@ -24,15 +24,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LabelQuery {
-    /// 100x150 or 60x40 (a4 for sheets)
+    /// 100x150 or 60x40 (a4 for sheets; `mm`, `×` and capitals are accepted too)
+    #[param(schema_with = label_size)]
     size: Option<String>,
-    /// 203, 300 or 600 (PNG and ZPL)
+    /// Printer resolution (PNG and ZPL).
+    #[param(schema_with = label_dpi)]
     dpi: Option<u32>,
     /// Bin sheets: only this area.
+    #[param(schema_with = crate::domain::ids::schema::bin_area)]
     area: Option<String>,
     /// Bin sheets: page number from 1 (24 labels per A4 page).
+    #[param(minimum = 1)]
     page: Option<usize>,
+}
+
+fn label_size() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["100x150", "60x40", "a4"]))
+        .description(Some("100x150 or 60x40 (a4 for sheets; `mm`, `×` and capitals are accepted too)"))
+        .build()
+}
+
+fn label_dpi() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .enum_values(Some(crate::labels::SUPPORTED_DPI))
+        .description(Some("printer resolution in dots per inch (203 by default)"))
+        .build()
 }
 
 fn label_error(e: LabelError) -> AppError {
@@ -80,7 +101,7 @@ fn respond(r: Rendered, name: &str, format: Format) -> HttpResponse {
         .body(r.bytes)
 }
 
-#[utoipa::path(get, path = "/api/v1/labels/returns/{file}", params(("file" = String, Path, description = "RETURN_ID.svg|png|zpl"), LabelQuery), responses((status = 200), (status = 400), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/labels/returns/{file}", params(("file" = String, Path, description = "RETURN_ID.svg, .png or .zpl"), LabelQuery), responses((status = 200, description = "the return label", content(("image/svg+xml"), ("image/png"), ("application/x-zpl"))), (status = 404, description = "no such return (for floor staff: not in their warehouse), or no such label format")))]
 pub async fn return_label(
     state: web::Data<AppState>,
     s: Session,
@@ -143,7 +164,7 @@ async fn bin_rows(
     .await
 }
 
-#[utoipa::path(get, path = "/api/v1/labels/bins/{warehouse}/{file}", params(("warehouse" = String, Path), ("file" = String, Path, description = "BIN.svg|png|zpl"), LabelQuery), responses((status = 200), (status = 400), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/labels/bins/{warehouse}/{file}", params(("warehouse" = String, Path, description = "the warehouse code"), ("file" = String, Path, description = "BIN.svg, .png or .zpl"), LabelQuery), responses((status = 200, description = "the bin label", content(("image/svg+xml"), ("image/png"), ("application/x-zpl"))), (status = 404, description = "no such warehouse (for floor staff: not theirs) or bin, or no such label format")))]
 pub async fn bin_label(
     state: web::Data<AppState>,
     s: Session,
@@ -166,7 +187,7 @@ pub async fn bin_label(
     Ok(respond(r, &bin, format))
 }
 
-#[utoipa::path(get, path = "/api/v1/labels/bins/{file}", params(("file" = String, Path, description = "WAREHOUSE.svg|png|zpl: an A4 sheet of bin labels"), LabelQuery), responses((status = 200), (status = 400), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/labels/bins/{file}", params(("file" = String, Path, description = "WAREHOUSE.svg, .png or .zpl: A4 sheets of the warehouse's bin labels"), LabelQuery), responses((status = 200, description = "one A4 page of bin labels (`X-Pages`: how many pages there are)", content(("image/svg+xml"), ("image/png"), ("application/x-zpl"))), (status = 404, description = "no such warehouse (for floor staff: not theirs), no bins to print, no such page, or no such label format")))]
 pub async fn bin_sheet(
     state: web::Data<AppState>,
     s: Session,
@@ -198,7 +219,7 @@ pub async fn bin_sheet(
     Ok(resp)
 }
 
-#[utoipa::path(get, path = "/api/v1/labels/items/{return_id}/{file}", params(("return_id" = String, Path), ("file" = String, Path, description = "GNUM.svg|png|zpl"), LabelQuery), responses((status = 200), (status = 400), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/labels/items/{return_id}/{file}", params(("return_id" = String, Path, description = "the return id"), ("file" = String, Path, description = "GNUM.svg, .png or .zpl"), LabelQuery), responses((status = 200, description = "the item label of a line of the return", content(("image/svg+xml"), ("image/png"), ("application/x-zpl"))), (status = 404, description = "no such return (for floor staff: not in their warehouse) or line, or no such label format")))]
 pub async fn item_label(
     state: web::Data<AppState>,
     s: Session,

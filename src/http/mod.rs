@@ -40,6 +40,8 @@ pub struct AppState {
     pub in_flight: Mutex<HashSet<String>>,
     /// Floor sessions seen on this node (claims for the floor steps' fast path).
     pub known_floor: auth::KnownFloor,
+    /// Sign-in checks of one name from one address, one at a time.
+    pub sign_in_queue: auth::SignInQueue,
 }
 
 pub fn require_json(req: &HttpRequest) -> Result<(), AppError> {
@@ -476,10 +478,10 @@ async fn problems(
             s if s.is_server_error() => AppError::Internal(format!("framework error {s}")),
             _ => AppError::validation("request", "the request could not be read"),
         };
+        // The answer's status is the problem's own, so that the two always agree (a framework
+        // status with no error of its own becomes a 400 `validation` or a 500 `internal`).
         let (req, _) = res.into_parts();
-        let mut resp = err.error_response();
-        *resp.status_mut() = status;
-        return Ok(ServiceResponse::new(req, resp));
+        return Ok(ServiceResponse::new(req, err.error_response()));
     }
     Ok(res.map_into_boxed_body())
 }
@@ -495,15 +497,53 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/session", web::delete().to(auth::sign_out))
                 .route("/me", web::get().to(auth::me))
                 .route("/tokens", web::post().to(auth::create_token))
+                .route("/tokens", web::get().to(auth::list_tokens))
+                .route("/tokens/{id}", web::delete().to(auth::revoke_token))
+                .route("/throttles", web::get().to(auth::list_throttles))
+                .route("/throttles/{username}", web::delete().to(auth::clear_throttle))
                 .configure(admin::routes)
                 .configure(audit::routes)
                 .configure(returns::routes)
                 .configure(labels::routes)
-                .default_service(web::to(|| async {
-                    AppError::NotFound("no such API endpoint".into()).error_response()
-                })),
+                .default_service(web::to(no_route)),
         )
-        .configure(ui::routes);
+        .configure(ui::routes)
+        .default_service(web::to(no_route));
+}
+
+/// The answer to a request no route took: 405 when its path has routes for other methods (a
+/// route's guard is its method, so the router went on past them), with the methods the
+/// OpenAPI description has for it in `Allow`; 404 otherwise. The UI's catch-all (`GET` of any
+/// path) does not count for paths under `/api/`.
+async fn no_route(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let pattern = req
+        .resource_map()
+        .match_pattern(path)
+        .filter(|p| !(p == ui::FALLBACK && path.starts_with("/api/")));
+    let Some(pattern) = pattern else {
+        let what = if path.starts_with("/api/") {
+            "no such API endpoint"
+        } else {
+            "no such page"
+        };
+        return AppError::NotFound(what.into()).error_response();
+    };
+    let allow = if pattern == ui::FALLBACK || pattern == "/" {
+        Some("GET")
+    } else {
+        openapi::allowed_methods(&pattern)
+    };
+    let mut resp = AppError::MethodNotAllowed(format!(
+        "{} is not allowed here{}",
+        req.method(),
+        allow.map(|a| format!("; use {a}")).unwrap_or_default()
+    ))
+    .error_response();
+    if let Some(allow) = allow.and_then(|a| header::HeaderValue::from_str(a).ok()) {
+        resp.headers_mut().insert(header::ALLOW, allow);
+    }
+    resp
 }
 
 /// Builds the app around `state`, with the middleware every deployment has.
@@ -523,7 +563,78 @@ pub fn app(
         .wrap(from_fn(same_origin))
         .wrap(from_fn(problems))
         .wrap(request_log())
+        .wrap(from_fn(normalise_path))
         .configure(configure)
+}
+
+/// Characters written percent-encoded in a normalised path: controls, space, non-ASCII and
+/// what would end or confuse a path (`"#<>?\^`{|}`). `%` is not among them: after decoding,
+/// a `%` can only be the start of a kept `%25`, `%2F` or `%2B`.
+const PATH_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// The path as the router reads it, in one spelling: percent-encoded characters decoded (as
+/// the router does; `%2F`, `%25` and `%2B` kept), dot segments resolved, repeated slashes
+/// merged, then encoded again where a path needs it. `/api/%761/%73can//x` and
+/// `/api/v1/returns/../scan/x` are both `/api/v1/scan/x`.
+pub fn normalised_path(raw: &actix_web::http::Uri) -> String {
+    let decoded = actix_web::dev::Url::new(raw.clone()).path().to_string();
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in decoded.split('/').skip(1) {
+        match segment {
+            "." | "" => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut path = String::with_capacity(decoded.len());
+    for s in &segments {
+        path.push('/');
+        path.extend(percent_encoding::utf8_percent_encode(s, PATH_ENCODE));
+    }
+    // A trailing slash stays (a directory of the UI, say); the root is "/".
+    if path.is_empty() || (decoded.ends_with('/') && !segments.is_empty()) {
+        path.push('/');
+    }
+    path
+}
+
+/// Rewrites the request's path to [`normalised_path`] before anything reads it: the router,
+/// the request log (which hides scanned codes), the Idempotency-Key hash and every rule keyed
+/// on the path see one spelling of it.
+async fn normalise_path(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = normalised_path(req.uri());
+    if path != req.path() {
+        let mut parts = req.uri().clone().into_parts();
+        let target = match parts.path_and_query.as_ref().and_then(|pq| pq.query()) {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        if let Ok(pq) = actix_web::http::uri::PathAndQuery::try_from(target) {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = actix_web::http::Uri::from_parts(parts) {
+                req.match_info_mut().get_mut().update(&uri);
+                req.head_mut().uri = uri;
+            }
+        }
+    }
+    next.call(req).await
 }
 
 /// One line per request: status, method, path and time. Never the query string, which may
@@ -565,4 +676,28 @@ pub fn flow_api() -> utoipa::openapi::OpenApi {
     let mut doc = <returns::FlowApi as utoipa::OpenApi>::openapi();
     doc.merge(<labels::LabelApi as utoipa::OpenApi>::openapi());
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalised_path;
+
+    #[test]
+    fn a_path_has_one_spelling() {
+        for (raw, path) in [
+            ("/api/v1/%73can/13800138000", "/api/v1/scan/13800138000"),
+            ("/api/%761/scan/13800138000?x=1", "/api/v1/scan/13800138000"),
+            ("/api/v1/returns/../scan/138", "/api/v1/scan/138"),
+            ("/api/v1/./scan//138", "/api/v1/scan/138"),
+            ("/../../api/v1/me", "/api/v1/me"),
+            ("/api/v1/scan/%E4%B8%AD%20x", "/api/v1/scan/%E4%B8%AD%20x"),
+            ("/api/v1/scan/a%2Fb%25c%2Bd", "/api/v1/scan/a%2Fb%25c%2Bd"),
+            ("/", "/"),
+            ("//", "/"),
+            ("/ui/", "/ui/"),
+        ] {
+            let uri: actix_web::http::Uri = raw.parse().unwrap();
+            assert_eq!(normalised_path(&uri), path, "{raw}");
+        }
+    }
 }

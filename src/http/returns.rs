@@ -68,7 +68,7 @@ pub struct DeclarationOut {
 }
 
 /// Records a released declaration list (JSON).
-#[utoipa::path(post, path = "/api/v1/declarations", request_body = DeclarationInput, responses((status = 201, body = DeclarationOut), (status = 200, body = DeclarationOut), (status = 400), (status = 403), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/declarations", request_body = DeclarationInput, responses((status = 201, description = "recorded", body = DeclarationOut), (status = 200, description = "recorded before (`unchanged`), or now released (`updated`)", body = DeclarationOut), (status = 403, description = "only supervisors and admins record lists (`forbidden`)"), (status = 409, description = "the list is recorded with different content (`conflict`)")))]
 pub async fn create_declaration(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -126,7 +126,7 @@ pub struct DeclarationView {
     pub lines: Vec<DeclarationLineOut>,
 }
 
-#[utoipa::path(get, path = "/api/v1/declarations/{invt_no}", responses((status = 200, body = DeclarationView), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/declarations/{invt_no}", params(("invt_no" = String, Path, description = "the list's invtNo")), responses((status = 200, body = DeclarationView), (status = 404, description = "no such list (for floor staff: not addressed to their warehouse)")))]
 pub async fn get_declaration(
     state: web::Data<AppState>,
     s: Session,
@@ -135,8 +135,13 @@ pub async fn get_declaration(
     let invt_no = upper(path);
     let actor = s.actor();
     let out = read(&state, move |c| {
-        let d = store::declaration(c, &invt_no)?
-            .ok_or_else(|| AppError::NotFound(format!("list {invt_no} is unknown")))?;
+        let unknown = || AppError::NotFound(format!("list {invt_no} is unknown"));
+        let d = store::declaration(c, &invt_no)?.ok_or_else(unknown)?;
+        // Floor staff read only the lists addressed to their own warehouse's operator (list
+        // numbers are sequential: another warehouse's are not theirs to read, nor to know of).
+        if !crate::flows::returns::list_visible_to(c, &actor, &d)? {
+            return Err(unknown());
+        }
         let lines = store::declaration_lines(c, &invt_no)?;
         use crate::domain::deadlines as dl;
         Ok(DeclarationView {
@@ -185,7 +190,7 @@ pub async fn get_declaration(
 }
 
 /// Imports one CEB621 / CEB622 / CEB625 / CEB626 message (XML body).
-#[utoipa::path(post, path = "/api/v1/imports", request_body(content = String, content_type = "application/xml"), responses((status = 200, body = ImportReport), (status = 400), (status = 403), (status = 413), (status = 415)))]
+#[utoipa::path(post, path = "/api/v1/imports", request_body(content = String, content_type = "application/xml", description = "one CEB621, CEB622, CEB625 or CEB626 message"), responses((status = 200, description = "what each item of the message did (refused items are reported, not refused)", body = ImportReport), (status = 403, description = "only supervisors and admins import (`forbidden`)")))]
 pub async fn import(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -218,7 +223,7 @@ pub struct ReturnPage {
     pub next_cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/returns", params(ListQuery), responses((status = 200, body = ReturnPage), (status = 400)))]
+#[utoipa::path(get, path = "/api/v1/returns", params(ListQuery), responses((status = 200, description = "a page of returns, newest first (floor staff: their warehouse's)", body = ReturnPage)))]
 pub async fn list_returns(
     state: web::Data<AppState>,
     s: Session,
@@ -230,7 +235,7 @@ pub async fn list_returns(
     Ok(HttpResponse::Ok().json(ReturnPage { items, next_cursor }))
 }
 
-#[utoipa::path(get, path = "/api/v1/returns/{id}", responses((status = 200, body = ReturnView), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/returns/{id}", params(("id" = String, Path, description = "the return id")), responses((status = 200, body = ReturnView), (status = 404, description = "no such return (for floor staff: not in their warehouse)")))]
 pub async fn get_return(
     state: web::Data<AppState>,
     s: Session,
@@ -243,7 +248,7 @@ pub async fn get_return(
 }
 
 /// A return application: 201 with the new return (state `declared`).
-#[utoipa::path(post, path = "/api/v1/returns", request_body = ApplyInput, responses((status = 201, body = ReturnView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/returns", request_body = ApplyInput, responses((status = 201, description = "the new return, `declared`", body = ReturnView), (status = 403, description = "the list is for another warehouse's operator (`forbidden`); a party is excluded (`enterprise_excluded`)"), (status = 404, description = "no such list, or the floor worker's warehouse is gone"), (status = 409, description = "the list is not released (`invalid_state`), or another request took the id (`conflict`)"), (status = 422, description = "more than the list leaves to return (`quantity_exceeds`); past the 30-day limit (`deadline_passed`)")))]
 pub async fn create_return(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -271,8 +276,14 @@ fn step_answer(tx: &mut Tx<'_>, actor: &Actor, step: Step<Done>) -> Result<Answe
 }
 
 macro_rules! floor_step {
-    ($name:ident, $path:literal, $input:ty, $flow:path) => {
-        #[utoipa::path(post, path = $path, request_body = $input, responses((status = 200, body = ReturnView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 422)))]
+    ($name:ident, $path:literal, $input:ty, $flow:path, $($response:tt),*) => {
+        #[utoipa::path(post, path = $path, request_body = $input, params(("id" = String, Path, description = "the return id")), responses(
+            (status = 200, description = "the return after the step", body = ReturnView),
+            (status = 403, description = "only floor staff do the steps (`forbidden`), in their own warehouse; a party or the warehouse's operator is excluded (`enterprise_excluded`; a return in the warehouse is put on customs hold)"),
+            (status = 404, description = "no such return (or not in the worker's warehouse), or no such warehouse"),
+            (status = 409, description = "not possible in the return's state, or on customs hold (`invalid_state`)"),
+            $($response),*
+        ))]
         pub async fn $name(state: web::Data<AppState>, req: HttpRequest, caller: FloorCaller, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, AppError> {
             caller.session().require(&[Role::Floor])?;
             let id = upper(path);
@@ -289,40 +300,46 @@ floor_step!(
     receive_return,
     "/api/v1/returns/{id}/receive",
     ReceiveInput,
-    receive::receive
+    receive::receive,
+    (status = 400, description = "the camera or the bin is not in the warehouse, or the bin is not for receiving (`validation`)")
 );
 floor_step!(
     sort_return,
     "/api/v1/returns/{id}/sort",
     SortInput,
-    sort::sort
+    sort::sort,
+    (status = 400, description = "an item is not valid, or the bin is not in the warehouse (`validation`)")
 );
 floor_step!(
     inspect_return,
     "/api/v1/returns/{id}/inspect",
     InspectInput,
-    inspect::inspect
+    inspect::inspect,
+    (status = 400, description = "a line is not graded, or its grades do not add up to what was sorted (`validation`)")
 );
 floor_step!(
     restock_return,
     "/api/v1/returns/{id}/restock",
     RestockInput,
-    settle::restock
+    settle::restock,
+    (status = 422, description = "more than the intact units left (`quantity_exceeds`); the return arrived late and may not be restocked (`deadline_passed`)")
 );
 floor_step!(
     dispose_return,
     "/api/v1/returns/{id}/dispose",
     DisposeInput,
-    settle::dispose
+    settle::dispose,
+    (status = 422, description = "more units than are left to settle (`quantity_exceeds`)")
 );
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonInput {
+    #[schema(schema_with = crate::domain::ids::schema::text_500)]
     pub reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/returns/{id}/hold", request_body = ReasonInput, responses((status = 200, body = ReturnView), (status = 403), (status = 404), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/returns/{id}/hold", request_body = ReasonInput, params(("id" = String, Path, description = "the return id")), responses((status = 200, body = ReturnView), (status = 403, description = "only supervisors hold returns (`forbidden`)"), (status = 404, description = "no such return"), (status = 409, description = "not possible in its state (`invalid_state`)")))]
 pub async fn hold_return(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -347,7 +364,7 @@ pub async fn hold_return(
     .await
 }
 
-#[utoipa::path(post, path = "/api/v1/returns/{id}/release", request_body = ReasonInput, responses((status = 200, body = ReturnView), (status = 403), (status = 404), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/returns/{id}/release", request_body = ReasonInput, params(("id" = String, Path, description = "the return id")), responses((status = 200, body = ReturnView), (status = 403, description = "only supervisors release returns (`forbidden`); a party is still excluded (`enterprise_excluded`)"), (status = 404, description = "no such return"), (status = 409, description = "not on hold (`invalid_state`)")))]
 pub async fn release_return(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -380,7 +397,7 @@ pub struct StatusQuery {
     status: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/disposals", params(("status" = Option<String>, Query)), responses((status = 200, body = Items<view::DisposalItem>), (status = 403)))]
+#[utoipa::path(get, path = "/api/v1/disposals", params(("status" = Option<String>, Query, description = "pending_approval (the default), done or rejected", pattern = "^(pending_approval|done|rejected)$")), responses((status = 200, body = Items<view::DisposalItem>), (status = 403, description = "only supervisors and admins (`forbidden`)")))]
 pub async fn list_disposals(
     state: web::Data<AppState>,
     s: Session,
@@ -426,7 +443,7 @@ async fn decide(
     .await
 }
 
-#[utoipa::path(post, path = "/api/v1/disposals/{id}/approve", request_body = ReasonInput, responses((status = 200, body = ReturnView), (status = 403), (status = 404), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/disposals/{id}/approve", request_body = ReasonInput, params(("id" = String, Path, description = "the disposal id")), responses((status = 200, body = ReturnView), (status = 403, description = "only supervisors decide (`forbidden`); a party is excluded (`enterprise_excluded`, the return put on hold)"), (status = 404, description = "no such disposal"), (status = 409, description = "already decided, or the return is not inspected (`invalid_state`)")))]
 pub async fn approve_disposal(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -437,7 +454,7 @@ pub async fn approve_disposal(
     decide(state, req, s, path, body, true).await
 }
 
-#[utoipa::path(post, path = "/api/v1/disposals/{id}/reject", request_body = ReasonInput, responses((status = 200, body = ReturnView), (status = 403), (status = 404), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/disposals/{id}/reject", request_body = ReasonInput, params(("id" = String, Path, description = "the disposal id")), responses((status = 200, body = ReturnView), (status = 403, description = "only supervisors decide (`forbidden`); a party is excluded (`enterprise_excluded`, the return put on hold)"), (status = 404, description = "no such disposal"), (status = 409, description = "already decided, or the return is not inspected (`invalid_state`)")))]
 pub async fn reject_disposal(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -458,7 +475,7 @@ fn xml(body: String, name: &str) -> HttpResponse {
         .body(body)
 }
 
-#[utoipa::path(get, path = "/api/v1/returns/{id}/ceb625.xml", responses((status = 200, content_type = "application/xml"), (status = 403), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/returns/{id}/ceb625.xml", params(("id" = String, Path, description = "the return id")), responses((status = 200, description = "the CEB625 message", content_type = "application/xml"), (status = 403, description = "only supervisors and admins export (`forbidden`)"), (status = 404, description = "no such return"), (status = 409, description = "the message cannot be written from what is recorded (`conflict`)")))]
 pub async fn ceb625_one(
     state: web::Data<AppState>,
     s: Session,
@@ -482,8 +499,10 @@ pub async fn ceb625_one(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct IdsQuery {
-    /// Comma-separated return ids.
+    /// Comma-separated return ids, 1 to 10000.
+    #[param(min_length = 1)]
     ids: String,
 }
 
@@ -494,7 +513,7 @@ pub struct Messages {
 
 /// CEB625 for several returns: one XML message for up to 100, or with more ids a JSON
 /// `{"messages": [...]}` of messages of at most 100 applications each.
-#[utoipa::path(get, path = "/api/v1/exports/ceb625", params(IdsQuery), responses((status = 200, content_type = "application/xml"), (status = 400), (status = 403), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/exports/ceb625", params(IdsQuery), responses((status = 200, description = "one CEB625 message for up to 100 returns; with more, `{\"messages\": [...]}` of messages of at most 100 each", content((String = "application/xml"), (Messages = "application/json"))), (status = 403, description = "only supervisors and admins export (`forbidden`)"), (status = 404, description = "no such return"), (status = 409, description = "a message cannot be written from what is recorded (`conflict`)")))]
 pub async fn ceb625_batch(
     state: web::Data<AppState>,
     s: Session,
@@ -539,7 +558,7 @@ pub struct ScanQuery {
     ret: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/scan/{code}", params(("return" = Option<String>, Query, description = "the open return, to match product barcodes and HS codes; without it a product barcode answers what the product is, with no return")), responses((status = 200, body = scan::ScanResult), (status = 400), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/scan/{code}", params(("code" = String, Path, description = "what was scanned: a return id, waybill, product barcode, item label or bin", min_length = 1, max_length = 100), ("return" = Option<String>, Query, description = "the open return, to match product barcodes and HS codes; without it a product barcode answers what the product is, with no return")), responses((status = 200, body = scan::ScanResult), (status = 404, description = "nothing known by this code (for floor staff: in their warehouse)")))]
 pub async fn scan_code(
     state: web::Data<AppState>,
     s: Session,
@@ -558,6 +577,7 @@ pub async fn scan_code(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StockQuery {
     owner: Option<String>,
     gcode: Option<String>,
@@ -575,7 +595,7 @@ pub struct StockOut {
     pub qty: i64,
 }
 
-#[utoipa::path(get, path = "/api/v1/stock", params(StockQuery), responses((status = 200, body = Items<StockOut>)))]
+#[utoipa::path(get, path = "/api/v1/stock", params(StockQuery), responses((status = 200, description = "bonded stock put back by restocking (floor staff: their warehouse's)", body = Items<StockOut>)))]
 pub async fn stock(
     state: web::Data<AppState>,
     s: Session,
@@ -617,7 +637,7 @@ pub struct StatsQuery {
     warehouse: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/stats", params(("warehouse" = Option<String>, Query)), responses((status = 200, body = stats::Stats)))]
+#[utoipa::path(get, path = "/api/v1/stats", params(("warehouse" = Option<String>, Query, description = "one warehouse (floor staff: always their own)")), responses((status = 200, body = stats::Stats)))]
 pub async fn get_stats(
     state: web::Data<AppState>,
     s: Session,

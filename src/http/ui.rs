@@ -8,9 +8,12 @@ use rust_embed::Embed;
 #[folder = "ui/"]
 struct Assets;
 
+/// The pattern of the route that serves every other path's page (`GET` only).
+pub const FALLBACK: &str = "/{path:.*}";
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(asset))
-        .route("/{path:.*}", web::get().to(asset));
+        .route(FALLBACK, web::get().to(asset));
 }
 
 async fn asset(req: HttpRequest) -> HttpResponse {

@@ -107,14 +107,34 @@ both! {
             .assert_problem(401, "unauthenticated");
     }
 
-    fn a_bearer_token_from_post_tokens_works_without_a_cookie(app: &TestApp) {
+    fn a_bearer_token_is_made_by_a_browser_session_with_the_password_and_works_without_a_cookie(app: &TestApp) {
         let admin = app.admin();
-        let reply = app.send(admin.post(app.url("/api/v1/tokens")));
+        // The password is asked again; a wrong one is refused (and counted as a failed sign-in).
+        app.post_json(&admin, "/api/v1/tokens", &serde_json::json!({"name": "nightly export"}))
+            .assert_problem(400, "validation");
+        let wrong = app.post_json(&admin, "/api/v1/tokens", &serde_json::json!({"name": "nightly export", "password": "not-it-at-all"}));
+        wrong.assert_problem(400, "validation");
+        assert_eq!(wrong.json["errors"][0]["field"], "password");
+        for (body, field) in [
+            (serde_json::json!({"name": "", "password": ADMIN_PASSWORD}), "name"),
+            (serde_json::json!({"name": "x".repeat(65), "password": ADMIN_PASSWORD}), "name"),
+            (serde_json::json!({"name": "x", "password": ADMIN_PASSWORD, "days": 0}), "days"),
+            (serde_json::json!({"name": "x", "password": ADMIN_PASSWORD, "days": 91}), "days"),
+        ] {
+            let r = app.post_json(&admin, "/api/v1/tokens", &body);
+            r.assert_problem(400, "validation");
+            assert_eq!(r.json["errors"][0]["field"], field, "{body}");
+        }
+        let sessions = app.count("sessions");
+        let reply = app.post_json(&admin, "/api/v1/tokens", &serde_json::json!({"name": "nightly export", "password": ADMIN_PASSWORD, "days": 7}));
         reply.assert_status(201);
+        assert_eq!(app.count("sessions"), sessions + 1);
         let token = reply.json["token"].as_str().expect("a token").to_string();
         assert_eq!(token.len(), 64);
-        let expires = reply.json["expires_at"].as_str().expect("an expiry");
-        assert!(chrono::DateTime::parse_from_rfc3339(expires).unwrap() > chrono::Utc::now());
+        assert_eq!((reply.json["name"].as_str(), reply.json["scope"].as_str(), reply.json["username"].as_str()), (Some("nightly export"), Some("full"), Some(ADMIN)));
+        let expires = chrono::DateTime::parse_from_rfc3339(reply.json["expires_at"].as_str().expect("an expiry")).unwrap();
+        let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours();
+        assert!((7 * 24 - 1..=7 * 24).contains(&days), "{days} hours");
 
         let script = app.client();
         let me = app.send(script.get(app.url("/api/v1/me")).bearer_auth(&token));
@@ -127,42 +147,95 @@ both! {
                 .json(&serde_json::json!({"code": "4401960001", "name": "广州某物流有限公司", "kinds": ["logistics"]})),
         );
         created.assert_status(201);
+        // A token cannot make tokens, not even with the password (nor as a cookie).
+        let minted = app.send(
+            script
+                .post(app.url("/api/v1/tokens"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"name": "renewal", "password": ADMIN_PASSWORD})),
+        );
+        minted.assert_problem(403, "forbidden");
+        let as_cookie = app.send(
+            script
+                .post(app.url("/api/v1/tokens"))
+                .header(COOKIE, format!("br_session={token}"))
+                .json(&serde_json::json!({"name": "renewal", "password": ADMIN_PASSWORD})),
+        );
+        as_cookie.assert_problem(403, "forbidden");
+        assert_eq!(app.count("sessions"), sessions + 1);
         // A token is not a cookie: without the header the same client is a stranger.
         app.get(&script, "/api/v1/me")
             .assert_problem(401, "unauthenticated");
+        // Recorded with its id, name and scope, never the token.
+        let entries = app.audit_entries(&admin, "&action=token.create");
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0]["entity_id"], reply.json["id"]);
+        assert!(!entries[0].to_string().contains(&token));
     }
 
-    fn the_sixth_sign_in_after_five_failures_is_429_even_with_the_right_password(app: &TestApp) {
-        let client = app.client();
-        for attempt in 1..=5 {
-            let reply = app.sign_in(&client, ADMIN, &format!("wrong-password-{attempt}"));
-            reply.assert_problem(401, "unauthenticated");
-        }
-        let reply = app.sign_in(&client, ADMIN, ADMIN_PASSWORD);
-        reply.assert_problem(429, "rate_limited");
-        assert!(reply.headers.get("retry-after").is_some());
-        // The lock is on the name, not on the client.
-        app.sign_in(&app.client(), ADMIN, ADMIN_PASSWORD)
-            .assert_problem(429, "rate_limited");
-        // Other users still sign in.
+    fn tokens_are_listed_and_revoked_by_their_owner_and_by_an_admin(app: &TestApp) {
+        let owner = app.create_user("supervisor", None);
         let other = app.create_user("supervisor", None);
-        app.login(&other.username, &other.password);
+        let browser = app.login(&owner.username, &owner.password);
+        let first = app.make_token(&browser, &owner.password);
+        let second = app.make_token(&browser, &owner.password);
+        let bearer = |t: &str| app.send(app.client().get(app.url("/api/v1/me")).bearer_auth(t));
+        let listed = app.get(&browser, "/api/v1/tokens");
+        listed.assert_status(200);
+        let items = listed.json["items"].as_array().expect("items").clone();
+        assert_eq!(items.len(), 2, "{}", listed.text);
+        assert!(!listed.text.contains(&first) && !listed.text.contains(&second), "a token was listed");
+        assert!(items.iter().all(|t| t["username"] == owner.username.as_str() && t.get("token").is_none()));
+        // A token lists its siblings too (it is its owner's), and another user sees none of them.
+        let by_token = app.send(app.client().get(app.url("/api/v1/tokens")).bearer_auth(&first));
+        assert_eq!(by_token.json["items"].as_array().map(Vec::len), Some(2));
+        let stranger = app.login(&other.username, &other.password);
+        assert_eq!(app.get(&stranger, "/api/v1/tokens").json["items"], serde_json::json!([]));
+        let (id_new, id_old) = (items[0]["id"].as_str().unwrap().to_string(), items[1]["id"].as_str().unwrap().to_string());
+        app.delete(&stranger, &format!("/api/v1/tokens/{id_new}")).assert_problem(404, "not_found");
+        app.delete(&stranger, "/api/v1/tokens/tk_nosuchtoken").assert_problem(404, "not_found");
+        bearer(&second).assert_status(200);
+        // The owner revokes the newer one: it ends at once.
+        app.delete(&browser, &format!("/api/v1/tokens/{id_new}")).assert_status(204);
+        bearer(&second).assert_problem(401, "unauthenticated");
+        app.delete(&browser, &format!("/api/v1/tokens/{id_new}")).assert_problem(404, "not_found");
+        // Signing out of the browser does not end the other token…
+        app.delete(&browser, "/api/v1/session").assert_status(204);
+        bearer(&first).assert_status(200);
+        // …an admin sees it among everybody's and revokes it.
+        let admin = app.admin();
+        let all = app.get(&admin, "/api/v1/tokens");
+        assert!(all.json["items"].as_array().unwrap().iter().any(|t| t["id"] == id_old.as_str()), "{}", all.text);
+        app.delete(&admin, &format!("/api/v1/tokens/{id_old}")).assert_status(204);
+        bearer(&first).assert_problem(401, "unauthenticated");
+        let revoked = app.audit_entries(&admin, "&action=token.revoke");
+        assert_eq!(revoked.len(), 2);
+        assert!(revoked.iter().any(|e| e["actor"] == ADMIN && e["entity_id"] == id_old.as_str()));
     }
 
-    fn four_failures_then_the_right_password_signs_in_and_resets_the_count(app: &TestApp) {
-        let client = app.client();
-        for _ in 0..4 {
-            app.sign_in(&client, ADMIN, "wrong-password")
-                .assert_problem(401, "unauthenticated");
+    fn a_customs_token_reads_the_audit_log_and_the_exports_and_nothing_else(app: &TestApp) {
+        let sup = app.create_user("supervisor", None);
+        let browser = app.login(&sup.username, &sup.password);
+        let r = app.post_json(&browser, "/api/v1/tokens", &serde_json::json!({"name": "海关数据联网", "password": sup.password, "scope": "customs"}));
+        r.assert_status(201);
+        assert_eq!(r.json["scope"], "customs");
+        let token = r.json["token"].as_str().unwrap().to_string();
+        let script = app.client();
+        let get = |path: &str| app.send(script.get(app.url(path)).bearer_auth(&token));
+        for path in ["/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/head", "/api/v1/audit/export.csv", "/api/v1/me"] {
+            get(path).assert_status(200);
         }
-        app.sign_in(&client, ADMIN, ADMIN_PASSWORD)
-            .assert_status(200);
-        for _ in 0..4 {
-            app.sign_in(&app.client(), ADMIN, "wrong-password")
-                .assert_problem(401, "unauthenticated");
+        for path in ["/api/v1/returns", "/api/v1/enterprises", "/api/v1/tokens", "/api/v1/stats"] {
+            get(path).assert_problem(403, "forbidden");
         }
-        app.sign_in(&app.client(), ADMIN, ADMIN_PASSWORD)
-            .assert_status(200);
+        let hold = app.send(script.post(app.url("/api/v1/returns/RT0/hold")).bearer_auth(&token).json(&serde_json::json!({"reason": "x"})));
+        hold.assert_problem(403, "forbidden");
+        // Floor staff may not read the audit log, so they cannot have such a token.
+        let floor = app.create_user("floor", Some(&app.seed_parties().a.warehouse));
+        let floor_browser = app.login(&floor.username, &floor.password);
+        let refused = app.post_json(&floor_browser, "/api/v1/tokens", &serde_json::json!({"name": "x", "password": floor.password, "scope": "customs"}));
+        refused.assert_problem(400, "validation");
+        assert_eq!(refused.json["errors"][0]["field"], "scope");
     }
 }
 

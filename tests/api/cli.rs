@@ -626,6 +626,10 @@ fn the_request_log_never_holds_what_was_searched_for_or_sent() {
         format!("/api/v1/returns?q={phone}"),
         format!("/api/v1/audit?entity={id_number}&actor={phone}"),
         format!("/api/v1/scan/{id_number}"),
+        // Spelled otherwise, the path is still the scan resolver's, and logged as such.
+        format!("/api/v1/%73can/{phone}"),
+        format!("/api/%761/scan/{phone}"),
+        format!("/api/v1//scan/{id_number}"),
     ] {
         let r = http.get(format!("{base}{path}")).send().unwrap();
         assert!(r.status().as_u16() < 500, "{path}: {}", r.status());
@@ -643,12 +647,47 @@ fn the_request_log_never_holds_what_was_searched_for_or_sent() {
         written.contains("GET /api/v1/returns") && written.contains("POST /api/v1/declarations"),
         "a line per request: {written}"
     );
+    assert_eq!(
+        written.matches("GET /api/v1/scan/{code}").count(),
+        4,
+        "every scan logged as the resolver's: {written}"
+    );
     for secret in [phone, id_number] {
         assert!(
             !written.contains(secret),
             "{secret} is in the log:\n{written}"
         );
     }
+}
+
+/// `serve --demo` gives the admin the password of `BR_ADMIN_PASSWORD` when it is set (not the
+/// published demo one), and says which password applies.
+#[test]
+fn serve_demo_honours_the_admin_password_setting() {
+    let db = TestDb::fresh(Backend::Sqlite);
+    let (served, before, base) = start_serve(
+        Command::new(binary())
+            .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--database-url", &db.url])
+            .env("BR_ADMIN_PASSWORD", "my-own-admin-password"),
+    );
+    let admin_line = before
+        .iter()
+        .find(|l| l.trim_start().starts_with("admin "))
+        .unwrap_or_else(|| panic!("no admin line: {before:?}"));
+    assert!(admin_line.contains("BR_ADMIN_PASSWORD"), "{admin_line}");
+    assert!(!admin_line.contains("demo-admin-2026"), "{admin_line}");
+    let http = reqwest::blocking::Client::new();
+    let sign_in = |password: &str| {
+        http.post(format!("{base}/api/v1/session"))
+            .json(&serde_json::json!({"username": "admin", "password": password}))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(sign_in("demo-admin-2026"), 401, "the published password works");
+    assert_eq!(sign_in("my-own-admin-password"), 200);
+    drop(served);
 }
 
 #[derive(diesel::QueryableByName)]

@@ -123,10 +123,7 @@ both! {
     fn concurrent_http_writes_and_reads_give_no_5xx_and_one_unbroken_chain(app: &TestApp) {
         let seed = app.seed_parties();
         let admin = app.admin();
-        let token = app.send(admin.post(app.url("/api/v1/tokens"))).json["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let token = app.make_token(&admin, ADMIN_PASSWORD);
         let before = app.head().seq;
         const PER: usize = 30;
         let start = Barrier::new(THREADS);

@@ -355,11 +355,6 @@ impl World {
     }
 }
 
-fn sign_in_token(app: &TestApp, client: &reqwest::blocking::Client) -> String {
-    let r = app.send(client.post(app.url("/api/v1/tokens")));
-    r.assert_status(201);
-    r.json["token"].as_str().expect("a token").to_string()
-}
 
 /// Parties, users, lists (JSON and XML) and returns in every state.
 fn build_world(app: &TestApp) -> World {
@@ -416,10 +411,10 @@ fn build_world(app: &TestApp) -> World {
     let open_list = k.released();
     invt_nos.push(open_list.invt_no.clone());
     let tokens = vec![
-        (Role::Admin, sign_in_token(app, &k.admin)),
-        (Role::Supervisor, sign_in_token(app, &k.sup)),
-        (Role::FloorA, sign_in_token(app, &k.floor_a)),
-        (Role::FloorB, sign_in_token(app, &k.floor_b)),
+        (Role::Admin, app.make_token(&k.admin, ADMIN_PASSWORD)),
+        (Role::Supervisor, app.make_token(&k.sup, PASSWORD)),
+        (Role::FloorA, app.make_token(&k.floor_a, PASSWORD)),
+        (Role::FloorB, app.make_token(&k.floor_b, PASSWORD)),
     ];
     World {
         host: app.base_url.trim_start_matches("http://").to_string(),
@@ -1830,9 +1825,10 @@ fn routes_from_openapi(spec: &Value) -> Vec<Route> {
             use Role::*;
             let (shape, roles): (Shape, &'static [Role]) = match (method, t) {
                 ("GET", _) => (Shape::Read, &[]),
-                ("DELETE", "/api/v1/session") | ("POST", "/api/v1/tokens") => {
-                    (Shape::AuthOnly, &[])
-                }
+                ("DELETE", "/api/v1/session")
+                | ("POST", "/api/v1/tokens")
+                | ("DELETE", "/api/v1/tokens/{id}")
+                | ("DELETE", "/api/v1/throttles/{username}") => (Shape::AuthOnly, &[]),
                 ("POST", "/api/v1/imports") => (Shape::Xml, &[Admin, Supervisor]),
                 ("POST", "/api/v1/session") => (Shape::Json, &[Admin, Supervisor, FloorA, FloorB]),
                 ("POST", "/api/v1/declarations") => (Shape::Json, &[Admin, Supervisor]),
@@ -2255,6 +2251,15 @@ fn check(req: &Req, answer: Result<Answer, String>) -> Result<(), String> {
     if a.status >= 500 {
         return Err(format!("{} {text}", a.status));
     }
+    if expect != Expect::Protocol {
+        crate::conformance::verdict(&crate::conformance::Exchange {
+            method: &req.method,
+            target: &String::from_utf8_lossy(&req.target),
+            status: a.status,
+            content_type: a.header("content-type").unwrap_or(""),
+            body: &a.body,
+        })?;
+    }
     if (400..500).contains(&a.status) && expect != Expect::Protocol && req.method != "HEAD" {
         let ct = a.header("content-type").unwrap_or("");
         let json: Value = serde_json::from_slice(&a.body).unwrap_or(Value::Null);
@@ -2305,7 +2310,7 @@ const TABLES: &[&str] = &[
     "cameras",
     "users",
     "sessions",
-    "login_throttle",
+    "sign_in_throttle",
     "idempotency_keys",
     "counters",
     "audit_entries",
@@ -2427,7 +2432,7 @@ fn hostile_suite(app: &TestApp, default_total: usize) {
                 username: String,
             }
             let throttled: Vec<Throttled> =
-                sql_rows(&mut app.conn(), "SELECT username FROM login_throttle")
+                sql_rows(&mut app.conn(), "SELECT username FROM sign_in_throttle")
                     .unwrap_or_default();
             let throttled: Vec<String> = throttled
                 .into_iter()

@@ -32,18 +32,17 @@ both! {
         let floor = app.user_client("supervisor", None);
         app.get(&floor, "/api/v1/me").assert_status(200);
         app.db.sql("UPDATE sessions SET expires_at = '2020-01-01 00:00:00' WHERE username <> 'admin'").unwrap();
-        // Throttle rows: a spent one, a fresh one, and an old window still locked.
+        // Throttle rows: a spent one, a fresh one, and an old one whose wait still lasts.
         let anon = app.client();
-        for (name, tries) in [("ghost-spent", 1), ("ghost-fresh", 1), ("ghost-locked", 5)] {
-            for _ in 0..tries {
-                app.sign_in(&anon, name, "wrong-password").assert_status(401);
-            }
+        for name in ["ghost-spent", "ghost-fresh", "ghost-slowed"] {
+            app.sign_in(&anon, name, "wrong-password").assert_status(401);
         }
-        app.db.sql("UPDATE login_throttle SET window_start = '2020-01-01 00:00:00' WHERE username IN ('ghost-spent', 'ghost-locked')").unwrap();
+        app.db.sql("UPDATE sign_in_throttle SET last_failure_at = '2020-01-01 00:00:00' WHERE username IN ('ghost-spent', 'ghost-slowed')").unwrap();
+        app.db.sql("UPDATE sign_in_throttle SET failures = 12, delayed_until = '2999-01-01 00:00:00' WHERE username = 'ghost-slowed'").unwrap();
         let (keys, sessions, throttles) = (
             app.count("idempotency_keys"),
             app.count("sessions"),
-            app.count("login_throttle"),
+            app.count("sign_in_throttle"),
         );
 
         let done = app.write(bonded_returns::app::housekeep).expect("housekeeping runs");
@@ -54,11 +53,11 @@ both! {
         );
         assert_eq!(app.count("idempotency_keys"), keys - 1);
         assert_eq!(app.count("sessions"), sessions - 1);
-        assert_eq!(app.count("login_throttle"), throttles - 1);
-        // The admin still works; the expired session does not; the locked name is still locked.
+        assert_eq!(app.count("sign_in_throttle"), throttles - 1);
+        // The admin still works; the expired session does not; the slowed name still waits.
         app.get(&admin, "/api/v1/me").assert_status(200);
         app.get(&floor, "/api/v1/me").assert_problem(401, "unauthenticated");
-        app.sign_in(&anon, "ghost-locked", "wrong-password").assert_problem(429, "rate_limited");
+        app.sign_in(&anon, "ghost-slowed", "wrong-password").assert_problem(429, "rate_limited");
         // The 25-hour-old key still replays its first answer and changes nothing.
         let head = app.head();
         let replay = post("day-key", 2);

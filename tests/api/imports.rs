@@ -87,7 +87,7 @@ both! {
                 ("80142026I000000102".into(), "created".into(), String::new()),
             ]
         );
-        let d = app.get(&k.floor_a, "/api/v1/declarations/80142026I000000101");
+        let d = app.get(&k.sup, "/api/v1/declarations/80142026I000000101");
         d.assert_status(200);
         assert_eq!(d.json["released_at"], Value::Null);
         assert_eq!(d.json["logistics_no"], "SF102345678901");

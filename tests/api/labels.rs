@@ -13,15 +13,33 @@ use crate::support::*;
 
 /// Status, content type and body bytes of a GET.
 fn fetch(app: &TestApp, client: &Client, path: &str) -> (u16, String, Vec<u8>) {
+    let (status, ct, _, body) = fetch_with_headers(app, client, path);
+    (status, ct, body)
+}
+
+/// [`fetch`] with the answer's headers; the answer is checked against the OpenAPI description.
+fn fetch_with_headers(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+) -> (u16, String, reqwest::header::HeaderMap, Vec<u8>) {
     let r = client.get(app.url(path)).send().expect("the app answers");
     let status = r.status().as_u16();
-    let ct = r
-        .headers()
+    let headers = r.headers().clone();
+    let ct = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    (status, ct, r.bytes().expect("a body").to_vec())
+    let body = r.bytes().expect("a body").to_vec();
+    crate::conformance::check(&crate::conformance::Exchange {
+        method: "GET",
+        target: path,
+        status,
+        content_type: &ct,
+        body: &body,
+    });
+    (status, ct, headers, body)
 }
 
 #[track_caller]
@@ -148,9 +166,9 @@ both! {
         // too long for one cell and take a row; every one of them is on the sheet.
         let (status, _, _) = fetch(app, &k.floor_a, &format!("/api/v1/labels/bins/{wh}.png"));
         assert_eq!(status, 200);
-        let r = k.floor_a.get(app.url(&format!("/api/v1/labels/bins/{wh}.png?dpi=300"))).send().unwrap();
-        assert_eq!(r.headers()["x-pages"], "1");
-        let found: HashSet<String> = decode_png(&r.bytes().unwrap()).into_iter().collect();
+        let (_, _, headers, png) = fetch_with_headers(app, &k.floor_a, &format!("/api/v1/labels/bins/{wh}.png?dpi=300"));
+        assert_eq!(headers["x-pages"], "1");
+        let found: HashSet<String> = decode_png(&png).into_iter().collect();
         let all: HashSet<String> = k.seed.a.bins.iter().map(|(_, b)| b.clone()).collect();
         assert!(found.is_subset(&all) && !found.is_empty(), "{found:?} of {all:?}");
         svg_ok(&ok(app, &k.floor_a, &format!("/api/v1/labels/bins/{wh}.svg"), "image/svg+xml"));
@@ -163,9 +181,9 @@ both! {
             app.post_json(&k.admin, &format!("/api/v1/warehouses/{wh}/bins"), &json!({"code": format!("R{i:02}"), "area": "restock"}))
                 .assert_status(201);
         }
-        let r = k.floor_a.get(app.url(&format!("/api/v1/labels/bins/{wh}.svg?area=restock&page=2"))).send().unwrap();
-        assert_eq!(r.status(), 200);
-        assert_eq!(r.headers()["x-pages"], "2");
+        let (status, _, headers, _) = fetch_with_headers(app, &k.floor_a, &format!("/api/v1/labels/bins/{wh}.svg?area=restock&page=2"));
+        assert_eq!(status, 200);
+        assert_eq!(headers["x-pages"], "2");
         let r = fetch(app, &k.floor_a, &format!("/api/v1/labels/bins/{wh}.svg?area=restock&page=3"));
         assert_eq!(r.0, 404);
     }

@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod conformance;
 mod demo;
 mod housekeeping;
 mod idempotency;

@@ -144,6 +144,8 @@ const NOT_IN_OPENAPI: [(&str, &str); 3] = [
 enum Body {
     None,
     Json(Value),
+    /// JSON with the caller's own password added (for what asks for it again).
+    Reauth(Value),
     Xml(String),
 }
 
@@ -194,6 +196,11 @@ impl<'a> Row<'a> {
 
     fn json_with(mut self, f: impl Fn() -> Value + 'a) -> Self {
         self.body = Box::new(move || Body::Json(f()));
+        self
+    }
+
+    fn reauth(mut self, v: Value) -> Self {
+        self.body = Box::new(move || Body::Reauth(v.clone()));
         self
     }
 
@@ -260,6 +267,8 @@ struct World {
     spare: String,
     /// What floor staff of B must never read.
     secrets: Vec<String>,
+    /// A bearer token of the matrix's signer (a supervisor), by its public id.
+    signer_token: String,
 }
 
 fn world(k: &Kit) -> World {
@@ -310,6 +319,7 @@ fn world(k: &Kit) -> World {
         to_import: k.released(),
         spare,
         secrets,
+        signer_token: String::new(),
     }
 }
 
@@ -331,7 +341,17 @@ fn rows<'a>(k: &'a Kit, w: &'a World, signer: &'a TestUser) -> Vec<Row<'a>> {
             .json(json!({"username": signer.username, "password": signer.password})),
         row(Method::DELETE, "/api/v1/session", "/api/v1/session", [401, 204, 204, 204, 204]).fresh(),
         row(Method::GET, "/api/v1/me", "/api/v1/me", SIGNED_IN),
-        row(Method::POST, "/api/v1/tokens", "/api/v1/tokens", [401, 201, 201, 201, 201]),
+        row(Method::POST, "/api/v1/tokens", "/api/v1/tokens", [401, 201, 201, 201, 201])
+            .reauth(json!({"name": "matrix"}))
+            .check(|r| (r.json["token"].as_str().map(str::len) != Some(64)).then(|| format!("no token: {}", r.text))),
+        row(Method::GET, "/api/v1/tokens", "/api/v1/tokens", SIGNED_IN)
+            .check(|r| r.text.contains("\"token\"").then(|| format!("a token was listed: {}", r.text))),
+        // The signer's token: only its owner or an admin may revoke it; to others it does not exist.
+        row(Method::DELETE, "/api/v1/tokens/{id}", format!("/api/v1/tokens/{}", w.signer_token), [401, 404, 404, 404, 204]),
+        // Sign-in throttles: admins only.
+        row(Method::GET, "/api/v1/throttles", "/api/v1/throttles", [401, 403, 403, 403, 200])
+            .check(|r| (!r.text.contains("throttled.name")).then(|| format!("the throttle is missing: {}", r.text))),
+        row(Method::DELETE, "/api/v1/throttles/{username}", "/api/v1/throttles/throttled.name", [401, 403, 403, 403, 200]),
         // Enterprises and ratings.
         row(Method::GET, "/api/v1/enterprises", "/api/v1/enterprises", SIGNED_IN),
         row(Method::POST, "/api/v1/enterprises", "/api/v1/enterprises", ADMIN_CREATES).json_with(
@@ -368,7 +388,7 @@ fn rows<'a>(k: &'a Kit, w: &'a World, signer: &'a TestUser) -> Vec<Row<'a>> {
         // Declarations and customs messages.
         row(Method::POST, "/api/v1/declarations", "/api/v1/declarations", [401, 403, 403, 201, 201])
             .json_with(move || k.list().json()),
-        row(Method::GET, "/api/v1/declarations/{invt_no}", format!("/api/v1/declarations/{}", w.to_apply.invt_no), SIGNED_IN),
+        row(Method::GET, "/api/v1/declarations/{invt_no}", format!("/api/v1/declarations/{}", w.to_apply.invt_no), SEES_A).reveals(w.to_apply.invt_no.clone()),
         row(Method::POST, "/api/v1/imports", "/api/v1/imports", [401, 403, 403, 200, 200])
             .xml_with(move || ceb625(&[w.to_import.invt_refund(&[(1, 1)], now())]))
             .check(|r| (r.json["created"] != 1).then(|| format!("the application was not recorded: {}", r.text))),
@@ -449,6 +469,12 @@ fn cell(
     req = match (row.body)() {
         Body::None => req,
         Body::Json(v) => req.json(&v),
+        Body::Reauth(mut v) => {
+            if let Some((_, password)) = &caller.user {
+                v["password"] = json!(password);
+            }
+            req.json(&v)
+        }
         Body::Xml(x) => req.header(CONTENT_TYPE, "application/xml").body(x),
     };
     let head = app.head();
@@ -519,6 +545,19 @@ both! {
         let floor_b = app.create_user("floor", Some(&k.seed.b.warehouse));
         let sup = app.create_user("supervisor", None);
         let signer = app.create_user("supervisor", None);
+        let w = World {
+            signer_token: {
+                let browser = app.login(&signer.username, &signer.password);
+                app.make_token(&browser, &signer.password);
+                let listed = app.get(&browser, "/api/v1/tokens");
+                listed.json["items"][0]["id"].as_str().expect("a token id").to_string()
+            },
+            ..w
+        };
+        // A name whose sign-ins are slowed down (for the throttle rows).
+        for n in 0..2 {
+            app.sign_in(&bare(), "throttled.name", &format!("wrong-{n}")).assert_problem(401, "unauthenticated");
+        }
         let user = |u: &TestUser| Some((u.username.clone(), u.password.clone()));
         let admin = Some((ADMIN.to_string(), ADMIN_PASSWORD.to_string()));
         let callers: Vec<Caller> = WHO
@@ -835,7 +874,7 @@ both! {
         let targets: Vec<(Option<&str>, Method, String, String)> = vec![
             (Some(&admin), Method::POST, "/api/v1/enterprises".into(), enterprise.clone()),
             (Some(&admin), Method::POST, "/api/v1/users".into(), user),
-            (Some(&admin), Method::POST, "/api/v1/tokens".into(), String::new()),
+            (Some(&admin), Method::POST, "/api/v1/tokens".into(), json!({"name": "x", "password": ADMIN_PASSWORD}).to_string()),
             (Some(&admin), Method::DELETE, "/api/v1/session".into(), String::new()),
             (Some(&floor), Method::POST, format!("/api/v1/returns/{id}/receive"), receive.clone()),
             (Some(&sup), Method::POST, format!("/api/v1/returns/{id}/hold"), json!({"reason": "x"}).to_string()),
@@ -897,7 +936,8 @@ both! {
             client
                 .post(app.url("/api/v1/tokens"))
                 .header(COOKIE, with_cookie(&admin))
-                .header("sec-fetch-site", "none"),
+                .header("sec-fetch-site", "none")
+                .json(&json!({"name": "typed in", "password": ADMIN_PASSWORD})),
         );
         reply.assert_status(201);
         let token = reply.json["token"].as_str().expect("a token").to_string();
@@ -954,7 +994,18 @@ both! {
 
 /// (status, code, detail, has Retry-After) of a sign-in.
 fn attempt(app: &TestApp, username: &str, password: &str) -> (u16, String, String, bool) {
-    let r = app.sign_in(&bare(), username, password);
+    attempt_from(app, None, username, password)
+}
+
+/// [`attempt`] through a proxy that says the client is `client` (`X-Forwarded-For`).
+fn attempt_from(app: &TestApp, client: Option<&str>, username: &str, password: &str) -> (u16, String, String, bool) {
+    let mut req = bare()
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"username": username, "password": password}));
+    if let Some(c) = client {
+        req = req.header("x-forwarded-for", c);
+    }
+    let r = app.send(req);
     (
         r.status,
         r.code().to_string(),
@@ -963,23 +1014,55 @@ fn attempt(app: &TestApp, username: &str, password: &str) -> (u16, String, Strin
     )
 }
 
-fn throttle_rows(app: &TestApp, username: &str) -> Vec<Option<String>> {
-    texts(app, &format!("SELECT CAST(locked_until AS TEXT) AS t FROM login_throttle WHERE username = '{username}'"))
+/// The throttle rows of `username` as an admin sees them: (client, failures, seconds from the
+/// last failure to the end of the wait).
+fn throttles_of(app: &TestApp, username: &str) -> Vec<(String, i64, i64)> {
+    let r = app.get(&app.admin(), "/api/v1/throttles");
+    r.assert_status(200);
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().expect("a time")).expect("RFC 3339");
+    r.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|t| t["username"] == username)
+        .map(|t| {
+            (
+                t["client"].as_str().unwrap_or("").to_string(),
+                t["failures"].as_i64().unwrap_or(-1),
+                (at(&t["delayed_until"]) - at(&t["last_failure_at"])).num_seconds(),
+            )
+        })
+        .collect()
+}
+
+/// Makes the wait of `username`'s failures last (far into the future) or end (in the past), so
+/// that no test depends on how fast it runs.
+fn set_wait(app: &TestApp, username: &str, lasts: bool) {
+    let until = if lasts { "2999-01-01 00:00:00" } else { "2000-01-01 00:00:00" };
+    app.db
+        .sql(&format!("UPDATE sign_in_throttle SET delayed_until = '{until}' WHERE username = '{username}'"))
+        .expect("the wait is moved");
 }
 
 both! {
     fn a_name_that_does_not_exist_is_throttled_exactly_like_one_that_does(app: &TestApp) {
         let real = app.create_user("supervisor", None);
-        for n in 1..=6 {
+        let ghost = "nobody-by-this-name";
+        let free = bonded_returns::flows::users::FREE_FAILURES;
+        for n in 1..=free {
             let known = attempt(app, &real.username, &format!("wrong-password-{n}"));
-            let unknown = attempt(app, "nobody-by-this-name", &format!("wrong-password-{n}"));
-            let expected = if n <= 5 { (401, "unauthenticated") } else { (429, "rate_limited") };
-            assert_eq!((known.0, known.1.as_str()), expected, "attempt {n}: {known:?}");
+            let unknown = attempt(app, ghost, &format!("wrong-password-{n}"));
+            assert_eq!((known.0, known.1.as_str()), (401, "unauthenticated"), "attempt {n}: {known:?}");
             // Same status, code, words and headers: nothing tells whether the name exists.
             assert_eq!(known, unknown, "attempt {n}");
         }
-        // Locked, the right password gets the same answer as for a name that does not exist.
-        assert_eq!(attempt(app, &real.username, &real.password), attempt(app, "nobody-by-this-name", "anything-at-all"));
+        assert_eq!(throttles_of(app, &real.username), throttles_of(app, ghost));
+        // While they wait, the right password gets the same answer as for a name that does not exist.
+        set_wait(app, &real.username, true);
+        set_wait(app, ghost, true);
+        let waiting = attempt(app, &real.username, &real.password);
+        assert_eq!((waiting.0, waiting.1.as_str(), waiting.3), (429, "rate_limited", true), "{waiting:?}");
+        assert_eq!(waiting, attempt(app, ghost, "anything-at-all"));
         // A deactivated user's right password is the same 401 as a wrong one.
         let idle = app.create_user("supervisor", None);
         app.db.sql(&format!("UPDATE users SET active = false WHERE username = '{}'", idle.username)).expect("deactivated");
@@ -989,48 +1072,47 @@ both! {
         assert_eq!(right, wrong);
     }
 
-    fn the_lock_holds_for_the_window_and_lifts_when_it_has_passed(app: &TestApp) {
+    fn failures_slow_a_name_down_with_growing_waits_and_never_lock_it(app: &TestApp) {
         let u = app.create_user("supervisor", None);
-        // A session opened before keeps working: the lock is on signing in, so whoever locks
-        // a name out does not also sign its owner out.
+        // A session opened before keeps working: whoever guesses at a name does not sign its
+        // owner out.
         let session = session_token(app, &u.username, &u.password);
-        for n in 1..=5 {
+        let free = bonded_returns::flows::users::FREE_FAILURES;
+        for n in 1..free {
             assert_eq!(attempt(app, &u.username, &format!("wrong-password-{n}")).0, 401);
+            assert_eq!(throttles_of(app, &u.username), vec![("127.0.0.1".to_string(), i64::from(n), 0)], "no wait yet");
         }
-        let lock = throttle_rows(app, &u.username);
-        assert!(lock.len() == 1 && lock[0].is_some(), "{lock:?}");
-        // Locked: the right password, the name with spaces around it, more guesses — all 429,
-        // and none of them moves the end of the lock.
+        // From then on each failure doubles the wait: 1 s, 2 s, 4 s…
+        for (n, wait) in [(free, 1), (free + 1, 2), (free + 2, 4), (free + 3, 8)] {
+            set_wait(app, &u.username, false);
+            assert_eq!(attempt(app, &u.username, &format!("wrong-password-{n}")).0, 401);
+            assert_eq!(throttles_of(app, &u.username), vec![("127.0.0.1".to_string(), i64::from(n), wait)]);
+        }
+        // While the wait lasts: the right password, the name with spaces around it, more
+        // guesses — all 429 with Retry-After, and none of them counts or moves the wait.
+        set_wait(app, &u.username, true);
+        let before = throttles_of(app, &u.username);
         for (name, password) in [
             (u.username.clone(), u.password.clone()),
             (format!("  {}  ", u.username), u.password.clone()),
-            (u.username.clone(), "wrong-password-6".to_string()),
+            (u.username.clone(), "wrong-password-x".to_string()),
         ] {
             let r = attempt(app, &name, &password);
             assert_eq!((r.0, r.1.as_str(), r.3), (429, "rate_limited", true), "{name:?}: {r:?}");
+            assert!(r.2.contains("try again in"), "{r:?}");
         }
-        assert_eq!(throttle_rows(app, &u.username), lock, "attempts while locked extended the lock");
-        // Another spelling is another (unknown) name, not a way around the lock.
+        assert_eq!(throttles_of(app, &u.username), before, "attempts while waiting were counted");
+        // Another spelling is another (unknown) name, not a way around the wait.
         assert_eq!(attempt(app, &u.username.to_uppercase(), &u.password).0, 401);
         app.send(bare().get(app.url("/api/v1/me")).header(COOKIE, with_cookie(&session)))
             .assert_status(200);
-
-        // The window passes (moved into the past rather than waited for: it is 15 minutes).
-        app.db
-            .sql(&format!(
-                "UPDATE login_throttle SET window_start = '2000-01-01 00:00:00', \
-                 locked_until = '2000-01-01 00:15:00' WHERE username = '{}'",
-                u.username
-            ))
-            .expect("the window is moved");
-        // A new window: one more failure is a 401 again, not a 429…
-        assert_eq!(attempt(app, &u.username, "wrong-password-7").0, 401);
-        // …and the right password signs in and clears the count.
+        // The wait ends: the right password signs in and clears the count.
+        set_wait(app, &u.username, false);
         assert_eq!(attempt(app, &u.username, &u.password).0, 200);
-        assert!(throttle_rows(app, &u.username).is_empty());
+        assert!(throttles_of(app, &u.username).is_empty());
     }
 
-    fn guesses_sent_in_parallel_cannot_outrun_the_lock(app: &TestApp) {
+    fn guesses_sent_in_parallel_are_checked_one_at_a_time(app: &TestApp) {
         let u = app.create_user("supervisor", None);
         let url = app.url("/api/v1/session");
         let statuses: Vec<u16> = std::thread::scope(|s| {
@@ -1051,11 +1133,101 @@ both! {
             handles.into_iter().map(|h| h.join().expect("a guess")).collect()
         });
         assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
-        let checked = statuses.iter().filter(|s| **s == 401).count();
-        assert!(checked <= 5, "{checked} passwords were checked, not at most 5: {statuses:?}");
-        assert_eq!(attempt(app, &u.username, &u.password).0, 429);
-        // Other names are not locked by it.
+        // Each guess saw the failures before it: once the free ones were spent, the rest
+        // waited (a slow machine may let a wait of 1 s pass before the next guess).
+        let checked = statuses.iter().filter(|s| **s == 401).count() as i64;
+        let free = i64::from(bonded_returns::flows::users::FREE_FAILURES);
+        assert!(checked >= free && checked <= free + 2, "{checked} passwords were checked: {statuses:?}");
+        assert_eq!(throttles_of(app, &u.username)[0].1, checked, "every checked guess was counted");
+        // Other names are not slowed down by it.
         let other = app.create_user("supervisor", None);
         assert_eq!(attempt(app, &other.username, &other.password).0, 200);
+    }
+
+    fn six_correct_sign_ins_at_once_all_succeed(app: &TestApp) {
+        let u = app.create_user("supervisor", None);
+        let url = app.url("/api/v1/session");
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| {
+                    let (url, name, password) = (url.clone(), u.username.clone(), u.password.clone());
+                    s.spawn(move || {
+                        bare()
+                            .post(url)
+                            .json(&json!({"username": name, "password": password}))
+                            .send()
+                            .expect("an answer")
+                            .status()
+                            .as_u16()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("a sign-in")).collect()
+        });
+        assert_eq!(statuses, vec![200; 6]);
+        assert!(throttles_of(app, &u.username).is_empty());
+    }
+
+    fn without_a_trusted_proxy_a_forwarded_address_is_ignored(app: &TestApp) {
+        let u = app.create_user("supervisor", None);
+        let free = bonded_returns::flows::users::FREE_FAILURES;
+        for n in 1..=free {
+            attempt_from(app, Some("203.0.113.5"), &u.username, &format!("wrong-{n}"));
+        }
+        assert_eq!(throttles_of(app, &u.username)[0].0, "127.0.0.1", "the header was believed");
+        set_wait(app, &u.username, true);
+        // Claiming another address does not get round the wait.
+        assert_eq!(attempt_from(app, Some("203.0.113.6"), &u.username, &u.password).0, 429);
+    }
+}
+
+/// Wrong passwords from one address do not stop the right password from another (behind a
+/// configured proxy, which names the client in `X-Forwarded-For`); an admin sees the throttle
+/// and clears it.
+fn throttle_per_address_behind_a_trusted_proxy(app: &TestApp) {
+    let u = app.create_user("supervisor", None);
+    let (attacker, owner) = ("203.0.113.5", "198.51.100.7");
+    for n in 1..=5 {
+        let r = attempt_from(app, Some(&format!("{attacker}, 127.0.0.1")), &u.username, &format!("wrong-{n}"));
+        assert!(r.0 == 401 || r.0 == 429, "{r:?}");
+    }
+    set_wait(app, &u.username, true);
+    assert_eq!(attempt_from(app, Some(attacker), &u.username, &u.password).0, 429);
+    // The owner, from elsewhere, signs in at once.
+    assert_eq!(attempt_from(app, Some(owner), &u.username, &u.password).0, 200);
+    let rows = throttles_of(app, &u.username);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, attacker);
+    // An admin sees it and clears it; the attacker's address is then tried at once again.
+    let admin = app.admin();
+    app.delete(&admin, &format!("/api/v1/throttles/{}?client=192.0.2.1", u.username))
+        .assert_problem(404, "not_found");
+    let cleared = app.delete(&admin, &format!("/api/v1/throttles/{}?client={attacker}", u.username));
+    cleared.assert_status(200);
+    assert_eq!(cleared.json["cleared"], 1);
+    assert!(throttles_of(app, &u.username).is_empty());
+    assert_eq!(attempt_from(app, Some(attacker), &u.username, &u.password).0, 200);
+    let entries = app.audit_entries(&admin, &format!("&action=throttle.clear&entity={}", u.username));
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["actor"], ADMIN);
+    app.delete(&admin, &format!("/api/v1/throttles/{}", u.username))
+        .assert_problem(404, "not_found");
+}
+
+mod throttle_per_address_behind_a_trusted_proxy {
+    use super::*;
+
+    fn trusted(c: &mut bonded_returns::config::Config) {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    }
+
+    #[test]
+    fn sqlite() {
+        run_configured(Backend::Sqlite, trusted, super::throttle_per_address_behind_a_trusted_proxy)
+    }
+
+    #[test]
+    fn postgres() {
+        run_configured(Backend::Postgres, trusted, super::throttle_per_address_behind_a_trusted_proxy)
     }
 }

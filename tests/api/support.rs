@@ -136,10 +136,19 @@ pub fn available(backend: Backend) -> bool {
 
 /// Runs `test` against a fresh app on `backend`.
 pub fn run(backend: Backend, test: impl FnOnce(&TestApp)) {
+    run_configured(backend, |_| {}, test)
+}
+
+/// [`run`] with settings of its own (`configure` changes the test app's settings).
+pub fn run_configured(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+    test: impl FnOnce(&TestApp),
+) {
     if !available(backend) {
         return;
     }
-    let app = TestApp::spawn(backend);
+    let app = TestApp::spawn_configured(backend, configure);
     test(&app);
 }
 
@@ -343,10 +352,11 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub fn spawn(backend: Backend) -> Self {
+    pub fn spawn_configured(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
         let db = TestDb::fresh(backend);
-        let config =
+        let mut config =
             Config::load(Some(&db.url), Some("127.0.0.1:0")).expect("settings for the test app");
+        configure(&mut config);
         let (pool, writer) = bonded_returns::app::open(&config).expect("the test database opens");
         let admin = users::prepare(&UserInput {
             username: ADMIN.into(),
@@ -412,6 +422,18 @@ impl TestApp {
             "/api/v1/session",
             &json!({"username": username, "password": password}),
         )
+    }
+
+    /// A bearer token made by `client`'s browser session, with the user's `password` again.
+    #[track_caller]
+    pub fn make_token(&self, client: &Client, password: &str) -> String {
+        let r = self.post_json(
+            client,
+            "/api/v1/tokens",
+            &json!({"name": "test script", "password": password}),
+        );
+        r.assert_status(201);
+        r.json["token"].as_str().expect("a token").to_string()
     }
 
     /// A client signed in as `username`.
@@ -578,8 +600,14 @@ impl TestApp {
         rows[0].n
     }
 
+    /// Sends `request` and checks the answer against the OpenAPI description
+    /// (`conformance::check`).
+    #[track_caller]
     pub fn send(&self, request: RequestBuilder) -> Reply {
-        let resp = request.send().expect("the app answers");
+        let (client, request) = request.build_split();
+        let request = request.expect("a well-formed request");
+        let (method, url) = (request.method().clone(), request.url().clone());
+        let resp = client.execute(request).expect("the app answers");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let content_type = headers
@@ -587,7 +615,15 @@ impl TestApp {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let text = resp.text().unwrap_or_default();
+        let bytes = resp.bytes().unwrap_or_default();
+        crate::conformance::check(&crate::conformance::Exchange {
+            method: method.as_str(),
+            target: url.path(),
+            status,
+            content_type: &content_type,
+            body: &bytes,
+        });
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
             status,

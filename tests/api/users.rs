@@ -17,9 +17,7 @@ both! {
         let admin = app.admin();
         let u = app.create_user("supervisor", None);
         let browser = app.login(&u.username, &u.password);
-        let token = app.send(browser.post(app.url("/api/v1/tokens")));
-        token.assert_status(201);
-        let token = token.json["token"].as_str().unwrap().to_string();
+        let token = app.make_token(&browser, &u.password);
         let script = app.client();
         let me_by_token = || app.send(script.get(app.url("/api/v1/me")).bearer_auth(&token));
         me_by_token().assert_status(200);

@@ -1,11 +1,12 @@
 // Users: the list, and creating one with a role (floor staff are bound to one warehouse).
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { getAll, seg } from '../api.js';
+import { get, getAll, seg } from '../api.js';
 import { perform } from '../actions.js';
 import { table, sectionTitle } from '../components.js';
 import { confirmDialog, promptDialog } from '../dialog.js';
 import * as places from '../places.js';
+import { fmtTime } from '../format.js';
 
 const ROLES = ['floor', 'supervisor', 'admin'];
 /** What the server asks of a password (flows::users::check_password_strength). */
@@ -15,7 +16,9 @@ export default {
   title: 'nav.users',
   roles: ['admin'],
   async render(ctx) {
-    const [items, whs] = await Promise.all([getAll('/users'), places.warehouses().catch(() => [])]);
+    const [items, whs, throttled] = await Promise.all([
+      getAll('/users'), places.warehouses().catch(() => []), get('/throttles').catch(() => ({ items: [] })),
+    ]);
     if (!ctx.alive()) return;
 
     // Deactivating signs the user out everywhere; so does a new password.
@@ -64,6 +67,34 @@ export default {
       },
     ], items, { rowAttrs: (u) => ({ 'data-testid': `user-${u.username}` }) });
 
+    // Sign-ins being slowed down after failures, per user and address; an admin lets one
+    // through at once (e.g. a worker who mistyped, calling from the floor).
+    async function clearThrottle(th, button) {
+      const res = await perform({
+        method: 'DELETE', path: `/throttles/${seg(th.username)}?client=${encodeURIComponent(th.client)}`, button, direct: true,
+        label: { k: 'op.throttle_clear', v: { username: th.username } },
+        okText: t('throttles.cleared', { username: th.username, client: th.client }),
+      });
+      if (res) ctx.refresh();
+    }
+    const now = Date.now();
+    const throttles = table([
+      { title: t('users.username'), render: (th) => h('span', { class: 'code' }, th.username) },
+      { title: t('throttles.client'), render: (th) => h('span', { class: 'code' }, th.client) },
+      { title: t('throttles.failures'), render: (th) => String(th.failures) },
+      {
+        title: t('throttles.waits_until'),
+        render: (th) => (new Date(th.delayed_until).getTime() > now ? fmtTime(th.delayed_until) : t('throttles.no_wait')),
+      },
+      {
+        title: t('users.actions'),
+        render: (th) => h('button', {
+          type: 'button', class: 'btn small secondary', 'data-action': 'clear-throttle',
+          onclick: (e) => clearThrottle(th, e.currentTarget),
+        }, t('throttles.clear')),
+      },
+    ], throttled?.items || [], { empty: t('throttles.none'), rowAttrs: (th) => ({ 'data-testid': `throttle-${th.username}` }) });
+
     const role = select({ id: 'user-role', name: 'role' }, ROLES.map((r) => ({ value: r, label: label('role', r) })), 'floor');
     const warehouse = select({ id: 'user-warehouse', name: 'warehouse' },
       [{ value: '', label: t('users.no_warehouse') }, ...whs.map((w) => ({ value: w.code, label: `${w.code} ${w.name || ''}` }))], whs[0]?.code || '');
@@ -101,6 +132,9 @@ export default {
     field(t('users.password'), password, t('users.password_hint')),
     h('div', { class: 'filter-buttons' }, button));
 
-    fill(ctx.view, h('h1', {}, t('nav.users')), list, form);
+    fill(ctx.view, h('h1', {}, t('nav.users')), list,
+      h('section', { id: 'throttles', 'aria-labelledby': 'throttles-title' },
+        sectionTitle(t('throttles.title')), h('p', { class: 'hint' }, t('throttles.intro')), throttles),
+      form);
   },
 };

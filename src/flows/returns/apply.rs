@@ -17,16 +17,23 @@ use diesel::prelude::*;
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineQty {
+    /// A line of the list, once.
     pub gnum: u32,
+    #[schema(minimum = 1)]
     pub qty: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyInput {
+    #[schema(schema_with = crate::domain::ids::schema::invt_no)]
     pub invt_no: String,
+    /// The list's own waybill.
+    #[schema(schema_with = crate::domain::ids::schema::waybill)]
     pub logistics_no: String,
+    #[schema(schema_with = crate::domain::ids::schema::text_1000)]
     pub reason: String,
+    #[schema(min_items = 1, max_items = 99)]
     pub lines: Vec<LineQty>,
 }
 

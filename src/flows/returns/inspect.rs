@@ -15,14 +15,19 @@ use crate::error::{AppError, FieldError};
 pub struct LineGrades {
     pub gnum: u32,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub intact: i64,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub damaged_packaging: i64,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub used: i64,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub defective: i64,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub not_original: i64,
 }
 

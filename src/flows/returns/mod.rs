@@ -97,6 +97,22 @@ pub fn visible_to(
     if let Some(w) = &ret.warehouse_code {
         return Ok(w == mine);
     }
+    list_visible_to(conn, actor, decl)
+}
+
+/// Floor staff see the declaration lists addressed to their own warehouse's operator; others
+/// see every list.
+pub fn list_visible_to(
+    conn: &mut DbConn,
+    actor: &Actor,
+    decl: &DeclarationRow,
+) -> Result<bool, AppError> {
+    if actor.role != "floor" {
+        return Ok(true);
+    }
+    let Some(mine) = actor.warehouse.as_deref() else {
+        return Ok(false);
+    };
     let wh = crate::db::parties::warehouse(conn, mine)?;
     Ok(wh.is_some_and(|w| w.operator_code == decl.area_code))
 }

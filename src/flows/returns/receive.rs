@@ -14,10 +14,14 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiveInput {
+    /// The worker's own warehouse.
+    #[schema(schema_with = crate::domain::ids::schema::warehouse_code)]
     pub warehouse: String,
     /// The camera covering the dock.
+    #[schema(schema_with = crate::domain::ids::schema::bin_code)]
     pub camera: String,
     /// A receiving-area bin where the parcel is put (optional).
+    #[schema(schema_with = crate::domain::ids::schema::bin_code_or_null)]
     pub bin: Option<String>,
 }
 

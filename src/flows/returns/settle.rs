@@ -17,8 +17,10 @@ use crate::error::AppError;
 #[serde(deny_unknown_fields)]
 pub struct RestockInput {
     pub gnum: u32,
+    #[schema(minimum = 1)]
     pub qty: i64,
     /// A bin of the restock area.
+    #[schema(schema_with = crate::domain::ids::schema::bin_code)]
     pub bin: String,
 }
 
@@ -26,10 +28,13 @@ pub struct RestockInput {
 #[serde(deny_unknown_fields)]
 pub struct DisposeInput {
     pub gnum: u32,
+    #[schema(minimum = 1)]
     pub qty: i64,
     /// exit, reexport or destroy
+    #[schema(value_type = crate::domain::grading::Route)]
     pub route: String,
     /// The document (exit declaration, re-export or destruction record) it is done under.
+    #[schema(schema_with = crate::domain::ids::schema::text_100)]
     pub reference: String,
 }
 

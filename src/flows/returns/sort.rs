@@ -16,18 +16,24 @@ pub struct SortItem {
     /// The line, when known…
     pub gnum: Option<u32>,
     /// …or the scanned product barcode / HS code.
+    #[schema(max_length = 60, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub code: Option<String>,
+    #[schema(minimum = 1, maximum = 100000)]
     pub qty: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SortInput {
+    /// What was counted (with `unmatched`, at most 1000 entries).
+    #[schema(max_items = 1000)]
     pub items: Vec<SortItem>,
     /// Codes scanned that the worker already knows match nothing.
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub unmatched: Vec<SortItem>,
     /// Where the parcel goes: a pending-inspection bin, or a discrepancy bin when there is one.
+    #[schema(schema_with = crate::domain::ids::schema::bin_code)]
     pub bin: String,
 }
 

@@ -144,7 +144,17 @@ pub struct ReturnView {
     pub next_actions: Vec<&'static str>,
 }
 
-/// `张*`, `320***********1234`, `138****5678`: enough to recognise, not to misuse.
+/// Masks an identifier (identity number, passport, telephone): at least half of it and all but
+/// at most 4 of its characters are hidden, the first and the last ones shown, e.g.
+/// `3**************234`, `1*******000`, `E*****678`, `9****567`.
+pub fn mask_id(s: &str) -> String {
+    let n = s.chars().count();
+    let shown = (n / 2).min(4);
+    let head = shown / 4;
+    mask_keep(s, head, shown - head)
+}
+
+/// `张*`: the first `head` and last `tail` characters kept, the rest starred.
 pub fn mask_keep(s: &str, head: usize, tail: usize) -> String {
     let chars: Vec<char> = s.chars().collect();
     if chars.len() <= head + tail {
@@ -160,8 +170,8 @@ pub fn buyer(d: &DeclarationRow, actor: &Actor) -> Buyer {
     if actor.role == "floor" {
         Buyer {
             name: mask_keep(&d.buyer_name, 1, 0),
-            id_number: mask_keep(&d.buyer_id_number, 3, 4),
-            telephone: mask_keep(&d.buyer_telephone, 3, 4),
+            id_number: mask_id(&d.buyer_id_number),
+            telephone: mask_id(&d.buyer_telephone),
         }
     } else {
         Buyer {
@@ -490,14 +500,20 @@ pub fn summary(r: &ReturnRow, d: &DeclarationRow, now: NaiveDateTime) -> Summary
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    #[param(value_type = Option<crate::domain::returns::State>)]
     pub state: Option<String>,
+    /// Returns received at, or on their way to, this warehouse.
     pub warehouse: Option<String>,
     /// E-commerce enterprise code.
     pub ebc: Option<String>,
     /// Return id, waybill or invtNo (exact).
     pub q: Option<String>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Returns per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -576,4 +592,36 @@ pub fn list(
         None
     };
     Ok((items, next))
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use super::mask_id;
+
+    /// At least half of any identifier is hidden, and at most 4 of its characters are shown.
+    #[test]
+    fn a_mask_shows_at_most_four_characters_and_never_half() {
+        for (id, masked) in [
+            ("500103199001011234", "5**************234"),
+            ("13800138000", "1*******000"),
+            ("E12345678", "E*****678"),
+            ("91234567", "9****567"),
+            ("1234", "**34"),
+            ("12", "*2"),
+            ("1", "*"),
+            ("", ""),
+        ] {
+            assert_eq!(mask_id(id), masked, "{id}");
+        }
+        for n in 0..40 {
+            let id: String = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCD"
+                .chars()
+                .take(n)
+                .collect();
+            let m = mask_id(&id);
+            let shown = m.chars().filter(|&c| c != '*').count();
+            assert_eq!(m.chars().count(), n);
+            assert!(shown <= 4 && shown * 2 <= n, "{id} → {m}");
+        }
+    }
 }
