@@ -152,7 +152,9 @@ pub mod schema {
         string()
             .pattern(Some(WAYBILL))
             .max_length(Some(60))
-            .description(Some("the waybill number (logisticsNo): 1–60 printable ASCII characters"))
+            .description(Some(
+                "the waybill number (logisticsNo): 1–60 printable ASCII characters",
+            ))
             .build()
     }
 

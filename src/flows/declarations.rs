@@ -39,7 +39,10 @@ pub struct DeclarationLineInput {
     #[schema(max_length = 50)]
     pub bar_code: Option<String>,
     /// The unit price, a decimal number ≥ 0.
-    #[schema(pattern = "^\\+?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$", max_length = 25)]
+    #[schema(
+        pattern = "^\\+?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$",
+        max_length = 25
+    )]
     pub price: String,
 }
 

@@ -44,7 +44,9 @@ fn label_size() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .enum_values(Some(["100x150", "60x40", "a4"]))
-        .description(Some("100x150 or 60x40 (a4 for sheets; `mm`, `×` and capitals are accepted too)"))
+        .description(Some(
+            "100x150 or 60x40 (a4 for sheets; `mm`, `×` and capitals are accepted too)",
+        ))
         .build()
 }
 

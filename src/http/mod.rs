@@ -500,7 +500,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/tokens", web::get().to(auth::list_tokens))
                 .route("/tokens/{id}", web::delete().to(auth::revoke_token))
                 .route("/throttles", web::get().to(auth::list_throttles))
-                .route("/throttles/{username}", web::delete().to(auth::clear_throttle))
+                .route(
+                    "/throttles/{username}",
+                    web::delete().to(auth::clear_throttle),
+                )
                 .configure(admin::routes)
                 .configure(audit::routes)
                 .configure(returns::routes)
@@ -514,15 +517,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The answer to a request no route took: 405 when its path has routes for other methods (a
 /// route's guard is its method, so the router went on past them), with the methods the
 /// OpenAPI description has for it in `Allow`; 404 otherwise. The UI's catch-all (`GET` of any
-/// path) does not count for paths under `/api/`.
+/// path) does not count for `/api` and the paths under it.
 async fn no_route(req: HttpRequest) -> HttpResponse {
     let path = req.path();
+    let api = path == "/api" || path.starts_with("/api/");
     let pattern = req
         .resource_map()
         .match_pattern(path)
-        .filter(|p| !(p == ui::FALLBACK && path.starts_with("/api/")));
+        .filter(|p| !(p == ui::FALLBACK && api));
     let Some(pattern) = pattern else {
-        let what = if path.starts_with("/api/") {
+        let what = if api {
             "no such API endpoint"
         } else {
             "no such page"

@@ -16,10 +16,13 @@
 //!   - a path or query parameter, or a body: 400 `validation`;
 //!   - a body: 413 `payload_too_large` and 415 `unsupported_media_type`;
 //!   - every method but GET: 403 `cross_site_request` and 415 (a form body; `http::same_origin`);
+//!   - unless in [`PUBLIC`], what a token of the customs scope may not do (`Scope::allows`):
+//!     403 `forbidden`;
 //!   - every method but GET under `/api/v1`, unless in [`UNKEYED`]: the `Idempotency-Key` header,
 //!     with 400 for a malformed key, 409 `idempotency_in_progress` and 422 `idempotency_mismatch`.
 //! - 404 for a path that has no route and 405 for a method its path does not have are answered
 //!   outside any operation (`http::no_route`); the 405 names the methods described here.
+//! - A new error status or `code` goes into [`CODES`], which narrows each refusal's body.
 //!
 //! Inputs carry the constraints the server enforces (`#[schema(max_length = …, pattern = …)]`
 //! on their fields, enumerations through `schema_with`), as the server reads them after
@@ -31,8 +34,12 @@ use std::sync::OnceLock;
 use actix_web::HttpResponse;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Required, Response, ResponseBuilder};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{
+    ContentBuilder, HeaderBuilder, Ref, RefOr, Required, Response, ResponseBuilder,
+};
 use utoipa::{Modify, OpenApi};
 
 use super::{admin, audit, auth, health};
@@ -152,13 +159,26 @@ pub const UNKEYED: &[(Method, &str)] = &[
 pub const CODES: &[(u16, &[&str])] = &[
     (400, &["validation"]),
     (401, &["unauthenticated"]),
-    (403, &["forbidden", "enterprise_excluded", "cross_site_request"]),
+    (
+        403,
+        &["forbidden", "enterprise_excluded", "cross_site_request"],
+    ),
     (404, &["not_found"]),
     (405, &["method_not_allowed"]),
-    (409, &["conflict", "invalid_state", "idempotency_in_progress"]),
+    (
+        409,
+        &["conflict", "invalid_state", "idempotency_in_progress"],
+    ),
     (413, &["payload_too_large"]),
     (415, &["unsupported_media_type"]),
-    (422, &["deadline_passed", "quantity_exceeds", "idempotency_mismatch"]),
+    (
+        422,
+        &[
+            "deadline_passed",
+            "quantity_exceeds",
+            "idempotency_mismatch",
+        ],
+    ),
     (429, &["rate_limited"]),
     (500, &["internal"]),
     (503, &["unavailable"]),
@@ -225,11 +245,15 @@ impl Modify for Statuses {
                 "the HttpOnly session cookie set by POST /api/v1/session",
             ))),
         );
-        components.add_security_scheme(BEARER, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
         for (status, codes) in CODES {
-            components
-                .schemas
-                .insert(problem_schema_name(*status), narrowed_problem(*status, codes));
+            components.schemas.insert(
+                problem_schema_name(*status),
+                narrowed_problem(*status, codes),
+            );
         }
         for (path, item) in doc.paths.paths.iter_mut() {
             for (method, op) in operations(item) {
@@ -249,9 +273,12 @@ impl Modify for Statuses {
 fn add_generic(method: Method, path: &str, op: &mut Operation) {
     let api = path.starts_with("/api/v1/");
     let public = PUBLIC.contains(&(method, path));
-    let params = op.parameters.as_deref().unwrap_or_default().iter().any(|p| {
-        matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query)
-    });
+    let params = op
+        .parameters
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query));
     let body = op.request_body.is_some();
     let change = method != Method::Get;
     let keyed = change && api && !UNKEYED.contains(&(method, path));
@@ -266,35 +293,61 @@ fn add_generic(method: Method, path: &str, op: &mut Operation) {
             }
             Some(RefOr::Ref(_)) => {}
             None => {
-                op.responses
-                    .responses
-                    .insert(key, RefOr::T(ResponseBuilder::new().description(why).build()));
+                op.responses.responses.insert(
+                    key,
+                    RefOr::T(ResponseBuilder::new().description(why).build()),
+                );
             }
         }
     };
     if params || body || keyed {
-        add(400, "a parameter, header or the body is not valid (`validation`, with `errors`)");
+        add(
+            400,
+            "a parameter, header or the body is not valid (`validation`, with `errors`)",
+        );
     }
     if !public {
-        add(401, "not signed in, or the session or token has ended (`unauthenticated`)");
+        add(
+            401,
+            "not signed in, or the session or token has ended (`unauthenticated`)",
+        );
     }
     if change {
-        add(403, "a change sent with the session cookie from another site (`cross_site_request`)");
+        add(
+            403,
+            "a change sent with the session cookie from another site (`cross_site_request`)",
+        );
+    }
+    // A token of the customs scope is refused everything its scope does not allow.
+    if !public && !crate::domain::roles::Scope::Customs.allows(method.as_str(), path) {
+        add(403, "the token's scope does not allow this (`forbidden`)");
     }
     if keyed {
-        add(409, "a request with this Idempotency-Key is still running (`idempotency_in_progress`)");
+        add(
+            409,
+            "a request with this Idempotency-Key is still running (`idempotency_in_progress`)",
+        );
     }
     if body {
         add(413, "the body is too large (`payload_too_large`)");
     }
     if body || change {
-        add(415, "the body is not of a type this operation takes (`unsupported_media_type`)");
+        add(
+            415,
+            "the body is not of a type this operation takes (`unsupported_media_type`)",
+        );
     }
     if keyed {
-        add(422, "this Idempotency-Key was used with another request (`idempotency_mismatch`)");
+        add(
+            422,
+            "this Idempotency-Key was used with another request (`idempotency_mismatch`)",
+        );
     }
     if api {
-        add(500, "something went wrong on the server (`internal`); it has been logged");
+        add(
+            500,
+            "something went wrong on the server (`internal`); it has been logged",
+        );
         add(503, "the service is busy or its database does not answer (`unavailable`); retry after `Retry-After` seconds");
     }
     if !public {
@@ -304,7 +357,9 @@ fn add_generic(method: Method, path: &str, op: &mut Operation) {
         ]);
     }
     if keyed {
-        op.parameters.get_or_insert_with(Vec::new).push(idempotency_key());
+        op.parameters
+            .get_or_insert_with(Vec::new)
+            .push(idempotency_key());
     }
 }
 
@@ -409,7 +464,13 @@ mod tests {
             .collect();
         assert!(!found.is_empty());
         assert!(missing.is_empty(), "unresolved references: {missing:?}");
-        for name in ["Problem", "Exclusion", "ExcludedParty", "Party", "CreditRating"] {
+        for name in [
+            "Problem",
+            "Exclusion",
+            "ExcludedParty",
+            "Party",
+            "CreditRating",
+        ] {
             assert!(schemas.get(name).is_some(), "{name} is not described");
         }
     }
@@ -421,7 +482,10 @@ mod tests {
         let doc = serde_json::to_value(super::document()).unwrap();
         let schemas = &doc["components"]["schemas"];
         assert_eq!(schemas["Party"]["type"], "object", "{}", schemas["Party"]);
-        assert_eq!(schemas["Party"]["required"], serde_json::json!(["code", "name"]));
+        assert_eq!(
+            schemas["Party"]["required"],
+            serde_json::json!(["code", "name"])
+        );
         assert_eq!(schemas["ExcludedParty"]["type"], "string");
         assert_eq!(
             schemas["Exclusion"]["properties"]["party"]["$ref"],
@@ -434,8 +498,7 @@ mod tests {
             ("Summary", "ebc"),
         ] {
             assert_eq!(
-                schemas[view]["properties"][member]["$ref"],
-                "#/components/schemas/Party",
+                schemas[view]["properties"][member]["$ref"], "#/components/schemas/Party",
                 "{view}.{member}"
             );
         }
@@ -485,7 +548,11 @@ mod tests {
                 .find(|(s, _)| *s == status)
                 .map(|(_, c)| *c)
                 .unwrap_or_else(|| panic!("status {status} of {e:?} is not in CODES"));
-            assert!(codes.contains(&e.code()), "{} is not among the codes of {status}", e.code());
+            assert!(
+                codes.contains(&e.code()),
+                "{} is not among the codes of {status}",
+                e.code()
+            );
         }
     }
 
@@ -537,12 +604,18 @@ mod tests {
                 }
                 if template.starts_with("/api/v1/") {
                     for status in ["500", "503"] {
-                        assert!(responses.contains_key(status), "{method} {template} {status}");
+                        assert!(
+                            responses.contains_key(status),
+                            "{method} {template} {status}"
+                        );
                     }
                 }
                 if method != "get" {
                     for status in ["403", "415"] {
-                        assert!(responses.contains_key(status), "{method} {template} {status}");
+                        assert!(
+                            responses.contains_key(status),
+                            "{method} {template} {status}"
+                        );
                     }
                 }
             }

@@ -308,14 +308,21 @@ floor_step!(
     "/api/v1/returns/{id}/sort",
     SortInput,
     sort::sort,
-    (status = 400, description = "an item is not valid, or the bin is not in the warehouse (`validation`)")
+    (
+        status = 400,
+        description = "an item is not valid, or the bin is not in the warehouse (`validation`)"
+    )
 );
 floor_step!(
     inspect_return,
     "/api/v1/returns/{id}/inspect",
     InspectInput,
     inspect::inspect,
-    (status = 400, description = "a line is not graded, or its grades do not add up to what was sorted (`validation`)")
+    (
+        status = 400,
+        description =
+            "a line is not graded, or its grades do not add up to what was sorted (`validation`)"
+    )
 );
 floor_step!(
     restock_return,
@@ -329,7 +336,10 @@ floor_step!(
     "/api/v1/returns/{id}/dispose",
     DisposeInput,
     settle::dispose,
-    (status = 422, description = "more units than are left to settle (`quantity_exceeds`)")
+    (
+        status = 422,
+        description = "more units than are left to settle (`quantity_exceeds`)"
+    )
 );
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]

@@ -59,7 +59,12 @@ pub fn verdict(x: &Exchange<'_>) -> Result<(), String> {
         )
     };
     let Some(template) = spec.route(&segments) else {
-        return refusal(x, 404, head).map_err(|why| format!("no operation has this path, so 404 was due: {why}; {}", seen()));
+        return refusal(x, 404, head).map_err(|why| {
+            format!(
+                "no operation has this path, so 404 was due: {why}; {}",
+                seen()
+            )
+        });
     };
     // Methods are case-sensitive: `get` is not GET (and no operation of the description).
     let method = match x.method {
@@ -70,7 +75,10 @@ pub fn verdict(x: &Exchange<'_>) -> Result<(), String> {
     };
     let Some(op) = spec.doc["paths"][template].get(&method) else {
         return refusal(x, 405, head).map_err(|why| {
-            format!("{template} has no {method} operation, so 405 was due: {why}; {}", seen())
+            format!(
+                "{template} has no {method} operation, so 405 was due: {why}; {}",
+                seen()
+            )
         });
     };
     let operation = format!("{} {template}", x.method);
@@ -81,7 +89,10 @@ pub fn verdict(x: &Exchange<'_>) -> Result<(), String> {
         .iter()
         .find_map(|s| responses.get(*s))
     else {
-        let described: Vec<&String> = responses.as_object().map(|r| r.keys().collect()).unwrap_or_default();
+        let described: Vec<&String> = responses
+            .as_object()
+            .map(|r| r.keys().collect())
+            .unwrap_or_default();
         return Err(format!(
             "{operation}: status {} is not described (described: {described:?}); {}",
             x.status,
@@ -96,7 +107,10 @@ pub fn verdict(x: &Exchange<'_>) -> Result<(), String> {
         if x.body.is_empty() {
             return Ok(());
         }
-        return Err(format!("{operation} {status}: described without a body, but one came; {}", seen()));
+        return Err(format!(
+            "{operation} {status}: described without a body, but one came; {}",
+            seen()
+        ));
     };
     let answered = essence(x.content_type);
     let Some((media, described)) = content.iter().find(|(m, _)| essence(m) == answered) else {
@@ -110,8 +124,12 @@ pub fn verdict(x: &Exchange<'_>) -> Result<(), String> {
     if !is_json(media) {
         return Ok(());
     }
-    let body: Value = serde_json::from_slice(x.body)
-        .map_err(|e| format!("{operation} {status}: the {media} body is not JSON ({e}); {}", seen()))?;
+    let body: Value = serde_json::from_slice(x.body).map_err(|e| {
+        format!(
+            "{operation} {status}: the {media} body is not JSON ({e}); {}",
+            seen()
+        )
+    })?;
     let Some(schema) = described.get("schema") else {
         return Ok(());
     };
@@ -328,7 +346,13 @@ fn clip(body: &[u8]) -> String {
 
 // The checker itself: it must catch what it is there for.
 
-fn ok(method: &str, target: &str, status: u16, content_type: &str, body: &str) -> Result<(), String> {
+fn ok(
+    method: &str,
+    target: &str,
+    status: u16,
+    content_type: &str,
+    body: &str,
+) -> Result<(), String> {
     verdict(&Exchange {
         method,
         target,
@@ -353,15 +377,71 @@ fn problem(status: u16, code: &str) -> String {
 
 #[test]
 fn the_checker_takes_answers_the_description_allows() {
-    ok("GET", "/healthz", 200, "application/json", r#"{"status":"ok","database":"sqlite"}"#).unwrap();
-    ok("GET", "/api/v1/returns/RT20261122000001", 404, PROBLEM, &problem(404, "not_found")).unwrap();
-    ok("GET", "/api/v1/me?x=1", 401, PROBLEM, &problem(401, "unauthenticated")).unwrap();
-    ok("TRACE", "/api/v1/me", 405, PROBLEM, &problem(405, "method_not_allowed")).unwrap();
+    ok(
+        "GET",
+        "/healthz",
+        200,
+        "application/json",
+        r#"{"status":"ok","database":"sqlite"}"#,
+    )
+    .unwrap();
+    ok(
+        "GET",
+        "/api/v1/returns/RT20261122000001",
+        404,
+        PROBLEM,
+        &problem(404, "not_found"),
+    )
+    .unwrap();
+    ok(
+        "GET",
+        "/api/v1/me?x=1",
+        401,
+        PROBLEM,
+        &problem(401, "unauthenticated"),
+    )
+    .unwrap();
+    ok(
+        "TRACE",
+        "/api/v1/me",
+        405,
+        PROBLEM,
+        &problem(405, "method_not_allowed"),
+    )
+    .unwrap();
     ok("HEAD", "/api/v1/me", 405, PROBLEM, "").unwrap();
-    ok("GET", "/api/v1/nothing/here", 404, PROBLEM, &problem(404, "not_found")).unwrap();
-    ok("GET", "/api/v1/%73can/x/..", 401, PROBLEM, &problem(401, "unauthenticated")).unwrap_err();
-    ok("GET", "/api/v1/%73can/x", 401, PROBLEM, &problem(401, "unauthenticated")).unwrap();
-    ok("GET", "/api/v1/audit/export.csv", 200, "text/csv; charset=utf-8", "seq,at\n").unwrap();
+    ok(
+        "GET",
+        "/api/v1/nothing/here",
+        404,
+        PROBLEM,
+        &problem(404, "not_found"),
+    )
+    .unwrap();
+    ok(
+        "GET",
+        "/api/v1/%73can/x/..",
+        401,
+        PROBLEM,
+        &problem(401, "unauthenticated"),
+    )
+    .unwrap_err();
+    ok(
+        "GET",
+        "/api/v1/%73can/x",
+        401,
+        PROBLEM,
+        &problem(401, "unauthenticated"),
+    )
+    .unwrap();
+    ok(
+        "GET",
+        "/api/v1/audit/export.csv",
+        200,
+        "text/csv; charset=utf-8",
+        "seq,at\n",
+    )
+    .unwrap();
     ok("GET", "/index.html", 200, "text/html", "<html>").unwrap();
 }
 
@@ -369,28 +449,101 @@ fn the_checker_takes_answers_the_description_allows() {
 fn the_checker_catches_answers_the_description_does_not_allow() {
     let cases: [(&str, &str, u16, &str, String, &str); 10] = [
         // A body that is not the schema's: a member missing, one of the wrong type.
-        ("GET", "/healthz", 200, "application/json", r#"{"status":"ok"}"#.into(), "database"),
-        ("GET", "/healthz", 200, "application/json", r#"{"status":1,"database":"x"}"#.into(), "status"),
+        (
+            "GET",
+            "/healthz",
+            200,
+            "application/json",
+            r#"{"status":"ok"}"#.into(),
+            "database",
+        ),
+        (
+            "GET",
+            "/healthz",
+            200,
+            "application/json",
+            r#"{"status":1,"database":"x"}"#.into(),
+            "status",
+        ),
         // A status the operation does not have.
-        ("GET", "/healthz", 404, PROBLEM, problem(404, "not_found"), "not described"),
+        (
+            "GET",
+            "/healthz",
+            404,
+            PROBLEM,
+            problem(404, "not_found"),
+            "not described",
+        ),
         // A refusal with another status in its body, or a code of another status.
-        ("GET", "/api/v1/me", 401, PROBLEM, problem(400, "validation"), "Problem401"),
-        ("GET", "/api/v1/returns/RT1", 404, PROBLEM, problem(404, "conflict"), "Problem404"),
+        (
+            "GET",
+            "/api/v1/me",
+            401,
+            PROBLEM,
+            problem(400, "validation"),
+            "Problem401",
+        ),
+        (
+            "GET",
+            "/api/v1/returns/RT1",
+            404,
+            PROBLEM,
+            problem(404, "conflict"),
+            "Problem404",
+        ),
         // A content type the status does not describe.
-        ("GET", "/api/v1/me", 401, "application/json", problem(401, "unauthenticated"), "content type"),
+        (
+            "GET",
+            "/api/v1/me",
+            401,
+            "application/json",
+            problem(401, "unauthenticated"),
+            "content type",
+        ),
         // A method the path does not have, answered as if it had none.
-        ("TRACE", "/api/v1/me", 404, PROBLEM, problem(404, "not_found"), "405 was due"),
-        ("get", "/api/v1/me", 401, PROBLEM, problem(401, "unauthenticated"), "405 was due"),
+        (
+            "TRACE",
+            "/api/v1/me",
+            404,
+            PROBLEM,
+            problem(404, "not_found"),
+            "405 was due",
+        ),
+        (
+            "get",
+            "/api/v1/me",
+            401,
+            PROBLEM,
+            problem(401, "unauthenticated"),
+            "405 was due",
+        ),
         // No such path, answered as if it were one.
-        ("GET", "/api/v1/nothing", 200, "application/json", "{}".into(), "404 was due"),
+        (
+            "GET",
+            "/api/v1/nothing",
+            200,
+            "application/json",
+            "{}".into(),
+            "404 was due",
+        ),
         // Not JSON where JSON is described.
-        ("GET", "/healthz", 200, "application/json", "ok".into(), "not JSON"),
+        (
+            "GET",
+            "/healthz",
+            200,
+            "application/json",
+            "ok".into(),
+            "not JSON",
+        ),
     ];
     for (method, target, status, ct, body, why) in cases {
         let err = ok(method, target, status, ct, &body)
             .expect_err(&format!("{method} {target} {status} {body} must not pass"));
         assert!(err.contains(why), "{method} {target} {status}: {err}");
-        assert!(err.contains(&body.chars().take(20).collect::<String>()), "the body is shown: {err}");
+        assert!(
+            err.contains(&body.chars().take(20).collect::<String>()),
+            "the body is shown: {err}"
+        );
     }
 }
 
@@ -402,24 +555,52 @@ fn the_published_patterns_agree_with_the_parsers() {
         let v = jsonschema::validator_for(&json!({"type": "string", "pattern": pattern}))
             .expect("the pattern compiles");
         for s in samples {
-            assert_eq!(v.is_valid(&json!(s)), parse(s), "{pattern} and the parser differ on {s:?}");
+            assert_eq!(
+                v.is_valid(&json!(s)),
+                parse(s),
+                "{pattern} and the parser differ on {s:?}"
+            );
         }
     };
     agree(
         schema::ENTERPRISE_CODE,
         &|s| ids::enterprise_code("c", s).is_ok(),
-        &["3301960001", "91330100MA2H000003", "330196000", "33019600011", "3301-60001", "91330100ma2h000003", "91330100MA2H0000033"],
+        &[
+            "3301960001",
+            "91330100MA2H000003",
+            "330196000",
+            "33019600011",
+            "3301-60001",
+            "91330100ma2h000003",
+            "91330100MA2H0000033",
+        ],
     );
     agree(
         schema::INVT_NO,
         &|s| ids::invt_no("i", s).is_ok(),
-        &["290120261000000001", "29012026100000000", "2901202610000000012", "2901202610000000-1"],
+        &[
+            "290120261000000001",
+            "29012026100000000",
+            "2901202610000000012",
+            "2901202610000000-1",
+        ],
     );
-    agree(schema::GCODE, &|s| ids::gcode("g", s).is_ok(), &["3304990099", "330499009", "33049900991", "330499009X"]);
+    agree(
+        schema::GCODE,
+        &|s| ids::gcode("g", s).is_ok(),
+        &["3304990099", "330499009", "33049900991", "330499009X"],
+    );
     agree(
         schema::WAYBILL,
         &|s| ids::waybill("w", s).is_ok(),
-        &["SF1234567890", "SF 123", "运单1", &"A".repeat(60), &"A".repeat(61), "a~!"],
+        &[
+            "SF1234567890",
+            "SF 123",
+            "运单1",
+            &"A".repeat(60),
+            &"A".repeat(61),
+            "a~!",
+        ],
     );
     agree(
         schema::PLACE_CODE,
@@ -429,6 +610,15 @@ fn the_published_patterns_agree_with_the_parsers() {
     agree(
         schema::TEXT,
         &|s| ids::text("t", s, 1000).is_ok(),
-        &["面霜", "a b", "two\nlines", "tab\there", "bell\u{7}", "del\u{7f}", "x", "c1\u{85}c"],
+        &[
+            "面霜",
+            "a b",
+            "two\nlines",
+            "tab\there",
+            "bell\u{7}",
+            "del\u{7f}",
+            "x",
+            "c1\u{85}c",
+        ],
     );
 }
