@@ -74,6 +74,8 @@ export function printImage(urls, size = '100x150') {
           if (left > 0 || failed) return;
           try {
             frame.contentWindow.focus();
+            // Said aloud for the browser test, which counts print dialogs as the worker's actions.
+            window.dispatchEvent(new CustomEvent('br:print-dialog'));
             frame.contentWindow.print();
             resolve(true);
           } catch {

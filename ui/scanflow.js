@@ -41,7 +41,10 @@ export function routeResolved(res) {
   }
   if (returnId) {
     ok(t('scan.found_return', { kind: label('kind', res.kind), id: returnId }));
-    navigate(`#/r/${seg(returnId)}`);
+    // A parcel's own label or waybill scanned: the return screen may receive it at once (a
+    // dock's handheld, see return.js); opening it any other way never does.
+    const parcel = res.kind === 'waybill' || res.kind === 'return';
+    navigate(`#/r/${seg(returnId)}${parcel ? '?scanned=1' : ''}`);
     return res;
   }
   if (res.kind === 'product' && res.line) {

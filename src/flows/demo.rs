@@ -510,6 +510,9 @@ fn load(
     let wh = if d.area_code == w1 { "XY01" } else { "GY01" };
     let id = demo.apply(&d, true)?;
     demo.receive(&id, wh)?;
+    // One more parcel on its way to XY01, so that the floor has work of every shape at the dock.
+    let d = demo.take(w1, &ok, 1, 44)?;
+    demo.apply(&d, false)?;
     // GY01: a few more.
     let d = demo.take(w2, &ok, 1, 44)?;
     demo.apply(&d, false)?;

@@ -34,7 +34,20 @@ async function cameraField(warehouse) {
     control = h('input', { id: 'camera', name: 'camera', 'data-testid': 'camera', value: remembered, autocomplete: 'off' });
   }
   control.addEventListener('change', () => setPref(`camera.${warehouse}`, control.value));
-  return field(t('receive.camera'), control, t('receive.camera_hint'));
+  // The dock's handheld: a scanned waybill is received at once with this camera, after a few
+  // seconds in which it can be undone. A setting of this device, per warehouse.
+  const dock = h('input', { type: 'checkbox', id: 'dock-mode', name: 'dock', checked: dockMode(warehouse) });
+  dock.addEventListener('change', () => setPref(`dock.${warehouse}`, dock.checked));
+  return h('div', {},
+    field(t('receive.camera'), control, t('receive.camera_hint')),
+    h('label', { class: 'check big-check', for: 'dock-mode' }, dock, h('span', {}, t('receive.dock_mode', { s: UNDO_SECONDS }))));
+}
+
+/** Seconds a receive made by a scan at the dock waits, so that it can be undone. */
+const UNDO_SECONDS = 4;
+
+function dockMode(warehouse) {
+  return Boolean(warehouse) && pref(`dock.${warehouse}`, false) === true;
 }
 
 async function warehouseField(me) {
@@ -130,7 +143,7 @@ export default {
 
       const buttons = actions.filter((a) => !(a === 'receive' && excluded)).map((action) => {
         if (action === 'receive') {
-          return bigButton(actionLabel('receive'), { id: 'receive', 'data-action': 'receive', onclick: (e) => receive(e.currentTarget) });
+          return bigButton(actionLabel('receive'), { id: 'receive', 'data-action': 'receive', onclick: (e) => { stopCountdown(); receive(e.currentTarget); } });
         }
         if (action === 'print_label') {
           return bigButton(actionLabel('print_label'), {
@@ -147,7 +160,46 @@ export default {
       ctx.setActions(...(buttons.length ? buttons : home));
     };
 
-    async function receive(button) {
+    // A receive started by a scan at the dock: shown with its countdown and an undo button,
+    // sent when the time is up, when the worker scans on, or when the screen is left.
+    let countdown = null;
+    const stopCountdown = () => {
+      if (!countdown) return false;
+      clearInterval(countdown.timer);
+      countdown.box.remove();
+      countdown = null;
+      return true;
+    };
+    // go: on to the label afterwards (not when a scan or another screen takes over).
+    const flushCountdown = async (go) => (stopCountdown() ? receive(document.getElementById('receive'), { go }) : null);
+    ctx.destroy = () => {
+      if (countdown) flushCountdown(false);
+    };
+    function startCountdown() {
+      let left = UNDO_SECONDS;
+      const text = h('p', { class: 'countdown-text', 'aria-live': 'assertive' });
+      const tick = () => { text.textContent = t('receive.auto_in', { id: r.id, s: left }); };
+      const undo = bigButton(t('receive.undo'), {
+        id: 'undo-receive', class: 'danger', 'data-action': 'undo-receive',
+        onclick: () => {
+          stopCountdown();
+          say(t('receive.undone', { id: r.id }), 'info');
+        },
+      });
+      const box = h('section', { class: 'card auto-receive', 'data-testid': 'auto-receive', role: 'status' }, text, undo);
+      tick();
+      ctx.view.querySelector('[data-testid=receive-box]')?.before(box);
+      countdown = {
+        box,
+        timer: setInterval(() => {
+          left -= 1;
+          if (left > 0) tick();
+          else flushCountdown(true);
+        }, 1000),
+      };
+    }
+
+    async function receive(button, { go = true } = {}) {
       const camera = document.getElementById('camera')?.value || null;
       const wh = ctx.me.warehouse || document.getElementById('receive-warehouse')?.value || r.warehouse;
       if (!wh) {
@@ -165,12 +217,17 @@ export default {
       if (!ctx.alive()) return;
       // Rated 失信 since the page was drawn: "receive" is no longer offered.
       if (!res && excludedNow) await draw(true);
-      if (!res) return;
+      if (!res) return false;
       if (res.data && res.data.late) say(t('receive.done_late', { id: r.id }), 'warn');
-      navigate(`#/r/${seg(r.id)}/label?auto=1`);
+      if (res.data) Object.assign(r, res.data);
+      if (go && ctx.alive()) navigate(`#/r/${seg(r.id)}/label?auto=1`);
+      return true;
     }
 
     ctx.onScan = async (code) => {
+      // Scanning on during the countdown: the parcel is taken in first, then the scan counts.
+      const received = countdown ? await flushCountdown(false) : null;
+      if (received === false) return true;
       const res = await resolveCode(code, r.id);
       const sameReturn = (res.return && res.return.id === r.id) || (res.kind === 'return' && res.id === r.id);
       if (res.line && sameReturn && (r.next_actions || []).includes('sort')) {
@@ -179,7 +236,8 @@ export default {
         draft.counts[res.line.gnum] = (draft.counts[res.line.gnum] || 0) + 1;
         saveDraft('sort', r.id, draft);
         ok(t('sort.counted', { name: res.line.gname || res.line.gcode }));
-        navigate(actionHref('sort', r.id));
+        // Just received by this scan: its label is printed first, sorting goes on from there.
+        navigate(received ? `#/r/${seg(r.id)}/label?auto=1` : actionHref('sort', r.id));
         return true;
       }
       if (res.kind === 'bin' && res.bin && res.bin.area === 'restock' && (r.next_actions || []).includes('restock')) {
@@ -197,5 +255,12 @@ export default {
     };
 
     await draw();
+    if (ctx.query.scanned === '1') {
+      // Once: a reload of this screen must not start receiving again.
+      history.replaceState(null, '', `#/r/${seg(r.id)}`);
+      const warehouse = ctx.me.warehouse;
+      const camera = document.getElementById('camera')?.value;
+      if (ctx.me.role === 'floor' && camera && dockMode(warehouse) && document.getElementById('receive')) startCountdown();
+    }
   },
 };

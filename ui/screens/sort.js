@@ -9,7 +9,7 @@ import { ok, fail, say } from '../feedback.js';
 import { perform } from '../actions.js';
 import { confirmDialog } from '../dialog.js';
 import { returnHeader, counter, lineTitle, bigButton, sectionTitle } from '../components.js';
-import { resolveCode, routeResolved } from '../scanflow.js';
+import { resolveCode, routeResolved, actionHref } from '../scanflow.js';
 import { navigate } from '../router.js';
 import * as places from '../places.js';
 
@@ -69,7 +69,17 @@ export default {
               value: n, name: l.gname || l.gcode, testid: `${l.gnum}`,
               onChange: (v) => { draft.counts[l.gnum] = v; save(); drawAll(); },
             })),
-          state === 'over' ? h('p', { class: 'line-note over' }, t('sort.over', { n: n - l.qty })) : null);
+          state === 'over' ? h('p', { class: 'line-note over' }, t('sort.over', { n: n - l.qty })) : null,
+          // Once one unit is in hand, the rest of the line is confirmed with one tap.
+          n > 0 && n < l.qty ? h('button', {
+            type: 'button', class: 'btn secondary all-here', 'data-action': 'all-here', 'data-gnum': l.gnum,
+            onclick: () => {
+              draft.counts[l.gnum] = l.qty;
+              save();
+              drawAll();
+              ok(t('sort.all_here_done', { name: l.gname || l.gcode, qty: l.qty }));
+            },
+          }, t('sort.all_here', { qty: l.qty })) : null);
       }));
     }
 
@@ -156,7 +166,9 @@ export default {
       if (!res) return;
       clearDraft('sort', id);
       if (!ctx.alive()) return;
-      navigate(res.state === 'done' ? `#/r/${seg(id)}` : '#/');
+      // Sorted: inspection is the next step, on the same bench.
+      const next = res.state === 'done' && (res.data?.next_actions || []).includes('inspect') ? 'inspect' : null;
+      navigate(res.state !== 'done' ? '#/' : next ? actionHref(next, id) : `#/r/${seg(id)}`);
     }
 
     ctx.onScan = async (code) => {
