@@ -631,6 +631,21 @@ impl Browser {
                    if (shown(el) && !el.hasAttribute('alt')) out.push('no alt ' + el.outerHTML.slice(0, 120));
                  }
                  if (arguments[0] && document.documentElement.scrollWidth > window.innerWidth + 1) out.push('sideways scrolling: ' + document.documentElement.scrollWidth + ' > ' + window.innerWidth);
+                 for (const el of document.querySelectorAll('#topbar a[href], #topbar button')) {
+                   const r = el.getBoundingClientRect();
+                   if (shown(el) && (r.width < 44 || r.height < 44)) out.push('tap target ' + Math.round(r.width) + 'x' + Math.round(r.height) + ' < 44: ' + (el.id || el.textContent));
+                 }
+                 for (const who of document.querySelectorAll('#whoami, #whoami span')) {
+                   if (shown(who) && who.scrollWidth > who.clientWidth + 1) out.push('the user and warehouse cut off: ' + who.textContent);
+                 }
+                 const scan = document.getElementById('scan');
+                 if (scan && shown(scan) && scan.placeholder) {
+                   const st = getComputedStyle(scan);
+                   const ctx = document.createElement('canvas').getContext('2d');
+                   ctx.font = st.font;
+                   const room = scan.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+                   if (ctx.measureText(scan.placeholder).width > room + 1) out.push('the scan placeholder cut off: ' + scan.placeholder);
+                 }
                  return out;",
                 vec![json!(self.who == "floor" && size == HANDHELD)],
             )
@@ -718,12 +733,14 @@ struct Scene {
     other: Parcel,
     /// Received, of another enterprise than `other`'s: sorted while the network is down.
     offline: Parcel,
+    /// The waybill of a parcel declared for the other warehouse.
+    foreign_waybill: String,
     pending_bin: String,
     discrepancy_bin: String,
     restock_bin: String,
 }
 
-async fn scene(floor: &Api) -> R<Scene> {
+async fn scene(floor: &Api, sup: &Api) -> R<Scene> {
     let me = floor.get("/me").await?;
     let warehouse = s(&me["warehouse"]);
     let excluded: Vec<String> = floor
@@ -763,6 +780,19 @@ async fn scene(floor: &Api) -> R<Scene> {
         .map(|r| s(&r["id"]))
         .ctx("a received return of another enterprise")?;
     let offline = parcel(floor, &offline_id).await?;
+    let mine: Vec<String> = floor
+        .items("/returns?state=declared&limit=200")
+        .await?
+        .iter()
+        .map(|r| s(&r["id"]))
+        .collect();
+    let foreign_waybill = sup
+        .items("/returns?state=declared&limit=200")
+        .await?
+        .iter()
+        .find(|r| !mine.contains(&s(&r["id"])))
+        .map(|r| s(&r["logistics_no"]))
+        .ctx("a declared parcel of the other warehouse")?;
     let bins = floor
         .items(&format!("/warehouses/{warehouse}/bins"))
         .await?;
@@ -776,6 +806,7 @@ async fn scene(floor: &Api) -> R<Scene> {
         pending_bin: bin_of("pending_inspection")?,
         discrepancy_bin: bin_of("discrepancy")?,
         restock_bin: bin_of("restock")?,
+        foreign_waybill,
         warehouse,
         main,
         damaged,
@@ -843,6 +874,13 @@ async fn floor_flow(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
     b.sign_in("floor.xy", "demo-floor-2026").await?;
     b.find("[data-testid=tile-declared]").await?;
     b.shots("02-home").await?;
+    // A parcel of the other warehouse: nothing of it is told, but the worker learns what to do.
+    b.scan(&sc.foreign_waybill).await?;
+    let said = b.message("error", &sc.foreign_waybill).await?;
+    ensure!(
+        said.contains("暂存区") && said.contains("主管"),
+        "a parcel of another warehouse says where it goes and whom to tell: {said}"
+    );
 
     let stock_before = floor.stock(&p.ebc, &sc.restock_bin).await?;
     b.scan_focused("on the home screen").await?;
@@ -876,6 +914,15 @@ async fn floor_flow(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
         felt.iter().any(|f| f == "vibrate:600")
             && felt.iter().filter(|f| *f == "tone").count() >= 2,
         "an unknown scan gives the long error vibration and two tones: {felt:?}"
+    );
+    b.hash_is(&format!("#/r/{}", p.id)).await?;
+    // A bin that has nothing to do with a parcel at the dock: an error, not a success.
+    b.scan(&sc.pending_bin).await?;
+    b.message("error", &sc.pending_bin).await?;
+    let felt = b.feedback().await?;
+    ensure!(
+        felt.iter().any(|f| f == "vibrate:600") && !felt.iter().any(|f| f == "vibrate:60"),
+        "a wrong bin on the return screen gives the error vibration only: {felt:?}"
     );
     b.hash_is(&format!("#/r/{}", p.id)).await?;
     b.find("#camera").await?;
@@ -1030,12 +1077,23 @@ async fn floor_flow(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
         "a Chinese message is left on the English page"
     );
     b.shots("10b-home-english").await?;
+    let words = "return import('/format.js').then(f => import('/i18n/index.js').then(i => [f.daysLeftText(1), i.label('role', 'system'), i.label('area', 'exit')]))";
+    let said = b.js(words, vec![]).await?;
+    ensure!(
+        said == json!(["1 day left", "System", "Exit"]),
+        "English words for one day, the system and the exit area: {said}"
+    );
     b.click("#lang").await?;
     b.until(
         "the page in Chinese again",
         "document.documentElement.lang.startsWith('zh')",
     )
     .await?;
+    let said = b.js(words, vec![]).await?;
+    ensure!(
+        said == json!(["剩 1 天", "系统", "出区待运区"]),
+        "Chinese words for one day, the system and the exit area: {said}"
+    );
     Ok(())
 }
 
@@ -1220,9 +1278,48 @@ async fn short_walk(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
                 .await?;
         }
     }
+    // A wrong bin is refused in red; the next correct tap clears the red.
+    b.scan(&sc.pending_bin).await?;
+    b.message("error", &sc.pending_bin).await?;
+    let first = p.lines.first().ctx("a line")?;
+    b.click(&format!("[data-testid=\"dec-{}\"]", first.gnum))
+        .await?;
+    b.until(
+        "the refusal cleared by a correct tap",
+        "(m => m.hidden || m.dataset.kind !== 'error')(document.getElementById('message'))",
+    )
+    .await?;
+    b.click(&format!("[data-action=all][data-gnum=\"{}\"]", first.gnum))
+        .await?;
     b.shots("07-restock").await?;
     b.click("#submit").await?;
     b.message("ok", &p.id).await?;
+    // The worker goes home: the message of the restock screen stays there, and the bin
+    // belonged to that restock only.
+    b.click("#brand").await?;
+    b.hash_is("#/").await?;
+    b.find("[data-testid=tile-declared]").await?;
+    let left = b
+        .js(
+            "return [document.getElementById('message').hidden, document.querySelector('[data-testid=resume-restock]') === null]",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        left == json!([true, true]),
+        "home after restocking: [message hidden, no restock to resume] = {left}"
+    );
+    b.go("#/restock").await?;
+    b.find("[data-testid=bin]").await?;
+    ensure!(
+        b.js(
+            "return document.getElementById('restock-bin') === null",
+            vec![]
+        )
+        .await?
+            == json!(true),
+        "a new restock starts without the last bin"
+    );
     let counts = line_counts(floor, &p.id).await?;
     for l in &p.lines {
         let want = if l.gnum == last.gnum {
@@ -1922,7 +2019,7 @@ async fn the_ui_in_a_real_browser() {
     let outcome = tokio::time::timeout(Duration::from_secs(360), async {
         let floor_api = Api::sign_in(&world.base, "floor.xy", "demo-floor-2026").await?;
         let sup_api = Api::sign_in(&world.base, "supervisor", "demo-supervisor-2026").await?;
-        let sc = scene(&floor_api).await?;
+        let sc = scene(&floor_api, &sup_api).await?;
         refused = format!("/api/v1/returns/{}/receive", sc.other.id);
 
         browsers.push(world.browser("floor", HANDHELD).await?);

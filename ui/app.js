@@ -9,7 +9,7 @@ import { attachScanner, scanWithCamera } from './scan.js';
 import { say, fail, clearMessage } from './feedback.js';
 import { showError, describe } from './errors.js';
 import { buildShell, renderShell, renderPending, setKeyboardMode, defaultKeyboard } from './shell.js';
-import { route, match, parseHash, navigate, hashWith } from './router.js';
+import { route, match, parseHash, navigate, hashWith, takeAppNavigation } from './router.js';
 import { defaultScan } from './scanflow.js';
 import { opLabel } from './format.js';
 import { loading } from './components.js';
@@ -143,7 +143,10 @@ function makeCtx(token, params, query, hash) {
     setTitle: (text) => {
       document.title = `${text} · ${t('app.name')}`;
     },
-    refresh: () => onRoute(),
+    refresh: () => {
+      appMoved = true;
+      onRoute();
+    },
     signedIn: (who) => {
       setMe(who);
       ctx.me = who;
@@ -160,6 +163,7 @@ function showPlain(text) {
 
 // Resolves when the screen being shown has rendered, so a scan made meanwhile waits for it.
 let settleRoute = () => {};
+let appMoved = false;   // a screen redrawn by the page itself (ctx.refresh)
 let routeSettled = Promise.resolve();
 
 async function onRoute() {
@@ -197,8 +201,12 @@ async function showRoute() {
   current = null;
   renderShell(el, me, hash);
   renderPending(el, lastSnap);
+  // A message said just before the page itself moved on (a step done, a scan resolved) is
+  // for the next screen; one from a while ago, or before the person went elsewhere, is not.
   const since = Number(document.getElementById('message')?.dataset.at || 0);
-  if (Date.now() - since > 2500) clearMessage();
+  const byApp = takeAppNavigation() || appMoved;
+  appMoved = false;
+  if (!byApp || Date.now() - since > 2500) clearMessage();
   const m = match(path);
   if (!m) {
     el.scanbar.hidden = !me || me.role !== 'floor';

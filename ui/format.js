@@ -24,9 +24,9 @@ export function fmtDate(iso) {
 /** "剩 5 天" / "今天到期" / "逾期 3 天". */
 export function daysLeftText(days) {
   if (days === null || days === undefined) return '—';
-  if (days < 0) return t('fmt.overdue', { n: -days });
+  if (days < 0) return t(days === -1 ? 'fmt.day_overdue' : 'fmt.overdue', { n: -days });
   if (days === 0) return t('fmt.due_today');
-  return t('fmt.days_left', { n: days });
+  return t(days === 1 ? 'fmt.day_left' : 'fmt.days_left', { n: days });
 }
 
 /** urgent when within 5 days of a limit, as the dashboard counts it. */

@@ -50,8 +50,8 @@ export function disposalsPart(r) {
         t('line.gnum', { n: d.gnum }), ` × ${d.qty} · `,
         h('span', { class: 'code' }, d.reference || ''), ' · ',
         h('span', { class: `badge disp-${d.status}` }, label('disposal_status', d.status)),
-        d.requested_by ? h('small', { class: 'muted' }, ` ${t('return.requested_by', { who: d.requested_by })}`) : null,
-        d.approved_by ? h('small', { class: 'muted' }, ` ${t('return.approved_by', { who: d.approved_by })}`) : null))));
+        d.requested_by ? h('small', { class: 'muted' }, ` · ${t('return.requested_by', { who: d.requested_by })}`) : null,
+        d.approved_by ? h('small', { class: 'muted' }, ` · ${t('return.approved_by', { who: d.approved_by })}`) : null))));
 }
 
 export function detailsPart(r) {

@@ -34,9 +34,20 @@ export function match(path) {
   return null;
 }
 
+let byApp = false;
+
+/** True once after a navigation the page made itself (the message said then belongs to the
+ *  next screen); false after one the person made (a link, the back button). */
+export function takeAppNavigation() {
+  const was = byApp;
+  byApp = false;
+  return was;
+}
+
 /** Goes to a hash. replace=true keeps the browser history from filling with scans. */
 export function navigate(hash, { replace = false } = {}) {
   const target = hash.startsWith('#') ? hash : `#${hash}`;
+  byApp = true;
   if (location.hash === target) {
     window.dispatchEvent(new HashChangeEvent('hashchange'));
     return;

@@ -35,7 +35,8 @@ export function routeResolved(res) {
       ok(t('scan.bin_restock', { bin: res.bin.code }));
       navigate(`#/restock?bin=${seg(res.bin.code)}`);
     } else {
-      ok(t('scan.bin_other', { bin: res.bin.code, area: label('area', res.bin.area) }));
+      // Nothing to do with that bin here: an error, said with what to scan instead.
+      fail(t('scan.bin_other', { bin: res.bin.code, area: label('area', res.bin.area) }));
     }
     return res;
   }

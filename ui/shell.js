@@ -67,7 +67,8 @@ export function renderShell(el, me, hash) {
   el.signout.textContent = t('shell.signout');
   el.signout.hidden = !me;
   el.pending.hidden = !me;
-  el.who.textContent = me ? `${me.username}${me.warehouse ? ` · ${me.warehouse}` : ''}` : '';
+  // Name and warehouse: on one line at a desk, one above the other on a handheld.
+  fill(el.who, ...(me ? [h('span', {}, me.username), me.warehouse ? h('span', { class: 'who-wh' }, h('span', { class: 'who-sep' }, ' · '), me.warehouse) : null] : []));
   el.who.title = me ? label('role', me.role) : '';
   el.who.hidden = !me;
   el.scanLabel.textContent = t('scan.label');

@@ -46,8 +46,10 @@ export default {
   'common.not_found_page': 'There is no such page.',
 
   'fmt.days_left': '{n} days left',
+  'fmt.day_left': '{n} day left',
   'fmt.due_today': 'Due today',
   'fmt.overdue': '{n} days overdue',
+  'fmt.day_overdue': '{n} day overdue',
   'flag.late': 'Late',
   'flag.discrepancy': 'Discrepancy',
 
@@ -111,6 +113,7 @@ export default {
   'role.floor': 'Floor staff',
   'role.supervisor': 'Customs supervisor',
   'role.admin': 'Administrator',
+  'role.system': 'System',
 
   'deadline.apply': '30-day apply limit',
   'deadline.arrival': '45-day arrival limit',
@@ -216,7 +219,7 @@ export default {
   'unit.142': 'sticks',
 
   'scan.label': 'Scan or type a code',
-  'scan.placeholder': 'Scan a waybill, return label, product or bin',
+  'scan.placeholder': 'Waybill/item/bin',
   'scan.camera': 'Camera',
   'scan.camera_view': 'Camera view',
   'scan.camera_hint': 'Hold the barcode inside the frame',
@@ -231,7 +234,7 @@ export default {
   'scan.found': '{kind}: {id}',
   'scan.same_return': 'Already on return {id}',
   'scan.bin_restock': 'Restock bin {bin}: now scan a return label or the items',
-  'scan.bin_other': 'Bin {bin} ({area}) is not a restock bin',
+  'scan.bin_other': 'Bin {bin} is in the {area} area and of no use here: to restock, scan a restock bin; while sorting, scan the bin on the sort screen.',
   'scan.product_without_return': 'This is the product "{name}". Scan the waybill or return label first, then the items.',
 
   'signin.title': 'Sign in',
@@ -624,7 +627,7 @@ export default {
   'err.server': 'The server failed. Try again later; if it keeps failing, tell the administrator.',
   'err.unknown': 'That did not work: {detail}',
   'err.client': 'The page ran into a problem. Reload the page and try again.',
-  'err.scan.not_found': 'Code {code} was not found. Check that the barcode is complete and scan again, or type the waybill number.',
+  'err.scan.not_found': 'Code {code} is no parcel, bin or product of this warehouse\'s open work. Check the code; if it is a parcel, put it in the hold area and tell the supervisor.',
   'err.scan.forbidden': 'Code {code} belongs to another warehouse and cannot be handled here. Give it to the supervisor.',
   'err.signin.unauthenticated': 'Wrong user name or password.',
   'err.signin.rate_limited': 'Too many failed sign-ins from this device. Wait a little and try again; each failure makes the wait longer. Forgot the password? Ask an admin.',

@@ -46,8 +46,10 @@ export default {
   'common.not_found_page': '没有这个页面。',
 
   'fmt.days_left': '剩 {n} 天',
+  'fmt.day_left': '剩 {n} 天',
   'fmt.due_today': '今天到期',
   'fmt.overdue': '逾期 {n} 天',
+  'fmt.day_overdue': '逾期 {n} 天',
   'flag.late': '逾期',
   'flag.discrepancy': '有差异',
 
@@ -78,7 +80,7 @@ export default {
   'area.discrepancy': '差异区',
   'area.hold': '暂存/扣留区',
   'area.restock': '上架区',
-  'area.exit': '出区区',
+  'area.exit': '出区待运区',
 
   'action.receive': '收货',
   'action.sort': '分拣',
@@ -111,6 +113,7 @@ export default {
   'role.floor': '仓库作业员',
   'role.supervisor': '海关监管',
   'role.admin': '管理员',
+  'role.system': '系统',
 
   'deadline.apply': '30天申请期限',
   'deadline.arrival': '45天到货期限',
@@ -216,7 +219,7 @@ export default {
   'unit.142': '支',
 
   'scan.label': '扫描或输入条码',
-  'scan.placeholder': '扫描运单、退货标签、商品或库位',
+  'scan.placeholder': '运单、标签、商品或库位',
   'scan.camera': '相机',
   'scan.camera_view': '相机画面',
   'scan.camera_hint': '把条码放在框内',
@@ -231,7 +234,7 @@ export default {
   'scan.found': '{kind}：{id}',
   'scan.same_return': '已是当前退货 {id}',
   'scan.bin_restock': '上架库位 {bin}，请扫描退货标签或商品',
-  'scan.bin_other': '库位 {bin}（{area}），不是上架库位',
+  'scan.bin_other': '库位 {bin} 属于{area}，这里用不上：上架请扫上架区的库位；分拣时请在分拣页扫库位。',
   'scan.product_without_return': '这是商品“{name}”。请先扫描运单或退货标签，再扫商品。',
 
   'signin.title': '登录',
@@ -624,7 +627,7 @@ export default {
   'err.server': '服务器出错，请稍后重试；如果一直出错，请通知管理员。',
   'err.unknown': '操作没有成功：{detail}',
   'err.client': '页面出错，请刷新页面后重试。',
-  'err.scan.not_found': '没有找到条码 {code}。请检查条码是否完整后重扫，或手动输入运单号。',
+  'err.scan.not_found': '条码 {code} 不是本仓待处理的包裹、库位或商品。请核对条码；若是包裹，请放入暂存区并通知主管。',
   'err.scan.forbidden': '条码 {code} 属于其他仓库，不能在本仓处理，请交给主管。',
   'err.signin.unauthenticated': '用户名或密码不正确。',
   'err.signin.rate_limited': '从这台设备登录失败次数过多，请稍等片刻再试；每多错一次，等待时间加长。忘记密码请找管理员。',

@@ -3,8 +3,8 @@
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
 import { get, seg } from '../api.js';
-import { loadDraft, saveDraft } from '../store.js';
-import { ok, fail, say } from '../feedback.js';
+import { loadDraft, saveDraft, clearDraft } from '../store.js';
+import { ok, fail, say, clearMessage } from '../feedback.js';
 import { perform } from '../actions.js';
 import { returnHeader, counter, lineTitle, bigButton } from '../components.js';
 import { resolveCode, routeResolved } from '../scanflow.js';
@@ -33,8 +33,17 @@ export default {
   handheld: true,
   roles: ['floor'],
   async render(ctx) {
-    const draft = { bin: null, returnId: null, qty: {}, ...(loadDraft('restock', null) || {}) };
-    const save = () => saveDraft('restock', null, draft);
+    // A scanned bin belongs to the task at hand: the draft (bin, return, counts) is kept on the
+    // device while a return is being restocked, to survive a reload, and is gone once it is
+    // done. Opened for another return, the screen starts without a bin.
+    const kept = loadDraft('restock', null);
+    const resume = kept && kept.returnId && (!ctx.query.return || ctx.query.return === kept.returnId);
+    const draft = { bin: null, returnId: null, qty: {}, ...(resume ? kept : {}) };
+    const save = () => (draft.returnId ? saveDraft('restock', null, draft) : clearDraft('restock', null));
+    // A correct tap after a refusal: the red message no longer describes the screen.
+    const tapped = () => {
+      if (document.getElementById('message')?.dataset.kind === 'error') clearMessage();
+    };
     let ret = null;
 
     const stepsBox = h('ol', { class: 'steps', 'aria-label': t('restock.steps') });
@@ -94,7 +103,7 @@ export default {
           h('span', {}, label('area', draft.bin.area)),
           h('button', {
             type: 'button', class: 'btn secondary', 'data-action': 'change-bin',
-            onclick: () => { draft.bin = null; save(); drawAll(); },
+            onclick: () => { tapped(); draft.bin = null; save(); drawAll(); },
           }, t('restock.change_bin'))));
         return;
       }
@@ -106,7 +115,10 @@ export default {
       if (control) {
         control.addEventListener('change', () => {
           const b = list.find((x) => x.code === control.value);
-          if (b && setBin({ warehouse: wh, code: b.code, area: b.area })) drawAll();
+          if (b && setBin({ warehouse: wh, code: b.code, area: b.area })) {
+            tapped();
+            drawAll();
+          }
         });
       }
       fill(binBox, h('section', { class: 'card prompt' },
@@ -136,11 +148,11 @@ export default {
               h('span', { class: 'of' }, t('restock.of', { n, max })),
               max > 0 ? counter({
                 value: n, max, name: l.gname || l.gcode, testid: `${l.gnum}`,
-                onChange: (v) => { draft.qty[l.gnum] = v; save(); drawAll(); },
+                onChange: (v) => { tapped(); draft.qty[l.gnum] = v; save(); drawAll(); },
               }) : h('span', { class: 'muted' }, t('restock.nothing'))),
             max > 0 ? h('button', {
               type: 'button', class: 'btn secondary', 'data-action': 'all', 'data-gnum': l.gnum,
-              onclick: () => { draft.qty[l.gnum] = max; save(); drawAll(); },
+              onclick: () => { tapped(); draft.qty[l.gnum] = max; save(); drawAll(); },
             }, t('restock.all', { n: max })) : null,
             // A product without a usable barcode of its own gets an item label before it goes
             // on the shelf (it then scans like the product).
