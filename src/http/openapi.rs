@@ -48,7 +48,7 @@ use super::{admin, audit, auth, health};
 #[openapi(
     info(
         title = "bonded-returns",
-        description = "Bonded return center warehouse (跨境电商零售进口退货中心仓) API"
+        description = "Bonded return center warehouse (跨境电商零售进口退货中心仓) API. Every refusal is `application/problem+json` with a stable `code`; a path no operation has is answered 404 `not_found`, and a method its path does not have 405 `method_not_allowed` with the path's methods in `Allow`."
     ),
     paths(
         spec,
