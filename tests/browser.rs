@@ -1053,6 +1053,15 @@ async fn floor_flow(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
     b.type_slowly(&p.id).await?;
     b.hash_is(&format!("#/r/{}", p.id)).await?;
     b.shown_state(&p.id, "closed").await?;
+    // Closed: the header says where the goods are now (the shelf), not the bin it was sorted in.
+    let header = "return document.querySelector('[data-testid=return-header]').innerText";
+    let said = s(&b.js(header, vec![]).await?);
+    ensure!(
+        said.contains(&sc.restock_bin)
+            && said.contains("已上架")
+            && !said.contains(&sc.pending_bin),
+        "the closed return's header does not say where its goods are: {said:?}"
+    );
     b.shots("09-return-closed").await?;
     b.go("#/list?state=received").await?;
     b.find("#return-list li").await?;
@@ -1211,6 +1220,70 @@ async fn damaged_walk(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
             counts.get(&l.gnum)
         );
     }
+    Ok(())
+}
+
+/// 1b'. The damaged unit goes for destruction, which waits for a supervisor's approval: until
+/// then the return offers neither restock nor dispose (both screens would show 0), says why,
+/// and the home tile 待上架/处置 does not count it as work.
+async fn awaiting_approval(b: &mut Browser, floor: &Api, sc: &Scene) -> R {
+    let p = &sc.damaged;
+    b.go(&format!("#/r/{}/dispose", p.id)).await?;
+    b.find("[data-testid^=line-]").await?;
+    b.click("[data-testid=route-destroy]").await?;
+    b.fill("#reference", "销毁申请 XH2026120700031").await?;
+    b.click("[data-action=failed]").await?;
+    b.click("#submit:not([disabled])").await?;
+    b.message("ok", &p.id).await?;
+    b.hash_is(&format!("#/r/{}", p.id)).await?;
+    b.shown_state(&p.id, "inspected").await?;
+    b.find("[data-testid=awaiting-approval]").await?;
+    let offered = b
+        .js(
+            "return [...document.querySelectorAll('[data-action=restock], [data-action=dispose]')].map(e => e.dataset.action)",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        offered == json!([]),
+        "{} awaits approval only, yet offers {offered}",
+        p.id
+    );
+    b.shots("06c-awaiting-approval").await?;
+    b.click("#lang").await?;
+    b.until(
+        "the note in English",
+        "document.querySelector('[data-testid=awaiting-approval]')?.innerText.includes('approval')",
+    )
+    .await?;
+    b.shots("06c-awaiting-approval-en").await?;
+    b.click("#lang").await?;
+    b.until(
+        "the page in Chinese again",
+        "document.documentElement.lang.startsWith('zh')",
+    )
+    .await?;
+    // The tile counts the inspected returns that still offer restock or dispose.
+    let work = floor
+        .items("/returns?state=inspected&limit=200")
+        .await?
+        .iter()
+        .filter(|r| {
+            r["next_actions"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "restock" || x == "dispose"))
+        })
+        .count();
+    b.go("#/").await?;
+    b.until(
+        "the tile counting work to do only",
+        &format!(
+            "document.querySelector('[data-testid=tile-inspected] .tile-count')?.textContent === '{work}'
+             && !!document.querySelector('[data-testid=tile-awaiting-approval]')"
+        ),
+    )
+    .await?;
+    b.shots("01b-home-awaiting-approval").await?;
     Ok(())
 }
 
@@ -2025,6 +2098,7 @@ async fn the_ui_in_a_real_browser() {
         browsers.push(world.browser("floor", HANDHELD).await?);
         floor_flow(&mut browsers[0], &floor_api, &sc).await?;
         damaged_walk(&mut browsers[0], &floor_api, &sc).await?;
+        awaiting_approval(&mut browsers[0], &floor_api, &sc).await?;
         short_walk(&mut browsers[0], &floor_api, &sc).await?;
         browsers[0].collect_console().await?;
 

@@ -39,7 +39,22 @@ export function returnHeader(r, { compact = false } = {}) {
       fact(t('return.logistics_no'), r.logistics_no, 'code'),
       fact(t('return.invt_no'), r.invt_no, 'code'),
       r.ebc ? fact(t('return.ebc'), r.ebc.name || r.ebc.code) : null,
-      r.bin ? fact(t('return.bin'), r.bin, 'code') : null));
+      goodsFact(r)));
+}
+
+/**
+ * Where the return's goods are now: once anything is settled, each shelf, the sorting bin,
+ * the exit area or gone, with its units; before that, the bin the parcel is in.
+ */
+function goodsFact(r) {
+  const where = r.whereabouts || [];
+  const settled = where.some((w) => w.place !== 'sorting');
+  if (!settled) return r.bin ? fact(t('return.bin'), r.bin, 'code') : null;
+  return h('div', { class: 'fact wide', 'data-testid': 'whereabouts' },
+    h('dt', {}, t('return.goods_now')),
+    h('dd', {}, h('ul', { class: 'whereabouts' }, where.map((w) => h('li', { 'data-place': w.place, 'data-bin': w.bin || null },
+      w.bin ? [h('span', { class: 'code' }, w.bin), ' '] : null,
+      t(`whereabouts.${w.place}`, { n: w.qty }))))));
 }
 
 export function fact(term, value, cls) {

@@ -408,6 +408,29 @@ pub fn lines(conn: &mut DbConn, id: &str) -> Result<Vec<ReturnLineRow>, AppError
         .load(c))?)
 }
 
+/// The lines of those of `rets` that are inspected (what they still have to settle decides
+/// what a worker is offered), in one query; none read when no return is inspected.
+pub fn lines_of_inspected<'a>(
+    conn: &mut DbConn,
+    rets: impl IntoIterator<Item = &'a ReturnRow>,
+) -> Result<Vec<ReturnLineRow>, AppError> {
+    let ids: Vec<&str> = rets
+        .into_iter()
+        .filter(|r| r.state == "inspected")
+        .map(|r| r.id.as_str())
+        .collect();
+    let mut out = Vec::new();
+    // In chunks: SQLite takes at most 32,766 bound values in one statement.
+    for chunk in ids.chunks(5000) {
+        out.extend(on_inner!(conn, |c| return_lines::table
+            .filter(return_lines::return_id.eq_any(chunk))
+            .order((return_lines::return_id, return_lines::gnum))
+            .select(ReturnLineRow::as_select())
+            .load::<ReturnLineRow>(c))?);
+    }
+    Ok(out)
+}
+
 /// A return's lines and, in one query, the list lines they are for (only those: what a step
 /// and its answer use).
 pub fn lines_with_declaration(

@@ -79,17 +79,44 @@ impl State {
         }
     }
 
-    /// What a floor worker can sensibly do next.
-    pub fn next_actions(self, late: bool) -> Vec<&'static str> {
+    /// What a floor worker can sensibly do next. An inspected return offers only what its
+    /// units still allow: units that all await a supervisor's disposal approval leave nothing
+    /// to restock or dispose of.
+    pub fn next_actions(self, late: bool, left: Unsettled) -> Vec<&'static str> {
         match self {
             Self::Declared => vec!["receive"],
             Self::Received => vec!["sort", "print_label"],
             Self::Sorted => vec!["inspect", "print_label"],
-            Self::Inspected if late => vec!["dispose", "print_label"],
-            Self::Inspected => vec!["restock", "dispose", "print_label"],
+            Self::Inspected => {
+                let mut next = Vec::with_capacity(3);
+                if !late && left.restockable > 0 {
+                    next.push("restock");
+                }
+                if left.disposable > 0 {
+                    next.push("dispose");
+                }
+                next.push("print_label");
+                next
+            }
             Self::Held => vec!["view", "print_label"],
             Self::Closed | Self::Cancelled => vec!["view"],
         }
+    }
+}
+
+/// What is left of an inspected return's units for the floor to settle, summed over its lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unsettled {
+    /// Intact units that may still go back to bonded stock.
+    pub restockable: i64,
+    /// Units not yet restocked, disposed of or awaiting a disposal approval.
+    pub disposable: i64,
+}
+
+impl Unsettled {
+    /// Anything a floor worker can still restock or dispose of.
+    pub fn any(self) -> bool {
+        self.restockable > 0 || self.disposable > 0
     }
 }
 
@@ -120,9 +147,40 @@ mod tests {
         assert_eq!(State::Held.next(Action::Hold), None);
     }
 
+    const SOME: Unsettled = Unsettled {
+        restockable: 2,
+        disposable: 3,
+    };
+
     #[test]
     fn a_late_parcel_is_never_offered_a_restock() {
-        assert!(!State::Inspected.next_actions(true).contains(&"restock"));
-        assert!(State::Inspected.next_actions(false).contains(&"restock"));
+        assert!(!State::Inspected
+            .next_actions(true, SOME)
+            .contains(&"restock"));
+        assert!(State::Inspected
+            .next_actions(false, SOME)
+            .contains(&"restock"));
+    }
+
+    #[test]
+    fn units_that_all_await_approval_offer_neither_restock_nor_dispose() {
+        let waiting = Unsettled::default();
+        assert!(!waiting.any());
+        assert_eq!(
+            State::Inspected.next_actions(false, waiting),
+            vec!["print_label"]
+        );
+    }
+
+    #[test]
+    fn only_damaged_units_left_offer_dispose_but_no_restock() {
+        let damaged = Unsettled {
+            restockable: 0,
+            disposable: 1,
+        };
+        assert_eq!(
+            State::Inspected.next_actions(false, damaged),
+            vec!["dispose", "print_label"]
+        );
     }
 }

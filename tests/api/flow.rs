@@ -236,6 +236,82 @@ both! {
         assert!(app.verify(None).ok);
     }
 
+    fn units_that_all_await_a_disposal_approval_offer_no_restock_or_dispose_anywhere(app: &TestApp) {
+        let k = Kit::new(app);
+        let (_l, id) = k.return_in("sorted");
+        // Line 1: 2 intact + 1 used; line 2: 2 defective.
+        k.inspect(&id, &[(1, 2, 0, 1, 0, 0), (2, 0, 0, 0, 2, 0)]).assert_status(200);
+        // The next actions, as the return, the list, a scan of its label and the stats say them.
+        let offered = |want: Value, to_settle: i64, awaiting: i64| {
+            assert_eq!(k.view(&id)["next_actions"], want, "the return");
+            let list = app.get(&k.floor_a, "/api/v1/returns?state=inspected");
+            let row = list.json["items"].as_array().unwrap().iter().find(|r| r["id"] == id.as_str()).unwrap().clone();
+            assert_eq!(row["next_actions"], want, "the list");
+            let scan = app.get(&k.floor_a, &format!("/api/v1/scan/{id}"));
+            scan.assert_status(200);
+            assert_eq!(scan.json["next_actions"], want, "a scan of the label");
+            let stats = app.get(&k.floor_a, "/api/v1/stats");
+            stats.assert_status(200);
+            assert_eq!(stats.json["by_state"]["inspected"], 1, "{}", stats.text);
+            assert_eq!((stats.json["to_settle"].as_i64(), stats.json["awaiting_approval"].as_i64()), (Some(to_settle), Some(awaiting)), "{}", stats.text);
+        };
+        offered(json!(["restock", "dispose", "print_label"]), 1, 0);
+        k.restock(&id, 1, 2).assert_status(200);
+        // Only failed units are left: nothing to restock, something to dispose of.
+        offered(json!(["dispose", "print_label"]), 1, 0);
+        k.dispose(&id, 1, 1, "reexport").assert_status(200);
+        let r = k.dispose(&id, 2, 2, "destroy");
+        r.assert_status(200);
+        assert_eq!(r.json["next_actions"], json!(["print_label"]), "the step's answer");
+        offered(json!(["print_label"]), 0, 1);
+        // What is not offered is refused too, and changes nothing.
+        k.restock(&id, 1, 1).assert_problem(422, "quantity_exceeds");
+        k.dispose(&id, 2, 1, "exit").assert_problem(422, "quantity_exceeds");
+        // A rejection puts units back to be disposed of.
+        let destroy = app.get(&k.sup, "/api/v1/disposals").json["items"].as_array().unwrap().iter()
+            .find(|d| d["route"] == "destroy").unwrap()["id"].as_i64().unwrap();
+        let r = app.post_json(&k.sup, &format!("/api/v1/disposals/{destroy}/reject"), &json!({"reason": "销毁证明不全"}));
+        r.assert_status(200);
+        assert_eq!(r.json["next_actions"], json!(["dispose", "print_label"]));
+        offered(json!(["dispose", "print_label"]), 1, 0);
+    }
+
+    fn a_return_says_where_its_goods_are_now_shelves_sorting_bin_approval_or_gone(app: &TestApp) {
+        let k = Kit::new(app);
+        let (_l, id) = k.return_in("sorted");
+        let sorting = k.seed.a.bin("pending_inspection").to_string();
+        let shelf = k.seed.a.bin("restock").to_string();
+        assert_eq!(k.view(&id)["whereabouts"], json!([{"place": "sorting", "bin": sorting, "qty": 5}]));
+        k.inspect(&id, &[(1, 2, 0, 1, 0, 0), (2, 1, 0, 0, 1, 0)]).assert_status(200);
+        k.restock(&id, 1, 1).assert_status(200);
+        k.restock(&id, 1, 1).assert_status(200);
+        let r = k.restock(&id, 2, 1);
+        r.assert_status(200);
+        // The step's answer says it as the return does.
+        assert_eq!(r.json["whereabouts"], json!([
+            {"place": "restocked", "bin": shelf, "qty": 3},
+            {"place": "sorting", "bin": sorting, "qty": 2},
+        ]));
+        k.dispose(&id, 1, 1, "exit").assert_status(200);
+        k.dispose(&id, 2, 1, "destroy").assert_status(200);
+        assert_eq!(k.view(&id)["whereabouts"], json!([
+            {"place": "restocked", "bin": shelf, "qty": 3},
+            {"place": "awaiting_approval", "bin": null, "qty": 1},
+            {"place": "exited", "bin": null, "qty": 1},
+        ]));
+        let destroy = app.get(&k.sup, "/api/v1/disposals").json["items"][0]["id"].as_i64().unwrap();
+        app.post_json(&k.sup, &format!("/api/v1/disposals/{destroy}/approve"), &json!({"reason": "监督销毁"}))
+            .assert_status(200);
+        let closed = k.view(&id);
+        assert_eq!(closed["state"], "closed");
+        // Closed: where the goods went, not the sorting bin the parcel once sat in.
+        assert_eq!(closed["whereabouts"], json!([
+            {"place": "restocked", "bin": shelf, "qty": 3},
+            {"place": "exited", "bin": null, "qty": 1},
+            {"place": "destroyed", "bin": null, "qty": 1},
+        ]));
+    }
+
     fn a_customs_hold_from_any_open_state_stops_the_floor_and_a_release_brings_it_back(app: &TestApp) {
         let k = Kit::new(app);
         for state in ["declared", "received", "sorted", "inspected"] {

@@ -29,10 +29,17 @@ function draftsCard() {
 
 function tiles(stats) {
   const by = stats.by_state || {};
+  // Inspected returns count as work only while they have units to restock or dispose of;
+  // those whose units all await a supervisor's approval are said apart.
+  const count = (state) => (state === 'inspected' ? stats.to_settle ?? by.inspected : by[state]) ?? 0;
+  const waiting = stats.awaiting_approval || 0;
   return h('section', { class: 'tiles', 'aria-label': t('home.work') }, STEPS.map((state) =>
     h('a', { class: `tile st-border-${state}`, href: `#/list?state=${state}`, 'data-testid': `tile-${state}` },
-      h('span', { class: 'tile-count' }, String(by[state] ?? 0)),
-      h('span', { class: 'tile-label' }, t(`home.step_${state}`)))));
+      h('span', { class: 'tile-count' }, String(count(state))),
+      h('span', { class: 'tile-label' }, t(`home.step_${state}`)),
+      state === 'inspected' && waiting
+        ? h('small', { class: 'muted', 'data-testid': 'tile-awaiting-approval' }, t('home.awaiting_approval', { n: waiting }))
+        : null)));
 }
 
 function nearList(stats) {

@@ -97,6 +97,12 @@ function supervisorTools(ctx, r, reload) {
   return h('section', { class: 'card tools' }, h('div', { class: 'button-row wrap' }, buttons));
 }
 
+/** An inspected return whose units left all wait for a supervisor's disposal decision. */
+function awaitsApproval(r) {
+  const next = r.next_actions || [];
+  return r.state === 'inspected' && !next.includes('restock') && !next.includes('dispose');
+}
+
 export default {
   title: 'return.title',
   handheld: true,
@@ -133,6 +139,7 @@ export default {
         returnHeader(r),
         r.late ? h('p', { class: 'card warn-card', role: 'note' }, t('return.late_note')) : null,
         r.held || r.state === 'held' ? h('p', { class: 'card warn-card', role: 'note' }, t('return.held_note')) : null,
+        awaitsApproval(r) ? h('p', { class: 'card warn-card', role: 'note', 'data-testid': 'awaiting-approval' }, t('return.awaiting_approval_note')) : null,
         receiveBox,
         supervisorTools(ctx, r, () => ctx.refresh()),
         linesPart(r),

@@ -221,10 +221,11 @@ pub fn begin_step(
         (Err(e), _) => return Err(e),
     }
     if state.next(action).is_none() {
+        let lines = store::lines_of_inspected(tx.conn, [&l.ret])?;
         return Err(AppError::InvalidState(format!(
             "return {id} is {}; this step is not possible now (next: {})",
             state.as_str(),
-            state.next_actions(l.ret.late).join(", ")
+            view::next_actions(&l.ret, &lines).join(", ")
         )));
     }
     Ok(Step::Done(l))

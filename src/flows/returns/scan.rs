@@ -49,11 +49,15 @@ pub struct ScanResult {
 
 fn summary_of(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Option<Summary>, AppError> {
     match super::load_visible(conn, actor, id) {
-        Ok(l) => Ok(Some(view::summary(
-            &l.ret,
-            &l.decl,
-            chrono::Utc::now().naive_utc(),
-        ))),
+        Ok(l) => {
+            let lines = store::lines_of_inspected(conn, [&l.ret])?;
+            Ok(Some(view::summary(
+                &l.ret,
+                &l.decl,
+                &lines,
+                chrono::Utc::now().naive_utc(),
+            )))
+        }
         Err(AppError::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
     }

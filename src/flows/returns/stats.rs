@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::audit::Actor;
-use crate::db::returns::{DeclarationRow, ReturnRow};
+use crate::db::returns::{DeclarationRow, ReturnLineRow, ReturnRow};
 use crate::db::schema::{audit_entries, declarations, disposals, returns};
 use crate::db::DbConn;
 use crate::domain::deadlines::{self, NEAR_DAYS};
@@ -54,6 +54,10 @@ pub struct Stats {
     pub holds: i64,
     pub discrepancies: i64,
     pub pending_approvals: i64,
+    /// Inspected returns with units a floor worker can still restock or dispose of.
+    pub to_settle: i64,
+    /// Inspected returns whose units left all await a supervisor's disposal approval.
+    pub awaiting_approval: i64,
 }
 
 pub fn stats(conn: &mut DbConn, actor: &Actor, warehouse: Option<&str>) -> Result<Stats, AppError> {
@@ -92,6 +96,16 @@ pub fn stats(conn: &mut DbConn, actor: &Actor, warehouse: Option<&str>) -> Resul
         arrivals.insert(d0, 0);
         d0 += Duration::days(1);
     }
+    // What inspected returns still have to settle, each return's lines apart.
+    let mut inspected_lines: std::collections::HashMap<String, Vec<ReturnLineRow>> =
+        std::collections::HashMap::new();
+    for l in crate::db::returns::lines_of_inspected(conn, rows.iter().map(|(r, _)| r))? {
+        inspected_lines
+            .entry(l.return_id.clone())
+            .or_default()
+            .push(l);
+    }
+    let (mut to_settle, mut awaiting_approval) = (0, 0);
     let mut near = Vec::new();
     let mut ageing = Ageing::default();
     let mut holds = 0;
@@ -105,6 +119,14 @@ pub fn stats(conn: &mut DbConn, actor: &Actor, warehouse: Option<&str>) -> Resul
         }
         if r.state == "held" {
             holds += 1;
+        }
+        if r.state == "inspected" {
+            let lines = inspected_lines.get(r.id.as_str()).map(Vec::as_slice);
+            if super::view::unsettled(r, lines.unwrap_or_default()).any() {
+                to_settle += 1;
+            } else {
+                awaiting_approval += 1;
+            }
         }
         if r.discrepancy && !matches!(r.state.as_str(), "closed" | "cancelled") {
             discrepancies += 1;
@@ -236,6 +258,8 @@ pub fn stats(conn: &mut DbConn, actor: &Actor, warehouse: Option<&str>) -> Resul
         holds,
         discrepancies,
         pending_approvals,
+        to_settle,
+        awaiting_approval,
     })
 }
 

@@ -14,6 +14,7 @@ use crate::db::schema::{audit_entries, declarations, returns};
 use crate::db::{on_inner, DbConn};
 use crate::domain::deadlines;
 use crate::domain::grading::Grades;
+use crate::domain::returns::Unsettled;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -107,6 +108,19 @@ pub struct HistoryItem {
     pub reason: Option<String>,
 }
 
+/// Where some of a return's counted units are now (货物去向).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Whereabouts {
+    /// `restocked` (on the shelf: `bin` names the restock bin), `sorting` (not yet settled,
+    /// in the bin it was sorted into), `awaiting_approval` (at the exit area, waiting for a
+    /// supervisor's approval of its re-export or destruction), `exited`, `reexported` or
+    /// `destroyed` (gone from the warehouse).
+    #[schema(value_type = String, example = "restocked")]
+    pub place: &'static str,
+    pub bin: Option<String>,
+    pub qty: i64,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReturnView {
     pub id: String,
@@ -142,6 +156,9 @@ pub struct ReturnView {
     pub customs_status: Option<CustomsStatus>,
     pub history: Vec<HistoryItem>,
     pub next_actions: Vec<&'static str>,
+    /// Where its counted units are now: on which shelves, still in the sorting bin, waiting
+    /// for approval or gone (empty until it is sorted).
+    pub whereabouts: Vec<Whereabouts>,
 }
 
 /// Masks an identifier (identity number, passport, telephone): at least half of it and all but
@@ -186,10 +203,34 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-pub fn next_actions(r: &ReturnRow) -> Vec<&'static str> {
+/// What a return's floor worker can do next. `lines` are the return's lines (only an inspected
+/// return's are read: they tell whether any unit is left to restock or dispose of).
+pub fn next_actions(r: &ReturnRow, lines: &[ReturnLineRow]) -> Vec<&'static str> {
     super::state_of(r)
-        .map(|s| s.next_actions(r.late))
+        .map(|s| s.next_actions(r.late, unsettled(r, lines)))
         .unwrap_or_default()
+}
+
+/// The units of return `r` still to be restocked or disposed of, over `lines` (its lines).
+pub fn unsettled(r: &ReturnRow, lines: &[ReturnLineRow]) -> Unsettled {
+    lines
+        .iter()
+        .filter(|l| l.return_id == r.id && l.inspected)
+        .fold(Unsettled::default(), |acc, l| {
+            let left = l.unsettled().max(0);
+            let g = Grades {
+                intact: l.intact,
+                damaged_packaging: l.damaged_packaging,
+                used: l.used,
+                defective: l.defective,
+                not_original: l.not_original,
+            };
+            Unsettled {
+                restockable: acc.restockable
+                    + crate::domain::grading::restockable(&g, l.restocked, r.late).min(left),
+                disposable: acc.disposable + left,
+            }
+        })
 }
 
 pub fn build(conn: &mut DbConn, actor: &Actor, l: Loaded) -> Result<ReturnView, AppError> {
@@ -236,6 +277,8 @@ fn build_from(
         (Some(l), None) => (l, store::declaration_lines(conn, &d.invt_no)?),
         (None, _) => store::lines_with_declaration(conn, &r.id, &d.invt_no)?,
     };
+    let next = next_actions(&r, &lines);
+    let whereabouts = whereabouts(conn, &r, &lines)?;
     let lines = line_views(&r, lines, &decl_lines);
     // Sorting records the discrepancies and sets the flag in the same step (and a return is
     // sorted once), so without the flag there is none to read.
@@ -289,7 +332,7 @@ fn build_from(
         .collect();
     let arrival = d.released_at.map(deadlines::arrival_deadline);
     Ok(ReturnView {
-        next_actions: next_actions(&r),
+        next_actions: next,
         id: r.id,
         guid: r.guid,
         held: r.state == "held",
@@ -337,7 +380,71 @@ fn build_from(
             at: r.customs_at.map(utc),
         }),
         history,
+        whereabouts,
     })
+}
+
+/// Where the counted units of return `r` (with its `lines`) are now. The shelves come from its
+/// restock entries in the audit log (each names its bin and quantity), read only when
+/// something was restocked.
+fn whereabouts(
+    conn: &mut DbConn,
+    r: &ReturnRow,
+    lines: &[ReturnLineRow],
+) -> Result<Vec<Whereabouts>, AppError> {
+    let sum = |f: fn(&ReturnLineRow) -> i64| lines.iter().map(f).sum::<i64>();
+    let restocked = sum(|l| l.restocked);
+    let mut out = Vec::new();
+    if restocked > 0 {
+        let entries: Vec<String> = on_inner!(conn, |c| audit_entries::table
+            .filter(audit_entries::entity_kind.eq("return"))
+            .filter(audit_entries::entity_id.eq(&r.id))
+            .filter(audit_entries::action.eq("return.restock"))
+            .select(audit_entries::changes)
+            .load(c))?;
+        let mut bins: std::collections::BTreeMap<String, i64> = Default::default();
+        for changes in entries {
+            let v: serde_json::Value = serde_json::from_str(&changes).unwrap_or_default();
+            let after = |k: &str| v.get(k).map(|f| f["after"].clone());
+            if let (Some(serde_json::Value::String(bin)), Some(qty)) =
+                (after("bin"), after("quantity").and_then(|q| q.as_i64()))
+            {
+                *bins.entry(bin).or_default() += qty;
+            }
+        }
+        let named: i64 = bins.values().sum();
+        out.extend(bins.into_iter().map(|(bin, qty)| Whereabouts {
+            place: "restocked",
+            bin: Some(bin),
+            qty,
+        }));
+        // Restocks recorded before entries named their bin: on a shelf, which one unknown.
+        if named < restocked {
+            out.push(Whereabouts {
+                place: "restocked",
+                bin: None,
+                qty: restocked - named,
+            });
+        }
+    }
+    // Units counted at sorting and not yet settled are where the parcel was sorted into.
+    let waiting = if sum(|l| l.sorted) > 0 {
+        sum(|l| l.unsettled())
+    } else {
+        0
+    };
+    for (place, qty, bin) in [
+        ("sorting", waiting, r.bin_code.clone()),
+        ("awaiting_approval", sum(|l| l.pending_disposal), None),
+        ("exited", sum(|l| l.disposed_exit), None),
+        ("reexported", sum(|l| l.disposed_reexport), None),
+        ("destroyed", sum(|l| l.disposed_destroy), None),
+    ] {
+        if qty > 0 {
+            out.push(Whereabouts { place, bin, qty });
+        }
+    }
+    Ok(out)
 }
 
 /// The lines of return `r`, each with its list line.
@@ -474,7 +581,14 @@ pub struct Summary {
     pub next_actions: Vec<&'static str>,
 }
 
-pub fn summary(r: &ReturnRow, d: &DeclarationRow, now: NaiveDateTime) -> Summary {
+/// The summary of return `r`; `lines` hold its lines when it is inspected (others may be
+/// missing or belong to other returns: only `r`'s count).
+pub fn summary(
+    r: &ReturnRow,
+    d: &DeclarationRow,
+    lines: &[ReturnLineRow],
+    now: NaiveDateTime,
+) -> Summary {
     let arrival = d.released_at.map(deadlines::arrival_deadline);
     Summary {
         id: r.id.clone(),
@@ -494,7 +608,7 @@ pub fn summary(r: &ReturnRow, d: &DeclarationRow, now: NaiveDateTime) -> Summary
         apply_deadline: d.released_at.map(deadlines::apply_deadline).map(utc),
         arrival_deadline: arrival.map(utc),
         days_left: arrival.map(|a| deadlines::days_left(a, now)),
-        next_actions: next_actions(r),
+        next_actions: next_actions(r, lines),
     }
 }
 
@@ -581,10 +695,11 @@ pub fn list(
         .load(conn)?;
     let now = Utc::now().naive_utc();
     let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let lines = store::lines_of_inspected(conn, rows.iter().map(|(r, _)| r))?;
     let items: Vec<Summary> = rows
         .iter()
-        .take(limit as usize)
-        .map(|(r, d)| summary(r, d, now))
+        .map(|(r, d)| summary(r, d, &lines, now))
         .collect();
     let next = if more {
         items.last().map(|s| s.id.clone())
