@@ -19,6 +19,8 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` names the client (for the sign-in throttle); none by
     /// default, so the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Trade modes of the lists taken (`BR_TRADE_MODES`): bonded online-shopping import.
+    pub trade_modes: Vec<String>,
     /// Sender identity written into every CEB625 BaseTransfer.
     pub base_transfer: BaseTransfer,
 }
@@ -66,6 +68,24 @@ fn trusted_proxies(v: &str) -> Result<Vec<std::net::IpAddr>, String> {
         .collect()
 }
 
+/// `BR_TRADE_MODES`: 4-digit trade modes separated by commas.
+fn trade_modes(v: &str) -> Result<Vec<String>, String> {
+    let modes: Vec<String> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            (m.len() == 4 && m.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| m.to_string())
+                .ok_or_else(|| format!("BR_TRADE_MODES: {m:?} is not a 4-digit trade mode"))
+        })
+        .collect::<Result<_, _>>()?;
+    if modes.is_empty() {
+        return Err("BR_TRADE_MODES names no trade mode".into());
+    }
+    Ok(modes)
+}
+
 pub const DEFAULT_DATABASE: &str = "data/bonded-returns.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -74,6 +94,13 @@ impl Config {
     pub fn load(database_url: Option<&str>, bind: Option<&str>) -> Result<Self, String> {
         let database = DbUrl::parse(database_url.unwrap_or(DEFAULT_DATABASE))?;
         let sqlite_sync = env_or("BR_SQLITE_SYNCHRONOUS", "full").parse()?;
+        let trade_modes = trade_modes(&env_or(
+            "BR_TRADE_MODES",
+            &crate::flows::declarations::DEFAULT_TRADE_MODES.join(","),
+        ))?;
+        // Every command that imports or serves loads its settings first, so the imports'
+        // rule is set for the process here.
+        crate::flows::declarations::configure_trade_modes(trade_modes.clone());
         Ok(Self {
             bind: bind.unwrap_or(DEFAULT_BIND).to_string(),
             database,
@@ -85,6 +112,7 @@ impl Config {
             token_days: env_parse("BR_TOKEN_DAYS", 90i64)?,
             cookie_secure: env_bool("BR_COOKIE_SECURE", false)?,
             trusted_proxies: trusted_proxies(&env_or("BR_TRUSTED_PROXIES", ""))?,
+            trade_modes,
             base_transfer: BaseTransfer {
                 cop_code: env_or("BR_COP_CODE", "5001960W01"),
                 cop_name: env_or("BR_COP_NAME", "重庆西永保税仓储有限公司"),

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::envelope::{check_count, verify_written, BaseTransfer, Element, XmlWriter};
 use super::fields::{
-    format_date8, format_time14, parse_alnum, parse_date8, parse_digits, parse_enterprise_code,
-    parse_gnum, parse_invt_no, parse_n9, parse_one_of, parse_positive_qty, parse_pre_no,
-    parse_time14, Decimal, Qty,
+    check_len, format_date8, format_time14, parse_alnum, parse_date8, parse_digits,
+    parse_enterprise_code, parse_gnum, parse_invt_no, parse_n9, parse_one_of, parse_positive_qty,
+    parse_pre_no, parse_time14, Decimal, FieldReader, Qty,
 };
 use super::{item_key, make_item, read_lines, single_child, CustomsError, Item, MessageKind};
 
@@ -128,6 +128,13 @@ fn non_empty(s: &str) -> Option<&str> {
 }
 
 /// Reads one `Inventory` element.
+///
+/// Strict in what the warehouse uses: the list number, order, waybill, parties, buyer, customs
+/// office, ieFlag and tradeMode (what the list is), and each line's gnum, gcode, gname, qty,
+/// unit, barCode and price. Every other field customs released the list with is read as
+/// customs keeps it ([`FieldReader::unused_text`]): text as given, an odd value flagged on the
+/// item, never a refusal. A flagged date, amount or number reads as its default here; nothing
+/// in the warehouse reads it.
 pub(super) fn read(index: usize, el: &Element) -> Item<Inventory> {
     let mut errors = Vec::new();
     let Some(head) = single_child(el, "InventoryHead", &mut errors) else {
@@ -135,17 +142,19 @@ pub(super) fn read(index: usize, el: &Element) -> Item<Inventory> {
             index,
             key: None,
             result: Err(errors),
+            flags: Vec::new(),
         };
     };
     let key = item_key(head);
-    let mut r = super::fields::FieldReader::new(head, "");
+    let mut r = FieldReader::new(head, "");
+    let text = |max: usize| move |s: &str| check_len(s, max);
     let mut inv = Inventory {
-        guid: r.text("guid", 36),
-        app_type: r.opt("appType", |s| {
+        guid: r.unused_text("guid", true, text(36)).unwrap_or_default(),
+        app_type: r.unused_text("appType", false, |s| {
             parse_one_of(s, &["1", "2", "3"], "1, 2 or 3")
         }),
-        app_time: r.opt("appTime", parse_time14),
-        app_status: r.opt_text("appStatus", 3),
+        app_time: r.unused("appTime", false, parse_time14),
+        app_status: r.unused_text("appStatus", false, text(3)),
         order_no: r.text("orderNo", 60),
         ebp_code: r.code("ebpCode"),
         ebp_name: r.text("ebpName", 100),
@@ -154,77 +163,114 @@ pub(super) fn read(index: usize, el: &Element) -> Item<Inventory> {
         logistics_no: r.text("logisticsNo", 60),
         logistics_code: r.code("logisticsCode"),
         logistics_name: r.text("logisticsName", 100),
-        cop_no: r.text("copNo", 20),
-        pre_no: r.opt("preNo", parse_pre_no).unwrap_or_default(),
-        assure_code: r.opt("assureCode", parse_enterprise_code),
-        ems_no: r.opt_text("emsNo", 30).unwrap_or_default(),
+        cop_no: r.unused_text("copNo", true, text(20)).unwrap_or_default(),
+        pre_no: r
+            .unused_text("preNo", false, parse_pre_no)
+            .unwrap_or_default(),
+        assure_code: r.unused_text("assureCode", false, parse_enterprise_code),
+        ems_no: r.unused_text("emsNo", false, text(30)).unwrap_or_default(),
         invt_no: r.req("invtNo", parse_invt_no),
         ie_flag: r.req("ieFlag", |s| parse_one_of(s, &["I"], "I (import)")),
-        decl_time: r.req("declTime", parse_date8),
+        decl_time: r.unused("declTime", true, parse_date8).unwrap_or_default(),
         customs_code: r.req("customsCode", |s| {
             parse_digits(s, 4, "a customs office code")
         }),
-        port_code: r.req("portCode", |s| parse_digits(s, 4, "a port code")),
-        ie_date: r.req("ieDate", parse_date8),
+        port_code: r
+            .unused_text("portCode", true, |s| parse_digits(s, 4, "a port code"))
+            .unwrap_or_default(),
+        ie_date: r.unused("ieDate", true, parse_date8).unwrap_or_default(),
         buyer_id_type: r.req("buyerIdType", |s| {
             parse_one_of(s, &["1", "2"], "1 (ID card) or 2 (other)")
         }),
         buyer_id_number: r.text("buyerIdNumber", 60),
         buyer_name: r.text("buyerName", 60),
         buyer_telephone: r.text("buyerTelephone", 30),
-        consignee_address: r.text("consigneeAddress", 200),
+        consignee_address: r
+            .unused_text("consigneeAddress", true, text(200))
+            .unwrap_or_default(),
         agent_code: r.code("agentCode"),
         agent_name: r.text("agentName", 100),
         area_code: r.code("areaCode"),
-        area_name: r.text("areaName", 100),
+        area_name: r
+            .unused_text("areaName", true, text(100))
+            .unwrap_or_default(),
         trade_mode: r.req("tradeMode", |s| parse_digits(s, 4, "a trade mode")),
-        traf_mode: r.opt_text("trafMode", 1),
-        traf_no: r.opt_text("trafNo", 100),
-        voyage_no: r.opt_text("voyageNo", 32),
-        bill_no: r.opt_text("billNo", 37),
-        loct_no: r.opt_text("loctNo", 10),
-        license_no: r.opt_text("licenseNo", 19),
-        country: r.req("country", |s| parse_alnum(s, 3, "a country code")),
-        freight: r.req("freight", |s| Decimal::new(s)),
-        insured_fee: r.req("insuredFee", |s| Decimal::new(s)),
-        currency: r.req("currency", |s| parse_alnum(s, 3, "a currency code")),
-        wrap_type: r.opt_text("wrapType", 1),
-        pack_no: r.opt("packNo", parse_n9),
-        gross_weight: r.req("grossWeight", |s| Decimal::new(s)),
-        net_weight: r.req("netWeight", |s| Decimal::new(s)),
-        note: r.opt_text("note", 1000),
+        traf_mode: r.unused_text("trafMode", false, text(1)),
+        traf_no: r.unused_text("trafNo", false, text(100)),
+        voyage_no: r.unused_text("voyageNo", false, text(32)),
+        bill_no: r.unused_text("billNo", false, text(37)),
+        loct_no: r.unused_text("loctNo", false, text(10)),
+        license_no: r.unused_text("licenseNo", false, text(19)),
+        country: r
+            .unused_text("country", true, |s| parse_alnum(s, 3, "a country code"))
+            .unwrap_or_default(),
+        freight: r
+            .unused("freight", true, |s| Decimal::new(s))
+            .unwrap_or_default(),
+        insured_fee: r
+            .unused("insuredFee", true, |s| Decimal::new(s))
+            .unwrap_or_default(),
+        currency: r
+            .unused_text("currency", true, |s| parse_alnum(s, 3, "a currency code"))
+            .unwrap_or_default(),
+        wrap_type: r.unused_text("wrapType", false, text(1)),
+        pack_no: r.unused("packNo", false, parse_n9),
+        gross_weight: r
+            .unused("grossWeight", true, |s| Decimal::new(s))
+            .unwrap_or_default(),
+        net_weight: r
+            .unused("netWeight", true, |s| Decimal::new(s))
+            .unwrap_or_default(),
+        note: r.unused_text("note", false, text(1000)),
         lines: Vec::new(),
     };
-    errors.extend(r.finish());
+    let (head_errors, mut flags) = r.finish_with_flags();
+    errors.extend(head_errors);
     inv.lines = read_lines(
         el,
         "InventoryList",
         1,
         &mut errors,
+        &mut flags,
         |_, r| InventoryLine {
             gnum: r.req("gnum", parse_gnum),
-            item_record_no: r.opt_text("itemRecordNo", 30).unwrap_or_default(),
-            item_no: r.opt_text("itemNo", 30).unwrap_or_default(),
-            item_name: r.opt_text("itemName", 250),
+            item_record_no: r
+                .unused_text("itemRecordNo", false, text(30))
+                .unwrap_or_default(),
+            item_no: r.unused_text("itemNo", false, text(30)).unwrap_or_default(),
+            item_name: r.unused_text("itemName", false, text(250)),
             gcode: r.req("gcode", |s| parse_digits(s, 10, "an HS code")),
             gname: r.text("gname", 250),
-            gmodel: r.text("gmodel", 510),
+            gmodel: r.unused_text("gmodel", true, text(510)).unwrap_or_default(),
             bar_code: r.opt_text("barCode", 50).filter(|b| b != "无"),
-            country: r.req("country", |s| parse_alnum(s, 3, "a country code")),
-            currency: r.req("currency", |s| parse_alnum(s, 3, "a currency code")),
+            country: r
+                .unused_text("country", true, |s| parse_alnum(s, 3, "a country code"))
+                .unwrap_or_default(),
+            currency: r
+                .unused_text("currency", true, |s| parse_alnum(s, 3, "a currency code"))
+                .unwrap_or_default(),
             qty: r.req("qty", parse_positive_qty),
             unit: r.req("unit", |s| parse_digits(s, 3, "a unit code")),
-            qty1: r.req("qty1", |s| s.parse::<Qty>()),
-            unit1: r.req("unit1", |s| parse_digits(s, 3, "a unit code")),
-            qty2: r.opt("qty2", |s| s.parse::<Qty>()),
-            unit2: r.opt("unit2", |s| parse_digits(s, 3, "a unit code")),
+            qty1: r
+                .unused("qty1", true, |s| s.parse::<Qty>())
+                .unwrap_or_default(),
+            unit1: r
+                .unused_text("unit1", true, |s| parse_digits(s, 3, "a unit code"))
+                .unwrap_or_default(),
+            qty2: r.unused("qty2", false, |s| s.parse::<Qty>()),
+            unit2: r.unused_text("unit2", false, |s| parse_digits(s, 3, "a unit code")),
             price: r.req("price", |s| Decimal::new(s)),
-            total_price: r.req("totalPrice", |s| Decimal::new(s)),
-            note: r.opt_text("note", 1000),
+            total_price: r
+                .unused("totalPrice", true, |s| Decimal::new(s))
+                .unwrap_or_default(),
+            note: r.unused_text("note", false, text(1000)),
         },
         |l| l.gnum,
     );
-    make_item(index, key, inv, errors)
+    Item {
+        flags,
+        ..make_item(index, key, inv, errors)
+    }
 }
 
 /// Writes one CEB621 message with up to 100 declaration lists (for demo and

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::envelope::{check_count, verify_written, BaseTransfer, Element, XmlWriter};
 use super::fields::{
-    format_time17, parse_digits, parse_invt_no, parse_pre_no, parse_status, parse_time17,
-    FieldReader,
+    check_len, format_time17, parse_digits, parse_invt_no, parse_pre_no, parse_status,
+    parse_time17, FieldReader,
 };
 use super::{item_key, make_item, CustomsError, Item, MessageKind};
 
@@ -27,7 +27,9 @@ pub struct InventoryReturn {
     pub cop_no: String,
     /// Pre-entry number (18), or empty when absent.
     pub pre_no: String,
-    pub invt_no: String,
+    /// `None` in an interim receipt sent before customs numbered the list (status 1
+    /// 电子口岸已暂存 and the like); always there in a release.
+    pub invt_no: Option<String>,
     /// 800 released; negative = processing error (see DOMAIN.md for the list).
     pub return_status: i32,
     /// China time in the message (yyyyMMddHHmmssSSS).
@@ -43,6 +45,27 @@ impl InventoryReturn {
     }
 }
 
+/// What a list receipt's status means, in plain words (DOMAIN.md, CEB622).
+pub fn status_meaning(status: i32) -> &'static str {
+    match status {
+        1 => "stored at the e-port (电子口岸已暂存)",
+        2 => "being declared",
+        3 => "sent to customs",
+        4 => "sending failed",
+        100 => "rejected",
+        120 => "received by customs",
+        300 => "under manual review",
+        399 => "approved",
+        500 => "under inspection",
+        501..=503 | 599 => "detained",
+        700 => "returned abroad",
+        STATUS_RELEASED => "released (放行)",
+        899 => "closed",
+        s if s < 0 => "a processing error",
+        _ => "a status this program does not know",
+    }
+}
+
 /// Reads the receipt fields shared by CEB622 and CEB626 (the two differ only
 /// in element order, which reading does not depend on).
 pub(super) struct ReceiptFields {
@@ -53,13 +76,20 @@ pub(super) struct ReceiptFields {
     pub agent_code: String,
     pub cop_no: String,
     pub pre_no: String,
-    pub invt_no: String,
+    pub invt_no: Option<String>,
     pub return_status: i32,
     pub return_time: DateTime<Utc>,
     pub return_info: String,
 }
 
-pub(super) fn read_receipt(index: usize, el: &Element) -> Item<ReceiptFields> {
+/// Reads a receipt; `invt_no_required` is false for CEB622, whose interim receipts come before
+/// customs numbered the list (a release must still name it). copNo and preNo, which nothing
+/// here reads, are flagged rather than refused.
+pub(super) fn read_receipt(
+    index: usize,
+    el: &Element,
+    invt_no_required: bool,
+) -> Item<ReceiptFields> {
     let key = item_key(el);
     let mut r = FieldReader::new(el, "");
     let f = ReceiptFields {
@@ -70,22 +100,41 @@ pub(super) fn read_receipt(index: usize, el: &Element) -> Item<ReceiptFields> {
         ebp_code: r.code("ebpCode"),
         ebc_code: r.code("ebcCode"),
         agent_code: r.code("agentCode"),
-        cop_no: r.opt_text("copNo", 20).unwrap_or_default(),
-        pre_no: r.opt("preNo", parse_pre_no).unwrap_or_default(),
-        invt_no: r.req("invtNo", parse_invt_no),
+        cop_no: r
+            .unused_text("copNo", false, |s| check_len(s, 20))
+            .unwrap_or_default(),
+        pre_no: r
+            .unused_text("preNo", false, parse_pre_no)
+            .unwrap_or_default(),
+        invt_no: if invt_no_required {
+            Some(r.req("invtNo", parse_invt_no))
+        } else {
+            r.opt("invtNo", parse_invt_no)
+        },
         return_status: r.req("returnStatus", parse_status),
         return_time: r.req("returnTime", parse_time17),
         return_info: r.opt_text("returnInfo", 1000).unwrap_or_default(),
     };
-    make_item(index, key, f, r.finish())
+    if f.invt_no.is_none() && f.return_status == STATUS_RELEASED {
+        r.error(
+            "invtNo",
+            "is required in a release (status 800): it names the list released",
+        );
+    }
+    let (errors, flags) = r.finish_with_flags();
+    Item {
+        flags,
+        ..make_item(index, key, f, errors)
+    }
 }
 
 /// Reads one `InventoryReturn` element.
 pub(super) fn read(index: usize, el: &Element) -> Item<InventoryReturn> {
-    let item = read_receipt(index, el);
+    let item = read_receipt(index, el, false);
     Item {
         index: item.index,
         key: item.key,
+        flags: item.flags,
         result: item.result.map(|f| InventoryReturn {
             guid: f.guid,
             customs_code: f.customs_code,
@@ -121,7 +170,7 @@ pub fn write_ceb622(
         w.leaf("agentCode", &r.agent_code);
         w.leaf("copNo", &r.cop_no);
         w.leaf("preNo", &r.pre_no);
-        w.leaf("invtNo", &r.invt_no);
+        w.leaf("invtNo", r.invt_no.as_deref().unwrap_or(""));
         w.leaf("returnStatus", &r.return_status.to_string());
         w.leaf("returnTime", &format_time17(&r.return_time));
         w.leaf("returnInfo", &r.return_info);
@@ -158,7 +207,7 @@ mod tests {
         ));
         assert_eq!(r.len(), 3);
         assert!(r[0].is_released());
-        assert_eq!(r[0].invt_no, "80142026I000000101");
+        assert_eq!(r[0].invt_no.as_deref(), Some("80142026I000000101"));
         // 2026-09-20 10:15:30.123 China time
         assert_eq!(
             r[0].return_time,

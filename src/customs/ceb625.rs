@@ -82,6 +82,7 @@ pub(super) fn read(index: usize, el: &Element) -> Item<InvtRefund> {
             index,
             key: None,
             result: Err(errors),
+            flags: Vec::new(),
         };
     };
     let key = item_key(head);
@@ -127,6 +128,7 @@ pub(super) fn read(index: usize, el: &Element) -> Item<InvtRefund> {
         "InvtRefundList",
         1,
         &mut errors,
+        &mut Vec::new(),
         |_, r| InvtRefundLine {
             gnum: r.req("gnum", parse_gnum),
             gcode: r.req("gcode", |s| parse_digits(s, 10, "an HS code")),

@@ -38,10 +38,11 @@ pub struct InvtRefundReturn {
 
 /// Reads one `InvtRefundReturn` element.
 pub(super) fn read(index: usize, el: &Element) -> Item<InvtRefundReturn> {
-    let item = read_receipt(index, el);
+    let item = read_receipt(index, el, true);
     Item {
         index: item.index,
         key: item.key,
+        flags: item.flags,
         result: item.result.map(|f| InvtRefundReturn {
             guid: f.guid,
             customs_code: f.customs_code,
@@ -50,7 +51,7 @@ pub(super) fn read(index: usize, el: &Element) -> Item<InvtRefundReturn> {
             ebc_code: f.ebc_code,
             cop_no: f.cop_no,
             pre_no: f.pre_no,
-            invt_no: f.invt_no,
+            invt_no: f.invt_no.unwrap_or_default(),
             return_status: f.return_status,
             return_time: f.return_time,
             return_info: f.return_info,

@@ -573,7 +573,7 @@ pub(crate) fn demo_data() -> (Vec<Inventory>, Vec<InventoryReturn>) {
             agent_code: "5001960AG1".into(),
             cop_no,
             pre_no,
-            invt_no,
+            invt_no: Some(invt_no),
             return_status: 800,
             return_time: released,
             return_info: "[Code:2600;Desc:放行]".into(),
@@ -655,8 +655,8 @@ fn shipped_demo_files_parse_without_item_errors() {
     for (n, (l, r)) in lists.iter().zip(&receipts).enumerate() {
         assert_eq!(l.invt_no, format!("80142026I{:09}", 101 + n));
         assert_eq!(
-            (&r.invt_no, &r.guid, &r.cop_no, &r.ebc_code),
-            (&l.invt_no, &l.guid, &l.cop_no, &l.ebc_code)
+            (r.invt_no.as_ref(), &r.guid, &r.cop_no, &r.ebc_code),
+            (Some(&l.invt_no), &l.guid, &l.cop_no, &l.ebc_code)
         );
         assert_eq!(r.return_status, 800);
         assert!(

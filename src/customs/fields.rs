@@ -502,6 +502,8 @@ pub(crate) struct FieldReader<'a> {
     el: &'a Element,
     prefix: String,
     pub errors: Vec<FieldError>,
+    /// Problems of fields the warehouse does not use: reported, never a reason to refuse.
+    pub flags: Vec<FieldError>,
 }
 
 impl<'a> FieldReader<'a> {
@@ -512,7 +514,16 @@ impl<'a> FieldReader<'a> {
             el,
             prefix: prefix.into(),
             errors: Vec::new(),
+            flags: Vec::new(),
         }
+    }
+
+    /// Records a flag for `name`: an odd value of a field the warehouse does not use.
+    pub fn flag(&mut self, name: &str, message: impl Into<String>) {
+        self.flags.push(FieldError {
+            field: format!("{}{}", self.prefix, name),
+            message: message.into(),
+        });
     }
 
     /// Records an error for `name`.
@@ -526,17 +537,63 @@ impl<'a> FieldReader<'a> {
     /// Trimmed text of child `name`, `None` when absent or empty. A repeated
     /// field is an error (its first occurrence is used).
     pub fn raw(&mut self, name: &str) -> Option<&'a str> {
+        self.lookup(name, false)
+    }
+
+    /// [`Self::raw`], a repetition being a flag instead of an error when `unused`.
+    fn lookup(&mut self, name: &str, unused: bool) -> Option<&'a str> {
         let el = self.el;
         let mut found = el.children_named(name);
         let first = found.next();
         let more = found.count();
         if more > 0 {
-            self.error(
-                name,
-                format!("appears {} times; a field may appear only once", more + 1),
-            );
+            let m = format!("appears {} times; a field may appear only once", more + 1);
+            if unused {
+                self.flag(name, m);
+            } else {
+                self.error(name, m);
+            }
         }
         first.map(|c| c.text.trim()).filter(|s| !s.is_empty())
+    }
+
+    /// A text field the warehouse does not use, read as customs keeps it: the value `check`
+    /// gives, or the text as given when `check` refuses it; `None` when absent. A refused
+    /// value, or a `required` one that is absent, is flagged, never an error: a list customs
+    /// released is not refused for a field nobody here reads.
+    pub fn unused_text(
+        &mut self,
+        name: &str,
+        required: bool,
+        check: impl FnOnce(&str) -> Result<String, String>,
+    ) -> Option<String> {
+        let Some(raw) = self.lookup(name, true) else {
+            if required {
+                self.flag(name, "is missing");
+            }
+            return None;
+        };
+        Some(check(raw).unwrap_or_else(|m| {
+            self.flag(name, m);
+            raw.to_string()
+        }))
+    }
+
+    /// A typed field the warehouse does not use (a date, an amount): its value, or `None`
+    /// with a flag when `f` refuses it or when a `required` one is absent.
+    pub fn unused<T>(
+        &mut self,
+        name: &str,
+        required: bool,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let Some(raw) = self.lookup(name, true) else {
+            if required {
+                self.flag(name, "is missing");
+            }
+            return None;
+        };
+        f(raw).map_err(|m| self.flag(name, m)).ok()
     }
 
     /// Optional field, converted by `f`.
@@ -586,6 +643,11 @@ impl<'a> FieldReader<'a> {
     /// Takes the collected errors.
     pub fn finish(self) -> Vec<FieldError> {
         self.errors
+    }
+
+    /// Takes the collected errors and flags.
+    pub fn finish_with_flags(self) -> (Vec<FieldError>, Vec<FieldError>) {
+        (self.errors, self.flags)
     }
 }
 

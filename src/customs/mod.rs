@@ -50,7 +50,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 pub use self::ceb621::{write_ceb621, Inventory, InventoryLine};
-pub use self::ceb622::{write_ceb622, InventoryReturn, STATUS_RELEASED};
+pub use self::ceb622::{status_meaning, write_ceb622, InventoryReturn, STATUS_RELEASED};
 pub use self::ceb625::{write_ceb625, write_ceb625_batches, InvtRefund, InvtRefundLine};
 pub use self::ceb626::{write_ceb626, InvtRefundReturn, STATUS_APPROVED, STATUS_REJECTED};
 pub use self::envelope::BaseTransfer;
@@ -238,6 +238,10 @@ pub struct Item<T> {
     /// The item's invtNo (trimmed, upper-cased) when present, even if invalid.
     pub key: Option<String>,
     pub result: Result<T, Vec<FieldError>>,
+    /// Fields the warehouse does not use whose values customs' rules would not take (a
+    /// missing `unit1`, a `preNo` of another length…): reported with the item, never a reason
+    /// to refuse it.
+    pub flags: Vec<FieldError>,
 }
 
 /// A problem with one field of one item. `field` is the element name, for
@@ -314,16 +318,19 @@ fn make_item<T>(index: usize, key: Option<String>, value: T, errors: Vec<FieldEr
         } else {
             Err(errors)
         },
+        flags: Vec::new(),
     }
 }
 
 /// Reads the repeated line elements `name` of `parent` with `read_line`,
-/// checking their count (`min..=MAX_LINES`) and that gnum values are unique.
+/// checking their count (`min..=MAX_LINES`) and that gnum values are unique;
+/// the lines' flags go to `flags`.
 fn read_lines<L>(
     parent: &envelope::Element,
     name: &str,
     min: usize,
     errors: &mut Vec<FieldError>,
+    flags: &mut Vec<FieldError>,
     read_line: impl Fn(&envelope::Element, &mut fields::FieldReader<'_>) -> L,
     gnum_of: impl Fn(&L) -> u32,
 ) -> Vec<L> {
@@ -363,7 +370,9 @@ fn read_lines<L>(
                 ),
             );
         }
-        errors.extend(r.finish());
+        let (e, f) = r.finish_with_flags();
+        errors.extend(e);
+        flags.extend(f);
         lines.push(line);
     }
     lines

@@ -316,11 +316,11 @@ fn a_bad_field_in_a_ceb621_ceb622_or_ceb626_item_rejects_that_item_naming_the_fi
             "customsCode",
         ),
         (
-            "621 bad declaration date",
+            "621 ieFlag of an export",
             S621,
-            "<declTime>20260918</declTime>",
-            "<declTime>20261318</declTime>",
-            "declTime",
+            "<ieFlag>I</ieFlag>",
+            "<ieFlag>E</ieFlag>",
+            "ieFlag",
         ),
         (
             "621 missing order",
@@ -400,6 +400,75 @@ fn a_bad_field_in_a_ceb621_ceb622_or_ceb626_item_rejects_that_item_naming_the_fi
             "{what}: {errs:?}"
         );
     }
+}
+
+/// Fields the warehouse never uses are read as customs keeps them: an odd value or a missing
+/// one is flagged on the list, which parses all the same; text is kept as given.
+#[test]
+fn odd_values_of_fields_the_warehouse_does_not_use_are_flagged_not_refused() {
+    const S621: &str = include_str!("../../tests/fixtures/customs/ceb621_sample.xml");
+    let changed = S621
+        .replacen("<unit1>035</unit1>", "", 1)
+        .replacen(
+            "<copNo>COP20260918000101</copNo>",
+            "<copNo>COP20260918000101</copNo><preNo>B2026091800101</preNo>",
+            1,
+        )
+        .replacen(
+            "<declTime>20260918</declTime>",
+            "<declTime>20261318</declTime>",
+            1,
+        )
+        .replacen(
+            "<gmodel>50g/瓶</gmodel>",
+            "<gmodel>50g/瓶</gmodel><gmodel>50g</gmodel>",
+            1,
+        );
+    let p = parse(changed.as_bytes()).unwrap();
+    let Items::Inventory(items) = p.items else {
+        panic!("lists")
+    };
+    let list = items[0].result.as_ref().expect("the list is not refused");
+    assert_eq!(list.pre_no, "B2026091800101", "kept as given");
+    assert_eq!(list.lines[0].unit1, "");
+    let fields: Vec<&str> = items[0].flags.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "preNo",
+            "declTime",
+            "InventoryList[1]/gmodel",
+            "InventoryList[1]/unit1"
+        ]
+    );
+    assert_eq!(items[0].flags[3].message, "is missing");
+    assert!(
+        items[0].flags[0].message.contains("18"),
+        "{:?}",
+        items[0].flags
+    );
+    assert!(items[1].flags.is_empty() && items[1].result.is_ok());
+}
+
+/// A CEB622 receipt sent before customs numbered the list has no invtNo: it parses (the
+/// importer notes and skips it); a release without one is refused.
+#[test]
+fn an_interim_ceb622_receipt_may_lack_the_list_number_but_a_release_may_not() {
+    let xml = include_str!("../../tests/fixtures/customs/ceb622_interim.xml");
+    let p = parse(xml.as_bytes()).unwrap();
+    let Items::InventoryReturn(items) = &p.items else {
+        panic!("receipts")
+    };
+    let r = items[0].result.as_ref().expect("an interim receipt parses");
+    assert_eq!((r.invt_no.as_deref(), r.return_status), (None, 1));
+    let release = xml.replacen(
+        "<ceb:returnStatus>1</ceb:returnStatus>",
+        "<ceb:returnStatus>800</ceb:returnStatus>",
+        1,
+    );
+    let release = parse(release.as_bytes()).unwrap();
+    let errors = release.items.errors();
+    assert_eq!(errors[0].2[0].field, "invtNo", "{errors:?}");
 }
 
 // ---------------------------------------------------------------------------

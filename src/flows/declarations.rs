@@ -5,11 +5,52 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Actor, Changes, NewEntry};
-use crate::customs::{Inventory, InventoryReturn, STATUS_RELEASED};
+use crate::customs::{self, Inventory, InventoryReturn, STATUS_RELEASED};
 use crate::db::returns::{self as store, DeclarationLineRow, DeclarationRow};
 use crate::db::writer::Tx;
 use crate::domain::ids;
 use crate::error::{AppError, FieldError};
+
+/// Trade modes of bonded online-shopping import (网购保税进口 1210, 网购保税进口A 1239): goods
+/// that were in the zone and left it, the only ones a return center warehouse takes back.
+pub const DEFAULT_TRADE_MODES: [&str; 2] = ["1210", "1239"];
+
+static TRADE_MODES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Sets the trade modes this process accepts (`BR_TRADE_MODES`, read with the settings).
+pub fn configure_trade_modes(modes: Vec<String>) {
+    let _ = TRADE_MODES.set(modes);
+}
+
+fn trade_modes() -> Vec<String> {
+    match TRADE_MODES.get() {
+        Some(m) => m.clone(),
+        None => DEFAULT_TRADE_MODES.map(String::from).to_vec(),
+    }
+}
+
+/// Refuses a list whose trade mode is not an accepted bonded online-shopping import.
+fn check_trade_mode(field: &str, mode: &str) -> Result<(), AppError> {
+    let accepted = trade_modes();
+    if accepted.iter().any(|m| m == mode) {
+        return Ok(());
+    }
+    let what = match mode {
+        "9610" => {
+            "9610 (直购进口, direct-purchase import) is not a bonded online-shopping import: \
+                   such a parcel never was in the zone, so it cannot be returned to it"
+                .to_string()
+        }
+        other => format!("{other} is not a bonded online-shopping import"),
+    };
+    Err(AppError::validation(
+        field,
+        format!(
+            "{what}; this warehouse takes lists of trade mode {} only",
+            accepted.join(" or ")
+        ),
+    ))
+}
 
 /// What recording one list or receipt did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -89,6 +130,10 @@ pub struct DeclarationInput {
     pub buyer_telephone: String,
     /// Release time (CEB622 status 800); starts the 30/45-day clocks.
     pub released_at: DateTime<FixedOffset>,
+    /// The list's trade mode, 1210 when left out: only bonded online-shopping imports
+    /// (`BR_TRADE_MODES`, by default 1210 and 1239) are taken.
+    #[schema(pattern = "^[0-9]{4}$")]
+    pub trade_mode: Option<String>,
     #[schema(min_items = 1, max_items = 99)]
     pub lines: Vec<DeclarationLineInput>,
 }
@@ -117,6 +162,9 @@ impl DeclarationInput {
         now: chrono::NaiveDateTime,
     ) -> Result<(DeclarationRow, Vec<DeclarationLineRow>), AppError> {
         let mut e = Vec::new();
+        if let Some(mode) = &self.trade_mode {
+            check(&mut e, check_trade_mode("trade_mode", mode.trim()));
+        }
         let invt_no = check(&mut e, ids::invt_no("invt_no", &self.invt_no));
         let order_no = check(&mut e, ids::text("order_no", &self.order_no, 60));
         let codes: Vec<Option<String>> = [
@@ -249,6 +297,7 @@ pub fn from_inventory(
     inv: &Inventory,
     now: chrono::NaiveDateTime,
 ) -> Result<(DeclarationRow, Vec<DeclarationLineRow>), AppError> {
+    check_trade_mode("tradeMode", &inv.trade_mode)?;
     let mut lines = Vec::new();
     for l in &inv.lines {
         let qty = l.qty.whole_units().filter(|q| *q > 0).ok_or_else(|| {
@@ -300,8 +349,20 @@ pub fn from_inventory(
 pub fn record(
     tx: &mut Tx<'_>,
     actor: &Actor,
+    row: DeclarationRow,
+    lines: Vec<DeclarationLineRow>,
+) -> Result<Outcome, AppError> {
+    record_flagged(tx, actor, row, lines, &[])
+}
+
+/// [`record`], keeping in the list's audit entry the odd values of fields the warehouse does
+/// not use (`flagged`, in plain words), so that what customs sent stays on record.
+pub fn record_flagged(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
     mut row: DeclarationRow,
     lines: Vec<DeclarationLineRow>,
+    flagged: &[String],
 ) -> Result<Outcome, AppError> {
     if let Some(existing) = store::declaration(tx.conn, &row.invt_no)? {
         let existing_lines = store::declaration_lines(tx.conn, &row.invt_no)?;
@@ -330,6 +391,10 @@ pub fn record(
         return Ok(Outcome::Unchanged);
     }
     store::insert_declaration(tx.conn, &row, &lines)?;
+    let mut changes = Changes::new();
+    if !flagged.is_empty() {
+        changes = changes.created("flagged", flagged);
+    }
     tx.audit(
         actor,
         NewEntry {
@@ -338,7 +403,7 @@ pub fn record(
             entity_id: &row.invt_no,
             warehouse: None,
             enterprise: Some(&row.ebc_code),
-            changes: Changes::new()
+            changes: changes
                 .created("order_no", &row.order_no)
                 .created("logistics_no", &row.logistics_no)
                 .created("ebc_code", &row.ebc_code)
@@ -397,17 +462,65 @@ pub fn release(
     Ok(Outcome::Updated)
 }
 
-/// A CEB622 receipt.
+/// What a CEB622 receipt did: recorded on its list, or noted and skipped (why, in plain words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    Recorded(Outcome),
+    Skipped(String),
+}
+
+/// A CEB622 receipt. A release (800) must name a list recorded here with the same platform,
+/// e-commerce enterprise and agent: its time starts the 30- and 45-day clocks. Any other
+/// status is recorded on its list; with no list to record it on (an interim receipt sent
+/// before customs numbered the list, or a list not imported here) it is noted and skipped.
 pub fn record_receipt(
     tx: &mut Tx<'_>,
     actor: &Actor,
     r: &InventoryReturn,
-) -> Result<Outcome, AppError> {
+) -> Result<Receipt, AppError> {
+    let status = format!(
+        "status {} ({})",
+        r.return_status,
+        customs::status_meaning(r.return_status)
+    );
+    let Some(invt_no) = r.invt_no.as_deref() else {
+        return Ok(Receipt::Skipped(format!(
+            "{status}: an interim receipt sent before customs numbered the list; nothing to record"
+        )));
+    };
+    let Some(list) = store::declaration(tx.conn, invt_no)? else {
+        if r.is_released() {
+            return Err(AppError::NotFound(format!(
+                "list {invt_no} is unknown: import its CEB621 first"
+            )));
+        }
+        return Ok(Receipt::Skipped(format!(
+            "{status} for list {invt_no}, which is not recorded here; nothing to record"
+        )));
+    };
+    // The receipt must be this list's: the same parties, as a CEB625 must name them.
+    let mut errors = Vec::new();
+    for (field, given, listed) in [
+        ("ebpCode", &r.ebp_code, &list.ebp_code),
+        ("ebcCode", &r.ebc_code, &list.ebc_code),
+        ("agentCode", &r.agent_code, &list.agent_code),
+    ] {
+        if given != listed {
+            errors.push(FieldError::new(
+                field,
+                format!("list {invt_no} has {listed}, not {given}: this receipt is not the list's, so it is not recorded"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
     release(
         tx,
         actor,
-        &r.invt_no,
+        invt_no,
         r.return_status,
         Some(r.return_time.naive_utc()),
     )
+    .map(Receipt::Recorded)
 }

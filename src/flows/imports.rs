@@ -1,12 +1,18 @@
 //! Importing customs messages: CEB621 lists, CEB622 releases, CEB625 applications, CEB626
 //! receipts. Each list is recorded in its own savepoint and reported as created, updated,
-//! unchanged or rejected with the reason; importing the same file twice changes nothing.
+//! unchanged, skipped (an interim receipt with nothing to record) or rejected with the reason;
+//! importing the same file twice changes nothing.
+//!
+//! Customs messages are read as customs means them: refused for what customs would refuse
+//! (a list that is not a bonded online-shopping import, a release naming other parties than
+//! its list), with the reason; never for a field the warehouse does not use, which is flagged
+//! on the item instead.
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::declarations::{self, Outcome};
+use super::declarations::{self, Outcome, Receipt};
 use super::returns::{apply, customs as return_customs};
 use crate::audit::Actor;
 use crate::customs::{self, Items, Parsed};
@@ -18,9 +24,14 @@ pub struct ItemReport {
     pub index: usize,
     /// invtNo (or the return id created), when readable.
     pub key: Option<String>,
-    /// created, updated, unchanged or rejected
+    /// created, updated, unchanged, skipped (noted, nothing to record) or rejected
     pub outcome: &'static str,
+    /// Why it was rejected or skipped.
     pub reason: Option<String>,
+    /// Fields the warehouse does not use whose values customs' rules would not take (e.g.
+    /// `InventoryList[1]/unit1: is missing`): the item was taken all the same.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flagged: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -30,22 +41,36 @@ pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Receipts noted and skipped: interim statuses with no list to record them on.
+    pub skipped: usize,
     pub rejected: usize,
     pub items: Vec<ItemReport>,
 }
 
 impl ImportReport {
     fn push(&mut self, index: usize, key: Option<String>, r: Result<Outcome, AppError>) {
+        self.push_receipt(index, key, r.map(Receipt::Recorded), &[]);
+    }
+
+    fn push_receipt(
+        &mut self,
+        index: usize,
+        key: Option<String>,
+        r: Result<Receipt, AppError>,
+        flags: &[customs::FieldError],
+    ) {
         let (outcome, reason) = match r {
-            Ok(Outcome::Created) => ("created", None),
-            Ok(Outcome::Updated) => ("updated", None),
-            Ok(Outcome::Unchanged) => ("unchanged", None),
+            Ok(Receipt::Recorded(Outcome::Created)) => ("created", None),
+            Ok(Receipt::Recorded(Outcome::Updated)) => ("updated", None),
+            Ok(Receipt::Recorded(Outcome::Unchanged)) => ("unchanged", None),
+            Ok(Receipt::Skipped(why)) => ("skipped", Some(why)),
             Err(e) => ("rejected", Some(reason_of(&e))),
         };
         match outcome {
             "created" => self.created += 1,
             "updated" => self.updated += 1,
             "unchanged" => self.unchanged += 1,
+            "skipped" => self.skipped += 1,
             _ => self.rejected += 1,
         }
         self.items.push(ItemReport {
@@ -53,8 +78,17 @@ impl ImportReport {
             key,
             outcome,
             reason,
+            flagged: flagged(flags),
         });
     }
+}
+
+/// Flags in plain words, one per field: `InventoryList[1]/unit1: is missing`.
+fn flagged(flags: &[customs::FieldError]) -> Vec<String> {
+    flags
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect()
 }
 
 fn reason_of(e: &AppError) -> String {
@@ -126,11 +160,12 @@ pub fn record(tx: &mut Tx<'_>, actor: &Actor, parsed: &Parsed) -> Result<ImportR
                     Err(errs) => Err(field_errors(errs)),
                     Ok(inv) => tx.savepoint(|tx| {
                         let (row, lines) = declarations::from_inventory(inv, tx.now)?;
-                        declarations::record(tx, actor, row, lines)
+                        declarations::record_flagged(tx, actor, row, lines, &flagged(&it.flags))
                     }),
                 };
                 refused(tx, actor, &kind, it.key.as_deref(), &r)?;
-                report.push(it.index, it.key.clone(), r);
+                let r = r.map(Receipt::Recorded);
+                report.push_receipt(it.index, it.key.clone(), r, &it.flags);
             }
         }
         Items::InventoryReturn(items) => {
@@ -140,7 +175,7 @@ pub fn record(tx: &mut Tx<'_>, actor: &Actor, parsed: &Parsed) -> Result<ImportR
                     Ok(rr) => tx.savepoint(|tx| declarations::record_receipt(tx, actor, rr)),
                 };
                 refused(tx, actor, &kind, it.key.as_deref(), &r)?;
-                report.push(it.index, it.key.clone(), r);
+                report.push_receipt(it.index, it.key.clone(), r, &it.flags);
             }
         }
         Items::InvtRefund(items) => {
@@ -195,14 +230,16 @@ fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// `bonded-returns import FILE...`: a progress bar over the files, then a summary.
-/// Exit code 0 when every file was read and nothing was rejected, 1 otherwise.
+/// Exit code 0 when every file was read and nothing was rejected (a skipped interim receipt
+/// or a flagged field is noted, not a failure), 1 otherwise.
 pub fn import_files(writer: &Writer, files: &[PathBuf]) -> Result<i32, AppError> {
     let bar = indicatif::ProgressBar::new(files.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let (mut created, mut updated, mut unchanged, mut rejected, mut failed) = (0, 0, 0, 0, 0);
+    let (mut created, mut updated, mut unchanged, mut skipped, mut rejected, mut failed) =
+        (0, 0, 0, 0, 0, 0);
     for path in files {
         bar.set_message(path.display().to_string());
         let outcome = read_bounded(path)
@@ -217,15 +254,23 @@ pub fn import_files(writer: &Writer, files: &[PathBuf]) -> Result<i32, AppError>
                 created += r.created;
                 updated += r.updated;
                 unchanged += r.unchanged;
+                skipped += r.skipped;
                 rejected += r.rejected;
-                for it in r.items.iter().filter(|i| i.outcome == "rejected") {
+                for it in &r.items {
+                    let what = match it.outcome {
+                        "rejected" | "skipped" => it.reason.clone().unwrap_or_default(),
+                        _ if !it.flagged.is_empty() => {
+                            format!("flagged: {}", it.flagged.join("; "))
+                        }
+                        _ => continue,
+                    };
                     bar.suspend(|| {
                         eprintln!(
-                            "{}: item {} ({}) rejected: {}",
+                            "{}: item {} ({}) {}: {what}",
                             path.display(),
                             it.index + 1,
                             it.key.as_deref().unwrap_or("?"),
-                            it.reason.as_deref().unwrap_or("")
+                            it.outcome,
                         )
                     });
                 }
@@ -247,7 +292,7 @@ pub fn import_files(writer: &Writer, files: &[PathBuf]) -> Result<i32, AppError>
     }
     bar.finish_and_clear();
     println!(
-        "{} file(s): {created} created, {updated} updated, {unchanged} unchanged, {rejected} rejected, {failed} file(s) not imported",
+        "{} file(s): {created} created, {updated} updated, {unchanged} unchanged, {skipped} skipped, {rejected} rejected, {failed} file(s) not imported",
         files.len()
     );
     Ok(if rejected == 0 && failed == 0 { 0 } else { 1 })

@@ -338,6 +338,18 @@ both! {
         assert!(app.verify(None).ok);
     }
 
+    fn import_notes_an_interim_receipt_as_skipped_and_exits_0(app: &TestApp) {
+        let fixture = |name: &str| format!("{}/tests/fixtures/customs/{name}", env!("CARGO_MANIFEST_DIR"));
+        let (lists, interim) = (fixture("ceb621_sample.xml"), fixture("ceb622_interim.xml"));
+        let url = app.db.url.clone();
+        let run = cli(&["import", &lists, &interim, "--database-url", &url], None);
+        assert_eq!(run.code, Some(0), "an interim receipt is no failure: {run:?}");
+        let summary = run.stdout.lines().last().unwrap_or("");
+        assert_eq!(summary, "2 file(s): 2 created, 0 updated, 0 unchanged, 1 skipped, 0 rejected, 0 file(s) not imported");
+        assert!(run.stderr.contains(&format!("{interim}: item 1 (?) skipped: status 1 (")), "{}", run.stderr);
+        assert_eq!(app.count("declarations"), 2);
+    }
+
     fn serve_on_a_fresh_database_answers_healthz_and_makes_the_first_admin(app: &TestApp) {
         let db = TestDb::fresh(app.backend);
         let url = match app.backend {
