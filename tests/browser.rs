@@ -1570,10 +1570,42 @@ async fn supervisor_audit(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
     )
     .await?;
     b.shots("13-returns").await?;
+    // In English at a desk the whole row fits, the hold/release column included.
+    b.click("#lang").await?;
+    b.until(
+        "the returns list in English",
+        "document.documentElement.lang === 'en' && !!document.querySelector('#returns-table tbody tr')",
+    )
+    .await?;
+    b.shots("13b-returns-en").await?;
+    let fit = b
+        .js(
+            "const w = document.getElementById('returns-table').closest('.table-wrap');
+             const b = document.querySelector('#returns-table [data-action=hold], #returns-table [data-action=release]');
+             return { over: w.scrollWidth - w.clientWidth, right: b ? b.getBoundingClientRect().right : -1, width: innerWidth };",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        fit["over"].as_i64() == Some(0)
+            && fit["right"].as_f64().unwrap_or(-1.0) > 0.0
+            && fit["right"].as_f64() <= fit["width"].as_f64(),
+        "the English returns list needs sideways scrolling at {DESK:?}: {fit}"
+    );
+    b.click("#lang").await?;
+    b.until(
+        "the page in Chinese again",
+        "document.documentElement.lang.startsWith('zh')",
+    )
+    .await?;
     b.go(&format!("#/r/{id}")).await?;
     b.shown_state(id, "closed").await?;
     b.find("[data-action=audit]").await?;
     b.shots("14-return-desk").await?;
+    // The CEB625 download says it is done, with the file's name.
+    b.click("[data-action=ceb625]").await?;
+    b.message("ok", &format!("{id}-ceb625.xml")).await?;
+    b.shots("14b-ceb625-downloaded").await?;
     b.go("#/approvals").await?;
     b.find("h1").await?;
     b.until(
@@ -1599,6 +1631,13 @@ async fn supervisor_audit(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
     b.shots("15-approvals").await?;
     b.go("#/exports").await?;
     b.find("#export-ids").await?;
+    b.fill("#export-ids", &format!("{id}\n{held}")).await?;
+    b.click("#ceb625-download:not([disabled])").await?;
+    let said = b.message("ok", "ceb625.xml").await?;
+    ensure!(
+        said.contains("2 份"),
+        "the batch download names its count: {said}"
+    );
     b.shots("16-exports").await?;
     Ok(())
 }

@@ -538,6 +538,8 @@ export default {
   'export.count': '{n} returns',
   'export.download': 'Download CEB625',
   'export.ceb625_one': 'Download CEB625',
+  'export.downloaded': 'Downloaded {file} ({n} return application(s)): see your browser\'s downloads.',
+  'err.export.not_found': 'One of these return ids does not exist: check the ids and download again.',
   'export.ceb625_selected': 'Export selected as CEB625 ({n})',
   'export.from_search': 'You can also tick returns in the search and export them together:',
 

@@ -538,6 +538,8 @@ export default {
   'export.count': '共 {n} 个',
   'export.download': '下载 CEB625',
   'export.ceb625_one': '下载 CEB625',
+  'export.downloaded': '已下载 {file}（{n} 份退货申请），请在浏览器的下载中查看。',
+  'err.export.not_found': '有退货编号不存在，请检查编号后再下载。',
   'export.ceb625_selected': '导出所选 CEB625（{n}）',
   'export.from_search': '也可以在退货查询中勾选后批量导出：',
 

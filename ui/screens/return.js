@@ -3,7 +3,7 @@
 // covering the dock, and confirms with one tap. Supervisors hold/release and export CEB625.
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { get, getAll, seg, apiUrl } from '../api.js';
+import { get, getAll, seg } from '../api.js';
 import { pref, setPref, loadDraft, saveDraft } from '../store.js';
 import { ok, say, fail } from '../feedback.js';
 import { perform } from '../actions.js';
@@ -15,6 +15,7 @@ import { navigate } from '../router.js';
 import * as places from '../places.js';
 import { printLabel, returnLabelUrl } from '../print.js';
 import { showError, excludedDetail } from '../errors.js';
+import { downloadCeb625 } from './exports.js';
 
 /** The camera chooser for receiving: the warehouse's cameras, last choice remembered. */
 async function cameraField(warehouse) {
@@ -92,7 +93,10 @@ function supervisorTools(ctx, r, reload) {
       },
     }, t(`hold.${kind}`)));
   }
-  buttons.push(h('a', { class: 'btn secondary', 'data-action': 'ceb625', href: apiUrl(`/returns/${seg(r.id)}/ceb625.xml`), download: `${r.id}-ceb625.xml` }, t('export.ceb625_one')));
+  buttons.push(h('button', {
+    type: 'button', class: 'btn secondary', 'data-action': 'ceb625',
+    onclick: (e) => downloadCeb625([r.id], e.currentTarget),
+  }, t('export.ceb625_one')));
   buttons.push(h('a', { class: 'btn secondary', 'data-action': 'audit', href: `#/audit?entity=${seg(r.id)}` }, t('return.audit_trail')));
   return h('section', { class: 'card tools' }, h('div', { class: 'button-row wrap' }, buttons));
 }

@@ -2,12 +2,13 @@
 // reason, and pick returns for a batch CEB625 export.
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { get, seg, apiUrl } from '../api.js';
+import { get, seg } from '../api.js';
 import { fmtTime, daysLeftText, urgency, returnBadges } from '../format.js';
 import { navigate, hashWith } from '../router.js';
 import { showError } from '../errors.js';
 import { holdAction, holdOrRelease } from '../holds.js';
 import * as places from '../places.js';
+import { downloadCeb625 } from './exports.js';
 
 const STATES = ['declared', 'received', 'sorted', 'inspected', 'closed', 'held', 'cancelled'];
 
@@ -40,22 +41,14 @@ export default {
     const HEADS = ['', t('return.id'), t('common.state'), t('return.invt_no'), t('return.logistics_no'),
       t('returns.ebc'), t('common.warehouse'), t('return.received_at'), t('dash.days_left'), ''];
     const selected = new Set();
-    const batch = h('a', { class: 'btn secondary', id: 'ceb625-batch', 'data-action': 'ceb625-batch', 'aria-disabled': 'true', href: '#' }, t('export.ceb625_selected', { n: 0 }));
+    const batch = h('button', {
+      type: 'button', class: 'btn secondary', id: 'ceb625-batch', 'data-action': 'ceb625-batch', disabled: true,
+      onclick: () => downloadCeb625([...selected], batch),
+    }, t('export.ceb625_selected', { n: 0 }));
     const updateBatch = () => {
       batch.textContent = t('export.ceb625_selected', { n: selected.size });
-      if (selected.size) {
-        batch.href = apiUrl('/exports/ceb625', { ids: [...selected].join(',') });
-        batch.setAttribute('download', 'ceb625.xml');
-        batch.removeAttribute('aria-disabled');
-      } else {
-        batch.href = '#';
-        batch.removeAttribute('download');
-        batch.setAttribute('aria-disabled', 'true');
-      }
+      batch.disabled = !selected.size;
     };
-    batch.addEventListener('click', (e) => {
-      if (!selected.size) e.preventDefault();
-    });
 
     const tbody = h('tbody');
     const more = h('button', { type: 'button', class: 'btn secondary', 'data-action': 'more', id: 'more', hidden: true }, t('common.more'));
