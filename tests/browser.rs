@@ -1452,6 +1452,21 @@ async fn supervisor_audit(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
         charts.as_i64().unwrap_or(0) >= 3,
         "the dashboard draws its charts: {charts}"
     );
+    // A count axis has whole numbers only: the dashboard's, and a chart of small counts.
+    let ticks = b
+        .js(
+            "return import('/charts.js').then(c => {
+               const small = c.barChart({ title: 't', items: [{ label: 'a', value: 3 }, { label: 'b', value: 1 }] });
+               return [...document.querySelectorAll('svg.chart .tick text'), ...small.querySelectorAll('.tick text')].map(t => t.textContent);
+             })",
+            vec![],
+        )
+        .await?;
+    let ticks = ticks.as_array().cloned().unwrap_or_default();
+    ensure!(
+        !ticks.is_empty() && ticks.iter().all(|t| s(t).parse::<u64>().is_ok()),
+        "fractional ticks on a count axis: {ticks:?}"
+    );
     b.shots("11-dashboard").await?;
 
     // Customs hold and release of a parcel in the warehouse, each with its reason.

@@ -5,8 +5,11 @@ import { s, h } from './dom.js';
 const DEFAULT_W = 640;
 const PAD = { top: 24, right: 12, bottom: 40, left: 40 };
 
+// Counts: the axis top is even (its middle tick a whole number too) and every tick is a whole
+// number; no "2.5 parcels".
 function niceMax(max) {
-  if (max <= 5) return 5;
+  if (max <= 4) return 4;
+  if (max <= 6) return 6;
   const p = 10 ** Math.floor(Math.log10(max));
   const n = max / p;
   const step = n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10;
@@ -20,12 +23,12 @@ function frame(W, title, desc, height, children) {
 
 function yAxis(W, max, height, extraBottom = 0) {
   const innerH = height - PAD.top - PAD.bottom - extraBottom;
-  const ticks = [0, max / 2, max];
+  const ticks = [0, max / 2, max].filter((v) => Number.isInteger(v));
   return ticks.map((v) => {
     const y = PAD.top + innerH - (v / max) * innerH;
     return s('g', { class: 'tick' },
       s('line', { x1: PAD.left, x2: W - PAD.right, y1: y, y2: y, class: 'grid' }),
-      s('text', { x: PAD.left - 6, y: y + 4, 'text-anchor': 'end', class: 'axis-label' }, Number.isInteger(v) ? String(v) : v.toFixed(1)));
+      s('text', { x: PAD.left - 6, y: y + 4, 'text-anchor': 'end', class: 'axis-label' }, String(v)));
   });
 }
 
