@@ -81,8 +81,18 @@ pub fn ensure_first_admin(pool: &db::Pool, writer: &Writer) -> Result<(), AppErr
     Ok(())
 }
 
-pub fn state(config: Config, pool: db::Pool, writer: Writer) -> web::Data<AppState> {
-    web::Data::new(AppState {
+/// The app's shared state; loads (or, at the first start, makes) the installation's signing key.
+pub fn state(
+    config: Config,
+    pool: db::Pool,
+    writer: Writer,
+) -> Result<web::Data<AppState>, AppError> {
+    crate::audit::footage::configure(config.footage);
+    let signer = std::sync::Arc::new(crate::audit::signing::Signer::load_or_create(
+        &config.signing_key,
+    )?);
+    Ok(web::Data::new(AppState {
+        signer,
         backend: config.database.backend(),
         pool,
         writer,
@@ -90,7 +100,7 @@ pub fn state(config: Config, pool: db::Pool, writer: Writer) -> web::Data<AppSta
         in_flight: Default::default(),
         known_floor: Default::default(),
         sign_in_queue: Default::default(),
-    })
+    }))
 }
 
 /// Forgets idempotency answers older than the keep time and expired sessions, hourly.

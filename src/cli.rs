@@ -90,9 +90,14 @@ pub enum AuditCommand {
     Verify {
         #[command(flatten)]
         db: DbArgs,
-        /// A head published earlier (GET /api/v1/audit/head): proves nothing after it was cut off.
-        #[arg(long, value_name = "SEQ:HASH")]
+        /// A head published earlier (GET /api/v1/audit/head): proves nothing after it was cut
+        /// off; a signed head (SEQ:HASH:SIGNATURE) also proves this installation published it.
+        #[arg(long, value_name = "SEQ:HASH[:SIGNATURE]")]
         expect_head: Option<String>,
+        /// The installation's public key (GET /api/v1/audit/key), to check a signed head with;
+        /// default: the key of BR_SIGNING_KEY (or beside the database) when it is there.
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
     },
 }
 
@@ -142,14 +147,39 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
             Ok(0)
         }
         Command::Audit {
-            command: AuditCommand::Verify { db, expect_head },
+            command:
+                AuditCommand::Verify {
+                    db,
+                    expect_head,
+                    public_key,
+                },
         } => {
-            let expect = expect_head
+            let signed = expect_head
                 .as_deref()
-                .map(audit::parse_head)
+                .map(audit::parse_signed_head)
                 .transpose()
                 .map_err(|e| AppError::Startup(format!("--expect-head: {e}")))?;
             let config = load(&db, None)?;
+            if let Some((head, Some(signature))) = &signed {
+                let key = match public_key {
+                    Some(k) => k,
+                    None => crate::audit::signing::Signer::load(&config.signing_key)?
+                        .map(|s| s.public_key())
+                        .ok_or_else(|| {
+                            AppError::Startup(format!(
+                                "--expect-head is signed: give --public-key (no key at {})",
+                                config.signing_key.display()
+                            ))
+                        })?,
+                };
+                if let Err(why) =
+                    crate::audit::signing::verify_head(&key, head.seq, &head.hash, signature)
+                {
+                    println!("signed head REJECTED: {why}");
+                    return Ok(1);
+                }
+            }
+            let expect = signed.map(|(head, _)| head);
             let mut conn = crate::db::open_existing(&config.database, config.sqlite_sync)?;
             let v = audit::verify(&mut conn, expect.as_ref())?;
             if v.ok {
@@ -213,7 +243,7 @@ fn serve(bind: Option<String>, db: DbArgs, demo: bool) -> Result<i32, AppError> 
         config.database.backend()
     );
     crate::app::start_housekeeping(writer.clone());
-    let state = crate::app::state(config, pool, writer);
+    let state = crate::app::state(config, pool, writer)?;
     actix_web::rt::System::new()
         .block_on(crate::http::serve(state, listener))
         .map_err(|e| AppError::Startup(format!("server stopped: {e}")))?;

@@ -19,6 +19,10 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` names the client (for the sign-in throttle); none by
     /// default, so the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The installation's Ed25519 signing key (`BR_SIGNING_KEY`; made at the first start).
+    pub signing_key: std::path::PathBuf,
+    /// The footage shown around a step (`BR_FOOTAGE_BEFORE_SECONDS`, `BR_FOOTAGE_AFTER_SECONDS`).
+    pub footage: crate::audit::footage::Span,
     /// Trade modes of the lists taken (`BR_TRADE_MODES`): bonded online-shopping import.
     pub trade_modes: Vec<String>,
     /// Sender identity written into every CEB625 BaseTransfer.
@@ -94,6 +98,16 @@ impl Config {
     pub fn load(database_url: Option<&str>, bind: Option<&str>) -> Result<Self, String> {
         let database = DbUrl::parse(database_url.unwrap_or(DEFAULT_DATABASE))?;
         let sqlite_sync = env_or("BR_SQLITE_SYNCHRONOUS", "full").parse()?;
+        let signing_key = match std::env::var("BR_SIGNING_KEY")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            Some(p) => std::path::PathBuf::from(p.trim()),
+            None => crate::audit::signing::default_path(match &database {
+                DbUrl::Sqlite(p) => Some(p.as_path()),
+                DbUrl::Postgres(_) => None,
+            }),
+        };
         let trade_modes = trade_modes(&env_or(
             "BR_TRADE_MODES",
             &crate::flows::declarations::DEFAULT_TRADE_MODES.join(","),
@@ -112,6 +126,11 @@ impl Config {
             token_days: env_parse("BR_TOKEN_DAYS", 90i64)?,
             cookie_secure: env_bool("BR_COOKIE_SECURE", false)?,
             trusted_proxies: trusted_proxies(&env_or("BR_TRUSTED_PROXIES", ""))?,
+            signing_key,
+            footage: crate::audit::footage::Span {
+                before: env_parse("BR_FOOTAGE_BEFORE_SECONDS", 30i64)?.clamp(0, 3600),
+                after: env_parse("BR_FOOTAGE_AFTER_SECONDS", 90i64)?.clamp(0, 3600),
+            },
             trade_modes,
             base_transfer: BaseTransfer {
                 cop_code: env_or("BR_COP_CODE", "5001960W01"),

@@ -137,6 +137,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// A floor step in an area of a warehouse that no camera covers.
+    #[error("no camera covers the {area} area of warehouse {warehouse}: an admin must register one before work is done there")]
+    NoCameraCoverage { warehouse: String, area: String },
     /// Retryable infrastructure trouble; the text is logged, not shown.
     #[error("service temporarily unavailable: {0}")]
     Unavailable(String),
@@ -171,6 +174,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::NoCameraCoverage { .. } => "no_camera_coverage",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) | Self::Startup(_) => "internal",
         }
@@ -194,6 +198,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => "Request too large",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
             Self::MethodNotAllowed(_) => "Method not allowed",
+            Self::NoCameraCoverage { .. } => "No camera covers this area",
             Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) | Self::Startup(_) => "Internal error",
         }
@@ -213,6 +218,10 @@ impl AppError {
             },
             excluded: match self {
                 Self::EnterpriseExcluded(x) => Some((**x).clone()),
+                _ => None,
+            },
+            area: match self {
+                Self::NoCameraCoverage { area, .. } => Some(area.clone()),
                 _ => None,
             },
         }
@@ -251,6 +260,9 @@ pub struct Problem {
     /// With `enterprise_excluded`: which party, and the rating that excludes it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excluded: Option<Exclusion>,
+    /// With `no_camera_coverage`: the area of the warehouse that no camera covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
 }
 
 impl ResponseError for AppError {
@@ -262,9 +274,10 @@ impl ResponseError for AppError {
                 StatusCode::FORBIDDEN
             }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::InvalidState(_) | Self::IdempotencyInProgress => {
-                StatusCode::CONFLICT
-            }
+            Self::Conflict(_)
+            | Self::InvalidState(_)
+            | Self::IdempotencyInProgress
+            | Self::NoCameraCoverage { .. } => StatusCode::CONFLICT,
             Self::DeadlinePassed(_) | Self::QuantityExceeds(_) | Self::IdempotencyMismatch => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

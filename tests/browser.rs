@@ -1960,6 +1960,79 @@ async fn rating_refusal(admin: &mut Browser, floor: &mut Browser, api: &Api, sc:
 }
 
 /// Console entries that are errors, less the refusal provoked on purpose.
+/// The officer's question, "who did what to parcel X, when, where, under which camera?":
+/// the log searched by the waybill shows every step with its camera, its time to the second
+/// and a link to its footage, in Chinese and in English.
+async fn customs_review(b: &mut Browser, sc: &Scene) -> R {
+    let p = &sc.main;
+    b.go("#/audit").await?;
+    b.fill("#audit-q", &p.waybill).await?;
+    b.click("#audit-search").await?;
+    for action in [
+        "return.receive",
+        "return.sort",
+        "return.inspect",
+        "return.restock",
+    ] {
+        b.find(&format!(
+            "#audit-list li[data-action=\"{action}\"] .footage a.footage-link"
+        ))
+        .await?;
+    }
+    let checked = b
+        .js(
+            "const items = [...document.querySelectorAll('#audit-list li.audit-entry')];
+             const steps = items.filter(li => li.querySelector('.footage'));
+             return {
+               others: items.filter(li => { const a = li.querySelector('.audit-where a.code'); return a && a.textContent !== arguments[0]; }).length,
+               steps: steps.length,
+               times: steps.every(li => /\\d{2}:\\d{2}:\\d{2} \\+08:00/.test(li.querySelector('time').textContent)),
+               links: steps.every(li => /start=\\d{8}T\\d{6}Z&end=\\d{8}T\\d{6}Z/.test(li.querySelector('a.footage-link').href)),
+               cameras: steps.map(li => li.querySelector('.footage').dataset.camera),
+             };",
+            vec![json!(p.id)],
+        )
+        .await?;
+    ensure!(
+        checked["others"] == json!(0),
+        "the waybill search let in other parcels: {checked}"
+    );
+    ensure!(
+        checked["steps"].as_i64().unwrap_or(0) >= 4,
+        "steps with footage: {checked}"
+    );
+    ensure!(
+        checked["times"] == json!(true) && checked["links"] == json!(true),
+        "times and links: {checked}"
+    );
+    // What customs keeps: the public key and the signed head.
+    let key = b
+        .until(
+            "the public key on the screen",
+            "(() => { const k = document.getElementById('public-key'); return k && k.textContent.length === 64 && k.textContent; })()",
+        )
+        .await?;
+    ensure!(
+        s(&key).chars().all(|c| c.is_ascii_hexdigit()),
+        "the public key: {key}"
+    );
+    b.shots("32-audit-footage").await?;
+    b.click("#lang").await?;
+    b.until(
+        "the log in English",
+        "document.getElementById('audit-list').innerText.includes('Footage')",
+    )
+    .await?;
+    b.shots("32-audit-footage-en").await?;
+    b.click("#lang").await?;
+    b.until(
+        "the log in Chinese again",
+        "document.getElementById('audit-list').innerText.includes('录像')",
+    )
+    .await?;
+    Ok(())
+}
+
 /// An admin makes a customs token (the password asked again, the token shown once), sees that
 /// signing out does not end it, revokes it; then lets in a user whose sign-ins were slowed down.
 async fn tokens_and_throttles(admin: &mut Browser, base: &str) -> R {
@@ -2065,7 +2138,7 @@ async fn tokens_and_throttles(admin: &mut Browser, base: &str) -> R {
     Ok(())
 }
 
-fn console_errors(entries: &[Value], refused_receive: &str) -> Vec<String> {
+fn console_errors(entries: &[Value], refused_receive: &str, foreign_waybill: &str) -> Vec<String> {
     entries
         .iter()
         .filter(|e| s(&e["level"]) == "SEVERE")
@@ -2074,6 +2147,12 @@ fn console_errors(entries: &[Value], refused_receive: &str) -> Vec<String> {
         // The unknown code scanned on purpose: the browser logs the resolver's 404 itself.
         .filter(|m| {
             !(m.contains(&format!("/api/v1/scan/{UNKNOWN_CODE}")) && m.contains("status of 404"))
+        })
+        // The other warehouse's parcel scanned on purpose: not found here, as it must be.
+        .filter(|m| {
+            foreign_waybill.is_empty()
+                || !(m.contains(&format!("/api/v1/scan/{foreign_waybill}"))
+                    && m.contains("status of 404"))
         })
         .collect()
 }
@@ -2143,11 +2222,13 @@ async fn the_ui_in_a_real_browser() {
 
     let mut browsers: Vec<Browser> = Vec::new();
     let mut refused = String::new();
+    let mut foreign = String::new();
     let outcome = tokio::time::timeout(Duration::from_secs(360), async {
         let floor_api = Api::sign_in(&world.base, "floor.xy", "demo-floor-2026").await?;
         let sup_api = Api::sign_in(&world.base, "supervisor", "demo-supervisor-2026").await?;
         let sc = scene(&floor_api, &sup_api).await?;
         refused = format!("/api/v1/returns/{}/receive", sc.other.id);
+        foreign = sc.foreign_waybill.clone();
 
         browsers.push(world.browser("floor", HANDHELD).await?);
         floor_flow(&mut browsers[0], &floor_api, &sc).await?;
@@ -2158,6 +2239,7 @@ async fn the_ui_in_a_real_browser() {
 
         browsers.push(world.browser("supervisor", DESK).await?);
         supervisor_audit(&mut browsers[1], &sup_api, &sc).await?;
+        customs_review(&mut browsers[1], &sc).await?;
         browsers[1].collect_console().await?;
 
         offline_sort(&mut browsers[0], &sup_api, &sc).await?;
@@ -2209,7 +2291,7 @@ async fn the_ui_in_a_real_browser() {
         );
     }
     let entries: Vec<Value> = console.iter().map(|(_, e)| e.clone()).collect();
-    let errors = console_errors(&entries, &refused);
+    let errors = console_errors(&entries, &refused, &foreign);
     assert!(
         errors.is_empty(),
         "console errors in the browser:\n{}",

@@ -1,6 +1,6 @@
 // Every problem `code` the server can send becomes a sentence that says what happened and
 // what to do next. The server's own detail is kept as a smaller second line for the supervisor.
-import { t, has } from './i18n/index.js';
+import { t, has, label } from './i18n/index.js';
 import { ApiError } from './api.js';
 import { fail } from './feedback.js';
 
@@ -20,7 +20,7 @@ export function describe(err, context, vars) {
   const detail = excludedDetail(e.problem.excluded) || e.problem.detail || e.problem.title || null;
   return {
     code,
-    text: t(key, { ...vars, detail: detail || '' }),
+    text: t(key, { ...vars, detail: detail || '', area: e.problem.area ? label('area', e.problem.area) : undefined }),
     detail: key === 'err.unknown' || key === 'err.server' || code === 'validation' || code === 'invalid_state'
       || code === 'quantity_exceeds' || code === 'conflict' || code === 'enterprise_excluded' ? detail : null,
     fields: e.fields,

@@ -15,6 +15,21 @@ export function fmtTime(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/** RFC 3339 → "2026-05-01 14:03:09 +08:00": to the second, in China time (the zone every
+ *  warehouse keeps its records in), with the offset shown — as the audit log is read. */
+export function fmtSecond(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const c = new Date(d.getTime() + 8 * 3600 * 1000);
+  return `${c.getUTCFullYear()}-${pad(c.getUTCMonth() + 1)}-${pad(c.getUTCDate())} ${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}:${pad(c.getUTCSeconds())} +08:00`;
+}
+
+/** The clock time of an RFC 3339 time in China time, to the second ("14:03:09"). */
+export function fmtClock(iso) {
+  return fmtSecond(iso).slice(11, 19);
+}
+
 export function fmtDate(iso) {
   if (!iso) return '—';
   if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) return iso;

@@ -3,7 +3,7 @@
 import { h } from './dom.js';
 import { excludedDetail } from './errors.js';
 import { t, label } from './i18n/index.js';
-import { fmtTime, plain } from './format.js';
+import { fmtTime, fmtSecond, fmtClock, plain } from './format.js';
 import { lineTitle, sectionTitle, fact } from './components.js';
 
 const GRADES = ['intact', 'damaged_packaging', 'used', 'defective', 'not_original'];
@@ -75,6 +75,27 @@ export function detailsPart(r) {
         `${r.customs_status.status}${r.customs_status.info ? ` ${r.customs_status.info}` : ''} · ${fmtTime(r.customs_status.at)}`) : null));
 }
 
+/** A step's changes without what is shown as fields of their own (camera, area, quantity, and
+ *  a bin that was only put there), so that nothing is said twice. */
+export function stepChanges(changes) {
+  const out = { ...(changes || {}) };
+  for (const k of ['camera', 'area', 'quantity']) delete out[k];
+  if (out.bin && (out.bin.before === null || out.bin.before === undefined)) delete out.bin;
+  return out;
+}
+
+/** The camera of a step and a link to its footage (30 s before to 90 s after) on the NVR;
+ *  without a playback link set for the camera, the window to ask the NVR for. */
+export function footageLink(f) {
+  const window = `${fmtClock(f.from)}–${fmtClock(f.to)}`;
+  return h('p', { class: 'footage', 'data-camera': f.camera },
+    h('span', {}, `${t('audit.camera')} `, h('span', { class: 'code' }, f.camera)), ' ',
+    f.url
+      ? h('a', { href: f.url, target: '_blank', rel: 'noopener noreferrer', class: 'footage-link', 'data-action': 'footage' },
+        `${t('audit.footage')} ${window}`)
+      : h('span', { class: 'muted' }, t('audit.footage_no_link', { window })));
+}
+
 export function historyPart(r) {
   if (!r.history || !r.history.length) return null;
   return h('section', { class: 'card' },
@@ -82,9 +103,10 @@ export function historyPart(r) {
     h('ol', { class: 'history' }, r.history.map((e) => h('li', {},
       h('div', { class: 'history-head' },
         h('span', { class: 'muted' }, `#${e.seq}`), ' ',
-        h('time', { datetime: e.at }, fmtTime(e.at)), ' · ',
+        h('time', { datetime: e.at }, fmtSecond(e.at)), ' · ',
         h('strong', {}, label('audit_action', e.action)), ' · ', e.actor),
-      changesList(e.changes),
+      e.footage ? footageLink(e.footage) : null,
+      changesList(e.footage ? stepChanges(e.changes) : e.changes),
       e.reason ? h('p', { class: 'audit-reason' }, `${t('common.reason')}: ${reasonText(e.reason)}`) : null))));
 }
 

@@ -481,6 +481,22 @@ pub async fn load_places(admin: &Api, floor_users: usize) -> Result<Vec<String>,
             &[201],
         )
         .await?;
+    // Every step is filmed: a camera over each other area too.
+    for area in [
+        "pending_inspection",
+        "discrepancy",
+        "hold",
+        "restock",
+        "exit",
+    ] {
+        admin
+            .expect(
+                &format!("/api/v1/warehouses/{WAREHOUSE}/cameras"),
+                &json!({"code": format!("CAM-{}", area.to_ascii_uppercase().replace('_', "-")), "name": area, "area": area}),
+                &[201],
+            )
+            .await?;
+    }
     let mut users = Vec::new();
     for i in 1..=floor_users {
         let name = format!("floor.h{i}");

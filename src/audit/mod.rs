@@ -7,7 +7,10 @@
 //! be seen from the chain alone, so the head (sequence + hash) is published for supervisors
 //! to keep and later check with `audit verify --expect-head SEQ:HASH`.
 
+pub mod export;
+pub mod footage;
 pub mod query;
+pub mod signing;
 
 use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
@@ -141,7 +144,7 @@ struct Canonical<'a> {
 /// `at` as the canonical encoding writes it: `%Y-%m-%dT%H:%M:%S%.6fZ`. Chrono parses its
 /// format items anew on every call, so the common case is written directly (a test checks
 /// both give the same text).
-fn canonical_time(at: &NaiveDateTime) -> String {
+pub fn canonical_time(at: &NaiveDateTime) -> String {
     use chrono::{Datelike, Timelike};
     let (year, nanos) = (at.year(), at.nanosecond());
     if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
@@ -409,6 +412,28 @@ pub fn verify(
         first_bad_seq: None,
         detail: None,
     })
+}
+
+/// Parses `SEQ:HASH` or a signed `SEQ:HASH:SIGNATURE` as published by the head endpoint: the
+/// head, and its signature when it has one.
+pub fn parse_signed_head(s: &str) -> Result<(ChainHead, Option<String>), String> {
+    let mut parts = s.trim().splitn(3, ':');
+    let (seq, hash) = (parts.next().unwrap_or(""), parts.next());
+    let head = parse_head(&format!(
+        "{seq}:{}",
+        hash.ok_or("expected SEQ:HASH[:SIGNATURE]")?
+    ))?;
+    let signature = match parts.next() {
+        None => None,
+        Some(sig) => {
+            let sig = sig.trim().to_ascii_lowercase();
+            if sig.len() != 128 || !sig.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err("SIGNATURE must be 128 hex digits".into());
+            }
+            Some(sig)
+        }
+    };
+    Ok((head, signature))
 }
 
 /// Parses `SEQ:HASH` as printed by the head endpoint.

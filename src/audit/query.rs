@@ -15,8 +15,21 @@ use crate::error::AppError;
 pub struct Filter {
     /// Entries at or after this time (RFC 3339).
     pub from: Option<DateTime<FixedOffset>>,
-    /// Entries before this time (RFC 3339).
+    /// Entries up to this time, inclusive of what it shows: a time given to the minute
+    /// (`…T12:40:00+08:00`) includes that whole minute, one given to the second that whole
+    /// second (RFC 3339).
     pub to: Option<DateTime<FixedOffset>>,
+    /// A waybill, declaration list number (invtNo), order number, product barcode or HS code:
+    /// the entries of the returns (and lists) it belongs to.
+    #[param(max_length = 64)]
+    pub search: Option<String>,
+    /// Entries of the steps filmed by this camera (its code).
+    #[param(max_length = 30, pattern = "^[A-Za-z0-9-]+$")]
+    pub camera: Option<String>,
+    /// The language of the export's actions and reasons: `zh` or `en` (default: the
+    /// reader's `Accept-Language`, Chinese when it says nothing else).
+    #[param(pattern = "^(zh|en)$")]
+    pub lang: Option<String>,
     pub actor: Option<String>,
     pub enterprise: Option<String>,
     pub warehouse: Option<String>,
@@ -86,7 +99,29 @@ pub fn page(
         q = q.filter(audit_entries::at.ge(t.naive_utc()));
     }
     if let Some(t) = f.to {
-        q = q.filter(audit_entries::at.lt(t.naive_utc()));
+        q = q.filter(audit_entries::at.lt(upper_bound(t)));
+    }
+    if let Some(term) = f.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let ids = entities_matching(conn, term)?;
+        q = q.filter(audit_entries::entity_id.eq_any(ids));
+    }
+    if let Some(cam) = f.camera.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        if cam.len() > 30 || !cam.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(AppError::validation(
+                "camera",
+                "a camera code: letters, digits and -",
+            ));
+        }
+        let cam = cam.to_ascii_uppercase();
+        // The camera a step recorded is a field of its changes (`"camera": {after: CODE}`), in
+        // the canonical encoding; the code has no LIKE wildcards (checked above).
+        q = q.filter(
+            audit_entries::changes
+                .like(format!("%\"camera\":{{\"after\":\"{cam}\",%"))
+                .or(audit_entries::changes.like(format!(
+                    "%\"camera\":{{\"before\":null,\"after\":\"{cam}\"}}%"
+                ))),
+        );
     }
     if let Some(v) = &f.actor {
         q = q.filter(audit_entries::actor.eq(v.clone()));
@@ -126,4 +161,61 @@ pub fn page(
         None
     };
     Ok((rows, next))
+}
+
+/// The end (exclusive) of a `to` bound, inclusive of what it shows: to the minute when its
+/// seconds are 0, else to the second when it has no fraction, else to the microsecond.
+pub fn upper_bound(to: DateTime<FixedOffset>) -> NaiveDateTime {
+    use chrono::{Duration, Timelike};
+    let t = to.naive_utc();
+    if to.nanosecond() != 0 {
+        t + Duration::microseconds(1)
+    } else if to.second() != 0 {
+        t + Duration::seconds(1)
+    } else {
+        t + Duration::minutes(1)
+    }
+}
+
+/// Lists at most this many by one search (an HS code may be on many).
+const SEARCH_LISTS: i64 = 1000;
+
+/// The entity ids (return ids and list numbers) that a waybill, list number (invtNo), order
+/// number, product barcode or HS code belongs to.
+pub fn entities_matching(conn: &mut DbConn, term: &str) -> Result<Vec<String>, AppError> {
+    use crate::db::schema::{declaration_lines, declarations, returns};
+    if term.chars().count() > 64 {
+        return Err(AppError::validation("search", "at most 64 characters"));
+    }
+    let upper = term.to_ascii_uppercase();
+    let by_line = declaration_lines::table
+        .filter(
+            declaration_lines::bar_code
+                .eq(term)
+                .or(declaration_lines::gcode.eq(term)),
+        )
+        .select(declaration_lines::invt_no);
+    let lists: Vec<String> = declarations::table
+        .filter(
+            declarations::invt_no
+                .eq(&upper)
+                .or(declarations::order_no.eq(term))
+                .or(declarations::logistics_no.eq(&upper))
+                .or(declarations::logistics_no.eq(term))
+                .or(declarations::invt_no.eq_any(by_line)),
+        )
+        .select(declarations::invt_no)
+        .limit(SEARCH_LISTS)
+        .load(conn)?;
+    let mut ids: Vec<String> = returns::table
+        .filter(
+            returns::invt_no
+                .eq_any(&lists)
+                .or(returns::logistics_no.eq(&upper))
+                .or(returns::id.eq(&upper)),
+        )
+        .select(returns::id)
+        .load(conn)?;
+    ids.extend(lists);
+    Ok(ids)
 }

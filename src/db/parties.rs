@@ -69,6 +69,8 @@ pub struct CameraRow {
     pub name: String,
     pub area: String,
     pub created_at: NaiveDateTime,
+    /// The NVR's playback link template (see `audit::footage`).
+    pub playback_url: Option<String>,
 }
 
 impl RatingRow {
@@ -223,6 +225,29 @@ pub fn list_cameras(conn: &mut DbConn, warehouse: &str) -> Result<Vec<CameraRow>
     Ok(cameras::table
         .filter(cameras::warehouse_code.eq(warehouse))
         .order(cameras::code)
+        .select(CameraRow::as_select())
+        .load(conn)?)
+}
+
+/// The first camera (by code) covering `area` of `warehouse`.
+pub fn camera_covering(
+    conn: &mut DbConn,
+    warehouse: &str,
+    area: &str,
+) -> Result<Option<CameraRow>, AppError> {
+    Ok(on_inner!(conn, |c| cameras::table
+        .filter(cameras::warehouse_code.eq(warehouse))
+        .filter(cameras::area.eq(area))
+        .order(cameras::code)
+        .select(CameraRow::as_select())
+        .first(c)
+        .optional())?)
+}
+
+/// Every camera of the warehouses in `warehouses`.
+pub fn cameras_of(conn: &mut DbConn, warehouses: &[String]) -> Result<Vec<CameraRow>, AppError> {
+    Ok(cameras::table
+        .filter(cameras::warehouse_code.eq_any(warehouses))
         .select(CameraRow::as_select())
         .load(conn)?)
 }

@@ -38,6 +38,8 @@ pub struct RefCache {
     ratings: HashMap<String, Vec<RatingRecord>>,
     bins: HashMap<(String, String), Option<BinRow>>,
     cameras: HashMap<(String, String), Option<CameraRow>>,
+    /// The camera covering an area of a warehouse, by (warehouse, area).
+    coverage: HashMap<(String, String), Option<CameraRow>>,
 }
 
 /// The reference-data version as committed (or as changed by this transaction).
@@ -67,6 +69,7 @@ impl RefCache {
         self.ratings.clear();
         self.bins.clear();
         self.cameras.clear();
+        self.coverage.clear();
     }
 
     /// The cache must be checked against the database again before its next use.
@@ -200,6 +203,27 @@ impl RefCache {
             .optional())?;
         if self.cacheable() {
             self.cameras.insert(key, row.clone());
+        }
+        Ok(row)
+    }
+}
+
+impl RefCache {
+    /// The camera covering `area` of `warehouse` (the first by code), where a step happens.
+    pub fn camera_covering(
+        &mut self,
+        conn: &mut DbConn,
+        warehouse: &str,
+        area: &str,
+    ) -> Result<Option<CameraRow>, AppError> {
+        self.check(conn)?;
+        let key = (warehouse.to_string(), area.to_string());
+        if let Some(c) = self.coverage.get(&key) {
+            return Ok(c.clone());
+        }
+        let row = super::parties::camera_covering(conn, warehouse, area)?;
+        if self.cacheable() {
+            self.coverage.insert(key, row.clone());
         }
         Ok(row)
     }

@@ -48,6 +48,7 @@ diesel::table! {
         name -> Text,
         area -> Text,
         created_at -> Timestamp,
+        playback_url -> Nullable<Text>,
     }
 }
 

@@ -171,8 +171,10 @@ fn parties_and_places(w: &Writer) -> Result<(), AppError> {
             for (c, n, area) in [
                 ("DOCK", "收货口", "receiving"),
                 ("SORT", "分拣台", "pending_inspection"),
+                ("DSC", "差异复核台", "discrepancy"),
                 ("RST", "上架区", "restock"),
                 ("HLD", "暂存区", "hold"),
+                ("EXIT", "出区口", "exit"),
             ] {
                 parties::create_camera(
                     tx,
@@ -182,6 +184,10 @@ fn parties_and_places(w: &Writer) -> Result<(), AppError> {
                         code: format!("CAM-{code}-{c}"),
                         name: n.into(),
                         area: area.into(),
+                        playback_url: Some(format!(
+                            "http://nvr.{}.example/playback?camera=CAM-{code}-{c}&start={{start}}&end={{end}}",
+                            code.to_ascii_lowercase()
+                        )),
                     },
                 )?;
             }
@@ -190,7 +196,6 @@ fn parties_and_places(w: &Writer) -> Result<(), AppError> {
     })
 }
 
-/// Makes the demo users; answers the names that existed already and were kept as they are.
 /// Makes the demo users; the admin's password is `admin_password` when one is given
 /// (`BR_ADMIN_PASSWORD`), the published demo password otherwise.
 fn users(w: &Writer, admin_password: Option<&str>) -> Result<Vec<&'static str>, AppError> {

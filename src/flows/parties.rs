@@ -342,6 +342,12 @@ pub struct CameraInput {
     /// The area it covers.
     #[schema(schema_with = crate::domain::ids::schema::bin_area)]
     pub area: String,
+    /// The NVR's playback link for a window of this camera's footage, `http(s)://…` with
+    /// placeholders for the window: `{start}`/`{end}` (`20261207T043900Z`),
+    /// `{start_iso}`/`{end_iso}` (ISO 8601 with the offset), `{start_epoch}`/`{end_epoch}`.
+    #[serde(default)]
+    #[schema(max_length = 500, pattern = "^https?://")]
+    pub playback_url: Option<String>,
 }
 
 pub fn create_camera(
@@ -366,12 +372,20 @@ pub fn create_camera(
             "camera {code} already exists in {warehouse}"
         )));
     }
+    let playback_url = input
+        .playback_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(crate::audit::footage::check_template)
+        .transpose()?;
     let row = CameraRow {
         warehouse_code: wh.code.clone(),
         code: code.clone(),
         name,
         area: area.to_string(),
         created_at: tx.now,
+        playback_url,
     };
     store::insert_camera(tx.conn, &row)?;
     tx.audit(

@@ -29,11 +29,15 @@ pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
     pub username: String,
     /// floor, supervisor or admin
+    #[schema(pattern = "^(floor|supervisor|admin)$")]
     pub role: String,
     /// Required for floor staff, who act only there.
     pub warehouse: Option<String>,
+    /// At least 10 characters, at most 512 bytes.
+    #[schema(min_length = 10, max_length = 512)]
     pub password: String,
 }
 
@@ -201,6 +205,7 @@ pub struct UserChange {
     /// false: the user can no longer sign in, and every session and token of it ends.
     pub active: Option<bool>,
     /// A new password (at least 10 characters); every session and token of the user ends.
+    #[schema(min_length = 10, max_length = 512)]
     pub password: Option<String>,
 }
 

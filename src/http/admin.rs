@@ -396,6 +396,8 @@ pub struct CameraOut {
     pub code: String,
     pub name: String,
     pub area: String,
+    /// The playback link template of its footage, when one is set.
+    pub playback_url: Option<String>,
 }
 
 impl From<CameraRow> for CameraOut {
@@ -405,6 +407,7 @@ impl From<CameraRow> for CameraOut {
             code: c.code,
             name: c.name,
             area: c.area,
+            playback_url: c.playback_url,
         }
     }
 }

@@ -1,11 +1,15 @@
 //! The audit log for supervisors and administrators: entries, verification, head, CSV.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::auth::Session;
 use super::{read, AppState};
+use crate::audit::export::{self, Lang};
+use crate::audit::footage::{self, Footage, Templates};
 use crate::audit::query::{self, Filter};
+use crate::audit::signing::SignedHead;
 use crate::audit::{self, AuditEntry, ChainHead};
 use crate::domain::roles::Role;
 use crate::error::AppError;
@@ -14,7 +18,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/audit", web::get().to(list))
         .route("/audit/verify", web::get().to(verify))
         .route("/audit/head", web::get().to(head))
-        .route("/audit/export.csv", web::get().to(export_csv));
+        .route("/audit/key", web::get().to(key))
+        .route("/audit/export.csv", web::get().to(export_csv))
+        .route("/audit/export.xlsx", web::get().to(export_xlsx));
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -35,15 +41,46 @@ pub struct EntryOut {
     pub request_id: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The camera that filmed the step (floor steps).
+    pub camera: Option<String>,
+    /// The bin the step put the goods in (receive, sort, restock).
+    pub bin: Option<String>,
+    /// The area of the warehouse where the step happened.
+    pub area: Option<String>,
+    /// Units the step moved, counted or inspected.
+    pub quantity: Option<i64>,
+    /// The window of the camera's footage around the step (from 30 s before to 90 s after
+    /// unless configured), and its link on the NVR when the camera has a playback template.
+    pub footage: Option<Footage>,
 }
 
-impl From<AuditEntry> for EntryOut {
-    fn from(e: AuditEntry) -> Self {
+/// The playback templates of the cameras of the warehouses of `entries`.
+pub fn templates_for(
+    conn: &mut crate::db::DbConn,
+    entries: &[AuditEntry],
+) -> Result<Templates, AppError> {
+    footage::templates(conn, entries.iter().filter_map(|e| e.warehouse.clone()))
+}
+
+impl EntryOut {
+    /// The entry as read out, with its camera, bin, area, quantity and footage as fields of
+    /// their own.
+    pub fn build(e: AuditEntry, templates: &Templates) -> Self {
+        let changes: serde_json::Value = serde_json::from_str(&e.changes)
+            .unwrap_or(serde_json::Value::String(e.changes.clone()));
+        let after = |field: &str| changes.get(field).and_then(|c| c.get("after"));
+        let text = |field: &str| after(field).and_then(|v| v.as_str()).map(String::from);
+        let camera = text("camera");
+        let footage = footage::of_step(&changes, e.warehouse.as_deref(), e.at.and_utc(), templates);
         Self {
+            camera,
+            bin: text("bin"),
+            area: text("area"),
+            quantity: after("quantity").and_then(|v| v.as_i64()),
+            footage,
             seq: e.seq,
             at: e.at.and_utc(),
-            changes: serde_json::from_str(&e.changes)
-                .unwrap_or(serde_json::Value::String(e.changes.clone())),
+            changes,
             actor: e.actor,
             role: e.role,
             action: e.action,
@@ -79,11 +116,17 @@ pub async fn list(
     s.require(&[Role::Supervisor, Role::Admin])?;
     let f = filter(q)?;
     let limit = f.limit()?;
-    let (rows, next_cursor) = read(&state, move |c| query::page(c, &f, limit)).await?;
-    Ok(HttpResponse::Ok().json(Page {
-        items: rows.into_iter().map(EntryOut::from).collect(),
-        next_cursor,
-    }))
+    let (items, next_cursor) = read(&state, move |c| {
+        let (rows, next) = query::page(c, &f, limit)?;
+        let templates = templates_for(c, &rows)?;
+        let items = rows
+            .into_iter()
+            .map(|e| EntryOut::build(e, &templates))
+            .collect();
+        Ok((items, next))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", responses((status = 200, description = "`{\"ok\":true,\"entries\":N,\"head\":\"<hex>\"}`, or `ok: false` and the first broken entry", body = Object), (status = 403, description = "only supervisors and admins verify the audit log (`forbidden`)")))]
@@ -93,112 +136,168 @@ pub async fn verify(state: web::Data<AppState>, s: Session) -> Result<HttpRespon
     Ok(HttpResponse::Ok().json(v))
 }
 
+/// The installation's public key, which verifies its signed heads.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct HeadOut {
-    pub seq: i64,
-    pub hash: String,
-    /// Keep this and later run `bonded-returns audit verify --expect-head SEQ:HASH`.
-    pub expect_head: String,
+pub struct KeyOut {
+    /// Always `Ed25519`.
+    pub algorithm: &'static str,
+    /// The public key, 64 hex digits.
+    pub public_key: String,
+    /// What the key signs: the head's sequence and hash in this text.
+    pub signed_message: &'static str,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit/head", responses((status = 200, body = HeadOut), (status = 403, description = "only supervisors and admins read the audit log (`forbidden`)")))]
-pub async fn head(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
-    s.require(&[Role::Supervisor, Role::Admin])?;
-    let ChainHead { seq, hash } = read(&state, audit::load_head).await?;
-    Ok(HttpResponse::Ok().json(HeadOut {
-        expect_head: format!("{seq}:{hash}"),
-        seq,
-        hash,
+/// The installation's public key (anyone signed in): customs keeps it to check signed heads.
+#[utoipa::path(get, path = "/api/v1/audit/key", responses((status = 200, body = KeyOut)))]
+pub async fn key(state: web::Data<AppState>, _s: Session) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(KeyOut {
+        algorithm: "Ed25519",
+        public_key: state.signer.public_key(),
+        signed_message: "bonded-returns audit head\\n{seq}\\n{hash}\\n",
     }))
 }
 
-/// Most rows one CSV export carries.
-const CSV_MAX: i64 = 100_000;
+#[utoipa::path(get, path = "/api/v1/audit/head", responses((status = 200, body = SignedHead, description = "the head, signed with the installation's key: keep `expect_head` and later run `bonded-returns audit verify --expect-head SEQ:HASH:SIGNATURE --public-key KEY`"), (status = 403, description = "only supervisors and admins read the audit log (`forbidden`)")))]
+pub async fn head(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Supervisor, Role::Admin])?;
+    let head: ChainHead = read(&state, audit::load_head).await?;
+    Ok(HttpResponse::Ok().json(state.signer.sign(&head)))
+}
 
-#[utoipa::path(get, path = "/api/v1/audit/export.csv", params(Filter), responses((status = 200, description = "the entries as CSV (at most `limit`, default 100000; `X-Truncated` and `X-Next-Cursor` when more match)", content_type = "text/csv"), (status = 403, description = "only supervisors and admins export the audit log (`forbidden`)")))]
-pub async fn export_csv(
-    state: web::Data<AppState>,
-    s: Session,
+/// Most rows one export file carries.
+const EXPORT_MAX: i64 = 100_000;
+
+impl From<EntryOut> for export::Row {
+    fn from(e: EntryOut) -> Self {
+        let (footage_from, footage_to, footage_url) = match e.footage {
+            Some(f) => (Some(f.from), Some(f.to), f.url),
+            None => (None, None, None),
+        };
+        Self {
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor,
+            role: e.role,
+            action: e.action,
+            entity_kind: e.entity_kind,
+            entity_id: e.entity_id,
+            warehouse: e.warehouse,
+            enterprise: e.enterprise,
+            camera: e.camera,
+            bin: e.bin,
+            area: e.area,
+            quantity: e.quantity,
+            footage_from,
+            footage_to,
+            footage_url,
+            changes: e.changes.to_string(),
+            reason: e.reason,
+            request_id: e.request_id,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
+    }
+}
+
+/// The rows of an export of `f` (at most `limit`, default [`EXPORT_MAX`]), the cursor to go on
+/// from when more match, and the language of the file.
+async fn export_rows(
+    state: &web::Data<AppState>,
+    s: &Session,
+    req: &HttpRequest,
     q: Result<web::Query<Filter>, actix_web::Error>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<(Vec<export::Row>, Option<String>, Lang), AppError> {
     s.require(&[Role::Supervisor, Role::Admin])?;
     let mut f = filter(q)?;
-    // For the CSV, `limit` is how many entries one file may carry.
+    let lang = Lang::choose(
+        f.lang.as_deref(),
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )?;
+    // For an export, `limit` is how many entries one file may carry.
     let max = match f.limit {
-        None => CSV_MAX,
-        Some(n) if (1..=CSV_MAX).contains(&n) => n,
+        None => EXPORT_MAX,
+        Some(n) if (1..=EXPORT_MAX).contains(&n) => n,
         Some(_) => {
             return Err(AppError::validation(
                 "limit",
-                format!("between 1 and {CSV_MAX} entries per file"),
+                format!("between 1 and {EXPORT_MAX} entries per file"),
             ))
         }
     };
-    let (bytes, rest) = read(&state, move |c| {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let header = [
-            "seq",
-            "at",
-            "actor",
-            "role",
-            "action",
-            "entity_kind",
-            "entity_id",
-            "warehouse",
-            "enterprise",
-            "changes",
-            "reason",
-            "request_id",
-            "prev_hash",
-            "hash",
-        ];
-        w.write_record(header)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let mut total: i64 = 0;
+    let (rows, rest) = read(state, move |c| {
+        let mut out: Vec<export::Row> = Vec::new();
         let rest = loop {
-            let (rows, next) = query::page(c, &f, MAX_LIMIT_PAGE.min(max - total))?;
-            for e in rows {
-                total += 1;
-                w.write_record([
-                    e.seq.to_string(),
-                    e.at.and_utc().to_rfc3339(),
-                    e.actor,
-                    e.role,
-                    e.action,
-                    e.entity_kind,
-                    e.entity_id,
-                    e.warehouse.unwrap_or_default(),
-                    e.enterprise.unwrap_or_default(),
-                    e.changes,
-                    e.reason.unwrap_or_default(),
-                    e.request_id.unwrap_or_default(),
-                    e.prev_hash,
-                    e.hash,
-                ])
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            }
+            let (rows, next) = query::page(c, &f, query::MAX_LIMIT.min(max - out.len() as i64))?;
+            let templates = templates_for(c, &rows)?;
+            out.extend(
+                rows.into_iter()
+                    .map(|e| export::Row::from(EntryOut::build(e, &templates))),
+            );
             match next {
-                Some(n) if total < max => f.cursor = Some(n),
+                Some(n) if (out.len() as i64) < max => f.cursor = Some(n),
                 // More entries match than one file carries: say so, and where to go on.
                 Some(n) => break Some(n),
                 None => break None,
             }
         };
-        let bytes = w
-            .into_inner()
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok((bytes, rest))
+        Ok((out, rest))
     })
     .await?;
+    Ok((rows, rest, lang))
+}
+
+/// An export file's answer: its type and name, and `X-Truncated`/`X-Next-Cursor` when more
+/// entries match than it carries.
+fn file_answer(
+    bytes: Vec<u8>,
+    content_type: &str,
+    name: &str,
+    rest: Option<String>,
+) -> HttpResponse {
     let mut resp = HttpResponse::Ok();
-    resp.content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", "attachment; filename=\"audit.csv\""));
+    resp.content_type(content_type).insert_header((
+        "Content-Disposition",
+        format!("attachment; filename=\"{name}\""),
+    ));
     if let Some(cursor) = rest {
-        // The file holds the first CSV_MAX entries; the next export starts at this cursor.
         resp.insert_header(("X-Truncated", "true"))
             .insert_header(("X-Next-Cursor", cursor));
     }
-    Ok(resp.body(bytes))
+    resp.body(bytes)
 }
 
-const MAX_LIMIT_PAGE: i64 = query::MAX_LIMIT;
+#[utoipa::path(get, path = "/api/v1/audit/export.csv", params(Filter), responses((status = 200, description = "the entries as CSV, UTF-8 with a byte-order mark, every cell a spreadsheet would run as a formula neutralised (at most `limit`, default 100000; `X-Truncated` and `X-Next-Cursor` when more match)", content_type = "text/csv"), (status = 403, description = "only supervisors and admins export the audit log (`forbidden`)")))]
+pub async fn export_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    q: Result<web::Query<Filter>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let (rows, rest, lang) = export_rows(&state, &s, &req, q).await?;
+    let bytes = super::off_thread(move || export::csv(&rows, lang)).await??;
+    Ok(file_answer(
+        bytes,
+        "text/csv; charset=utf-8",
+        "audit.csv",
+        rest,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/export.xlsx", params(Filter), responses((status = 200, description = "the same rows as the CSV, as an XLSX workbook: times as dates (in China time), numbers as numbers, text as text, never a formula; a frozen header row", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, description = "only supervisors and admins export the audit log (`forbidden`)")))]
+pub async fn export_xlsx(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    s: Session,
+    q: Result<web::Query<Filter>, actix_web::Error>,
+) -> Result<HttpResponse, AppError> {
+    let (rows, rest, lang) = export_rows(&state, &s, &req, q).await?;
+    let bytes = super::off_thread(move || export::xlsx(&rows, lang)).await??;
+    Ok(file_answer(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "audit.xlsx",
+        rest,
+    ))
+}

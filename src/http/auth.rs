@@ -96,7 +96,15 @@ fn request_id(req: &HttpRequest) -> String {
     req.headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_graphic()))
+        // Kept (and written into the audit log) only when it is an id: letters and digits,
+        // with `-`, `_`, `.` and `:` after the first; anything else (a formula such as `=1+1`,
+        // text, markup) is replaced by a fresh id.
+        .filter(|v| {
+            v.len() <= 64
+                && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        })
         .map(String::from)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
@@ -321,7 +329,9 @@ impl FromRequest for FloorCaller {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
+    #[schema(max_length = 64)]
     pub username: String,
+    #[schema(max_length = 512)]
     pub password: String,
 }
 

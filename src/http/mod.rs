@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod feed;
 pub mod health;
 pub mod labels;
 pub mod openapi;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub known_floor: auth::KnownFloor,
     /// Sign-in checks of one name from one address, one at a time.
     pub sign_in_queue: auth::SignInQueue,
+    /// The installation's key, which signs every published chain head.
+    pub signer: Arc<crate::audit::signing::Signer>,
 }
 
 pub fn require_json(req: &HttpRequest) -> Result<(), AppError> {
@@ -500,6 +503,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/tokens", web::get().to(auth::list_tokens))
                 .route("/tokens/{id}", web::delete().to(auth::revoke_token))
                 .route("/throttles", web::get().to(auth::list_throttles))
+                .route("/feed", web::get().to(feed::feed))
                 .route(
                     "/throttles/{username}",
                     web::delete().to(auth::clear_throttle),

@@ -42,7 +42,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, auth, health};
+use super::{admin, audit, auth, feed, health};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -79,7 +79,10 @@ use super::{admin, audit, auth, health};
         audit::list,
         audit::verify,
         audit::head,
+        audit::key,
+        feed::feed,
         audit::export_csv,
+        audit::export_xlsx,
     ),
     components(schemas(
         crate::error::Problem,
@@ -167,7 +170,12 @@ pub const CODES: &[(u16, &[&str])] = &[
     (405, &["method_not_allowed"]),
     (
         409,
-        &["conflict", "invalid_state", "idempotency_in_progress"],
+        &[
+            "conflict",
+            "invalid_state",
+            "idempotency_in_progress",
+            "no_camera_coverage",
+        ],
     ),
     (413, &["payload_too_large"]),
     (415, &["unsupported_media_type"]),

@@ -155,7 +155,12 @@ both! {
         assert_eq!(v.json["head"], head.json["hash"]);
         assert_eq!(
             head.json["expect_head"],
-            format!("{}:{}", before + made, head.json["hash"].as_str().unwrap())
+            format!(
+                "{}:{}:{}",
+                before + made,
+                head.json["hash"].as_str().unwrap(),
+                head.json["signature"].as_str().unwrap()
+            )
         );
         let newest = app.get(&admin, "/api/v1/audit?limit=1");
         assert_eq!(newest.json["items"][0]["hash"], head.json["hash"]);
@@ -223,12 +228,13 @@ both! {
         let t = time(mid);
         let stamp = mid["at"].as_str().unwrap().replace('+', "%2B");
         check(format!("&from={stamp}"), &|e| time(e) >= t);
-        check(format!("&to={stamp}"), &|e| time(e) < t);
+        // `to` includes what it shows: to the microsecond here, so the entry itself.
+        check(format!("&to={stamp}"), &|e| time(e) <= t);
         let late = &all[total / 4];
         let late_stamp = late["at"].as_str().unwrap().replace('+', "%2B");
         check(
             format!("&from={stamp}&to={late_stamp}&action=bin.create"),
-            &|e| time(e) >= t && time(e) < time(late) && e["action"] == "bin.create",
+            &|e| time(e) >= t && time(e) <= time(late) && e["action"] == "bin.create",
         );
         assert_eq!(app.audit_entries(&supervisor, "&actor=nobody").len(), 0);
 
@@ -263,29 +269,31 @@ both! {
             );
         }
 
-        // CSV: a header, then one line per entry, in the same order.
-        let csv = app.get(&supervisor, "/api/v1/audit/export.csv");
+        // CSV: a byte-order mark and a header, then one line per entry, in the same order.
+        let csv = app.get(&supervisor, "/api/v1/audit/export.csv?lang=en");
         csv.assert_status(200);
         assert!(
             csv.content_type.starts_with("text/csv"),
             "{}",
             csv.content_type
         );
-        let lines: Vec<&str> = csv.text.lines().collect();
+        let text = csv.text.strip_prefix('\u{feff}').expect("a byte-order mark");
+        let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), total + 1);
         assert!(
             lines[0].starts_with(
-                "seq,at,actor,role,action,entity_kind,entity_id,warehouse,enterprise,changes"
+                "seq,time,actor,role,action,action code,entity kind,entity id,warehouse,enterprise,camera,bin,area,quantity"
             ),
             "{}",
             lines[0]
         );
-        let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
         let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
         assert_eq!(records.len(), total);
         let csv_seqs: Vec<i64> = records.iter().map(|r| r[0].parse().unwrap()).collect();
         assert_eq!(csv_seqs, seqs(&all));
-        assert_eq!(&records[0][13], all[0]["hash"].as_str().unwrap());
+        assert_eq!(&records[0][21], all[0]["hash"].as_str().unwrap());
+        assert_eq!(&records[0][5], all[0]["action"].as_str().unwrap());
         // The export takes the same filters.
         let bins = app.get(
             &supervisor,
@@ -442,10 +450,12 @@ both! {
         let published = app.get(&admin, "/api/v1/audit/head");
         published.assert_status(200);
         let expect = published.json["expect_head"].as_str().unwrap().to_string();
-        let head = audit::parse_head(&expect).unwrap();
+        let (head, signature) = audit::parse_signed_head(&expect).unwrap();
+        assert!(signature.is_some(), "the published head is signed");
         app.add_enterprises(5);
         assert!(app.verify(Some(&head)).ok);
-        let run = cli(
+        let key = app.signing_key.display().to_string();
+        let run = cli_with_env(
             &[
                 "audit",
                 "verify",
@@ -455,6 +465,7 @@ both! {
                 &expect,
             ],
             None,
+            &[("BR_SIGNING_KEY", &key)],
         );
         assert_eq!(run.code, Some(0), "{run:?}");
 
@@ -472,7 +483,7 @@ both! {
         let v = app.verify(Some(&head));
         assert!(!v.ok);
         assert_eq!(v.first_bad_seq, Some(keep + 1), "{v:?}");
-        let run = cli(
+        let run = cli_with_env(
             &[
                 "audit",
                 "verify",
@@ -482,6 +493,7 @@ both! {
                 &expect,
             ],
             None,
+            &[("BR_SIGNING_KEY", &key)],
         );
         assert_eq!(run.code, Some(1), "{run:?}");
         assert_eq!(run.stdout.lines().count(), 1, "{run:?}");

@@ -679,7 +679,14 @@ fn serve_demo_honours_the_admin_password_setting() {
     let db = TestDb::fresh(Backend::Sqlite);
     let (served, before, base) = start_serve(
         Command::new(binary())
-            .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--database-url", &db.url])
+            .args([
+                "serve",
+                "--demo",
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                &db.url,
+            ])
             .env("BR_ADMIN_PASSWORD", "my-own-admin-password"),
     );
     let admin_line = before
@@ -697,7 +704,11 @@ fn serve_demo_honours_the_admin_password_setting() {
             .status()
             .as_u16()
     };
-    assert_eq!(sign_in("demo-admin-2026"), 401, "the published password works");
+    assert_eq!(
+        sign_in("demo-admin-2026"),
+        401,
+        "the published password works"
+    );
     assert_eq!(sign_in("my-own-admin-password"), 200);
     drop(served);
 }

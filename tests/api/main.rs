@@ -20,6 +20,9 @@ mod security;
 mod users;
 
 // The return flow.
+mod audit_export;
+mod customs_link;
+mod customs_review;
 mod faults;
 mod flow;
 mod flow_races;

@@ -289,6 +289,15 @@ pub const AREAS: [&str; 6] = [
     "exit",
 ];
 
+/// The code of the seeded camera over `area` of `warehouse` (not the receiving one: that is
+/// `Place::camera`).
+pub fn area_camera(warehouse: &str, area: &str) -> String {
+    format!(
+        "CAM-{warehouse}-{}",
+        area.to_ascii_uppercase().replace('_', "-")
+    )
+}
+
 /// What one HTTP exchange gave back.
 #[derive(Debug)]
 pub struct Reply {
@@ -347,6 +356,9 @@ pub struct TestApp {
     pub writer: Writer,
     server: ServerHandle,
     thread: Option<JoinHandle<()>>,
+    /// The installation's signing key (in `_keys`).
+    pub signing_key: std::path::PathBuf,
+    _keys: tempfile::TempDir,
     /// Last, so that it is dropped after everything using it.
     pub db: TestDb,
 }
@@ -356,6 +368,8 @@ impl TestApp {
         let db = TestDb::fresh(backend);
         let mut config =
             Config::load(Some(&db.url), Some("127.0.0.1:0")).expect("settings for the test app");
+        let keys = tempfile::tempdir().expect("a folder for the signing key");
+        config.signing_key = keys.path().join("audit-signing.key");
         configure(&mut config);
         let (pool, writer) = bonded_returns::app::open(&config).expect("the test database opens");
         let admin = users::prepare(&UserInput {
@@ -368,7 +382,9 @@ impl TestApp {
         writer
             .write_blocking(move |tx| users::create_user(tx, &Actor::system("test"), admin))
             .expect("the first admin is created");
-        let state = bonded_returns::app::state(config, pool.clone(), writer.clone());
+        let signing_key = config.signing_key.clone();
+        let state = bonded_returns::app::state(config, pool.clone(), writer.clone())
+            .expect("the app state (its signing key)");
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let addr = listener.local_addr().expect("the port");
         let (handle_tx, handle_rx) = std::sync::mpsc::channel();
@@ -398,6 +414,8 @@ impl TestApp {
             writer,
             server,
             thread: Some(thread),
+            signing_key,
+            _keys: keys,
             db,
         }
     }
@@ -529,8 +547,23 @@ impl TestApp {
                         code: p.camera.clone(),
                         name: "收货台摄像头".into(),
                         area: "receiving".into(),
+                        playback_url: None,
                     },
                 )?;
+                // Every step is filmed: a camera over each other area too.
+                for area in AREAS.iter().filter(|a| **a != "receiving") {
+                    parties::create_camera(
+                        tx,
+                        &actor,
+                        &p.warehouse,
+                        &CameraInput {
+                            code: area_camera(&p.warehouse, area),
+                            name: format!("{area} 摄像头"),
+                            area: area.to_string(),
+                            playback_url: None,
+                        },
+                    )?;
+                }
             }
             enterprise(
                 tx,

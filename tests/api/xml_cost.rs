@@ -112,7 +112,7 @@ fn outcomes(json: &Value) -> Vec<(String, String)> {
 fn summary(outcomes: [&str; 2]) -> String {
     let n = |o: &str| outcomes.iter().filter(|x| **x == o).count();
     format!(
-        "1 file(s): {} created, 0 updated, {} unchanged, {} rejected, 0 file(s) not imported",
+        "1 file(s): {} created, 0 updated, {} unchanged, 0 skipped, {} rejected, 0 file(s) not imported",
         n("created"),
         n("unchanged"),
         n("rejected")

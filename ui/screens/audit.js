@@ -1,21 +1,30 @@
 // The audit log as the story of a parcel: who, when, where, what changed (before → after),
 // filterable, exportable as CSV, with the hash chain's state at the top.
 import { h, fill, field, select } from '../dom.js';
-import { t, label } from '../i18n/index.js';
+import { t, label, getLang } from '../i18n/index.js';
 import { get, seg, apiUrl, download } from '../api.js';
-import { fmtTime, localToRfc3339, rfc3339ToLocal } from '../format.js';
+import { fmtSecond } from '../format.js';
 import { navigate, hashWith } from '../router.js';
 import { showError } from '../errors.js';
 import { say } from '../feedback.js';
-import { changesList, reasonText } from '../returnparts.js';
+import { changesList, reasonText, footageLink, stepChanges } from '../returnparts.js';
 import * as places from '../places.js';
 
 // The server's action names (see the audit entries it writes); the filter matches them exactly.
 const ACTIONS = ['return.apply', 'return.receive', 'return.sort', 'return.inspect', 'return.restock', 'return.dispose',
   'return.dispose_request', 'return.dispose_approve', 'return.dispose_reject', 'return.hold', 'return.release',
   'return.customs_receipt', 'declaration.record', 'declaration.receipt', 'enterprise.create', 'enterprise.rate',
-  'warehouse.create', 'bin.create', 'camera.create', 'user.create'];
-const FILTERS = ['from', 'to', 'warehouse', 'enterprise', 'actor', 'action', 'entity'];
+  'warehouse.create', 'bin.create', 'camera.create', 'user.create', 'user.update', 'return.cancel',
+  'token.create', 'token.revoke', 'throttle.clear', 'refused.enterprise_excluded'];
+const FILTERS = ['search', 'from', 'to', 'warehouse', 'camera', 'enterprise', 'actor', 'action', 'entity'];
+
+// The filter's times are China time, as the log shows them, whatever the device's zone.
+function chinaToRfc3339(value) {
+  return value ? `${value.length === 16 ? `${value}:00` : value}+08:00` : '';
+}
+function rfc3339ToChina(iso) {
+  return iso ? fmtSecond(iso).slice(0, 19).replace(' ', 'T') : '';
+}
 
 function short(hash) {
   return hash ? `${String(hash).slice(0, 12)}…` : '—';
@@ -37,15 +46,19 @@ function entry(e) {
   return h('li', { class: 'audit-entry', 'data-seq': e.seq, 'data-action': e.action, 'data-testid': `audit-${e.seq}` },
     h('div', { class: 'audit-head' },
       h('span', { class: 'seq' }, `#${e.seq}`),
-      h('time', { datetime: e.at }, fmtTime(e.at)),
+      h('time', { datetime: e.at }, fmtSecond(e.at)),
       h('strong', {}, label('audit_action', e.action)),
       h('span', {}, `${e.actor || '—'}${e.role ? ` (${label('role', e.role)})` : ''}`)),
     h('div', { class: 'audit-where' },
       h('span', {}, `${label('entity', e.entity_kind)} `,
         isReturn ? h('a', { href: `#/r/${seg(e.entity_id)}`, class: 'code' }, e.entity_id) : h('span', { class: 'code' }, e.entity_id || '')),
       e.warehouse ? h('span', {}, `${t('common.warehouse')} ${e.warehouse}`) : null,
+      e.area ? h('span', { 'data-field': 'area' }, `${t('audit.area')} ${label('area', e.area)}`) : null,
+      e.bin ? h('span', { 'data-field': 'bin' }, `${t('audit.bin')} `, h('span', { class: 'code' }, e.bin)) : null,
+      e.quantity !== null && e.quantity !== undefined ? h('span', { 'data-field': 'quantity' }, t('audit.quantity', { n: e.quantity })) : null,
       e.enterprise ? h('span', {}, `${t('audit.enterprise')} ${e.enterprise}`) : null),
-    changesList(e.changes),
+    e.footage ? footageLink(e.footage) : null,
+    changesList(e.footage ? stepChanges(e.changes) : e.changes),
     e.reason ? h('p', { class: 'audit-reason' }, `${t('common.reason')}: ${reasonText(e.reason)}`) : null,
     h('small', { class: 'muted audit-hash' },
       h('span', { title: e.hash }, `hash ${short(e.hash)}`), ' ← ',
@@ -80,22 +93,24 @@ export default {
 
     const input = (name, type = 'text') => h('input', {
       id: `audit-${name}`, name, type,
-      value: type === 'datetime-local' ? rfc3339ToLocal(q[name]) : q[name],
+      value: type === 'datetime-local' ? rfc3339ToChina(q[name]) : q[name],
     });
     const form = h('form', {
       class: 'filters card', id: 'audit-filter',
       onsubmit: (e) => {
         e.preventDefault();
         const data = Object.fromEntries(new FormData(form));
-        data.from = localToRfc3339(data.from);
-        data.to = localToRfc3339(data.to);
+        data.from = chinaToRfc3339(data.from);
+        data.to = chinaToRfc3339(data.to);
         navigate(hashWith('/audit', data));
       },
     },
+    field(t('audit.search'), h('input', { id: 'audit-q', name: 'search', value: q.search, autocomplete: 'off', spellcheck: 'false' }), t('audit.search_hint')),
     field(t('audit.from'), input('from', 'datetime-local')),
     field(t('audit.to'), input('to', 'datetime-local')),
     field(t('common.warehouse'), select({ id: 'audit-warehouse', name: 'warehouse' },
       [{ value: '', label: t('common.any') }, ...whs.map((w) => ({ value: w.code, label: w.code }))], q.warehouse)),
+    field(t('audit.camera'), input('camera')),
     field(t('audit.enterprise'), input('enterprise')),
     field(t('audit.actor'), input('actor')),
     // Free text with suggestions: the server's action names are not a closed list.
@@ -109,11 +124,11 @@ export default {
     // Fetched rather than followed, so that a refusal is shown in words and a file cut at the
     // export's size limit says so.
     const exportLink = h('a', {
-      class: 'btn secondary', id: 'audit-export', 'data-action': 'export-csv', href: apiUrl('/audit/export.csv', q), download: 'audit.csv',
+      class: 'btn secondary', id: 'audit-export', 'data-action': 'export-csv', href: apiUrl('/audit/export.csv', { ...q, lang: getLang() }), download: 'audit.csv',
       onclick: async (e) => {
         e.preventDefault();
         try {
-          const headers = await download('/audit/export.csv', q, 'audit.csv');
+          const headers = await download('/audit/export.csv', { ...q, lang: getLang() }, 'audit.csv');
           if (headers.get('X-Truncated') === 'true') say(t('audit.export_truncated'), 'warn');
           else say(t('audit.exported'), 'ok');
         } catch (err) {
@@ -121,12 +136,39 @@ export default {
         }
       },
     }, t('audit.export'));
+    // The same rows as a workbook: times as dates, numbers as numbers, never a formula.
+    const xlsxLink = h('a', {
+      class: 'btn secondary', id: 'audit-export-xlsx', 'data-action': 'export-xlsx',
+      href: apiUrl('/audit/export.xlsx', { ...q, lang: getLang() }), download: 'audit.xlsx',
+      onclick: async (e) => {
+        e.preventDefault();
+        try {
+          const headers = await download('/audit/export.xlsx', { ...q, lang: getLang() }, 'audit.xlsx');
+          if (headers.get('X-Truncated') === 'true') say(t('audit.export_truncated'), 'warn');
+          else say(t('audit.exported_xlsx'), 'ok');
+        } catch (err) {
+          showError(err);
+        }
+      },
+    }, t('audit.export_xlsx'));
     const list = h('ol', { class: 'audit-list', id: 'audit-list' });
     const more = h('button', { type: 'button', class: 'btn secondary', id: 'more', 'data-action': 'more', hidden: true }, t('common.more'));
 
+    // What customs keeps: the installation's public key and the signed head, to check later
+    // with `bonded-returns audit verify --expect-head … --public-key …`.
+    const signed = h('div', { class: 'signed-head', id: 'signed-head' });
+    Promise.all([get('/audit/key'), get('/audit/head')]).then(([key, head]) => {
+      if (!ctx.alive()) return;
+      fill(signed,
+        h('p', {}, h('span', { class: 'muted' }, `${t('audit.public_key')} (Ed25519) `),
+          h('code', { class: 'code small-url', id: 'public-key' }, key.public_key)),
+        h('p', {}, h('span', { class: 'muted' }, `${t('audit.signed_head')} `),
+          h('code', { class: 'code small-url', id: 'signed-expect-head' }, head.expect_head)));
+    }).catch(() => {});
+
     fill(ctx.view,
-      h('div', { class: 'page-head' }, h('h1', {}, t('nav.audit')), exportLink),
-      h('section', { class: 'card chain-card' }, chain, verifyBtn),
+      h('div', { class: 'page-head' }, h('h1', {}, t('nav.audit')), h('div', { class: 'button-row' }, exportLink, xlsxLink)),
+      h('section', { class: 'card chain-card' }, chain, verifyBtn, signed),
       form, list, more);
 
     let cursor = null;

@@ -79,10 +79,12 @@ export default {
     field(t('bins.area'), select({ id: 'bin-area', name: 'area' }, AREAS.map((a) => ({ value: a, label: label('area', a) })), 'restock')),
     h('div', { class: 'filter-buttons' }, binButton));
 
+    const uncovered = AREAS.filter((a) => !cameras.some((c) => c.area === a));
     const camTable = table([
       { title: t('cameras.code'), render: (c) => h('span', { class: 'code' }, c.code) },
       { title: t('cameras.name'), render: (c) => c.name },
       { title: t('bins.area'), render: (c) => label('area', c.area) },
+      { title: t('cameras.playback_url'), render: (c) => (c.playback_url ? h('span', { class: 'code small-url' }, c.playback_url) : '—') },
     ], cameras, { empty: t('cameras.none'), rowAttrs: (c) => ({ 'data-testid': `camera-${c.code}` }) });
     const camButton = h('button', { type: 'submit', class: 'btn primary', id: 'camera-create', 'data-action': 'create-camera' }, t('common.create'));
     const camForm = h('form', {
@@ -91,6 +93,8 @@ export default {
         e.preventDefault();
         const fd = new FormData(camForm);
         const body = { code: String(fd.get('code')).trim(), name: String(fd.get('name')).trim(), area: fd.get('area') };
+        const playback = String(fd.get('playback_url') || '').trim();
+        if (playback) body.playback_url = playback;
         const res = await perform({
           path: `/warehouses/${seg(code)}/cameras`, body, form: camForm, button: camButton,
           label: { k: 'op.camera_create', v: { code: body.code, warehouse: code } }, okText: t('cameras.created', { code: body.code }),
@@ -104,8 +108,16 @@ export default {
     sectionTitle(t('cameras.new')),
     field(t('cameras.code'), h('input', { id: 'camera-code', name: 'code', required: true, autocomplete: 'off' })),
     field(t('cameras.name'), h('input', { id: 'camera-name', name: 'name', required: true })),
-    field(t('bins.area'), select({ id: 'camera-area', name: 'area' }, AREAS.map((a) => ({ value: a, label: label('area', a) })), 'receiving')),
+    field(t('bins.area'), select({ id: 'camera-area', name: 'area' }, AREAS.map((a) => ({ value: a, label: label('area', a) })), uncovered[0] || 'receiving')),
+    field(t('cameras.playback_url'), h('input', { id: 'camera-playback', name: 'playback_url', type: 'url', maxlength: 500, autocomplete: 'off', spellcheck: 'false', placeholder: 'https://nvr/playback?start={start}&end={end}' }), t('cameras.playback_hint')),
     h('div', { class: 'filter-buttons' }, camButton));
+
+    // Every floor step is filmed by the camera over its area: an area without one is shown
+    // in red, so that a camera is registered before work starts there.
+    const coverage = uncovered.length
+      ? h('p', { class: 'notice error', id: 'camera-coverage', role: 'alert', 'data-uncovered': uncovered.join(',') },
+        t('warehouse.uncovered', { areas: uncovered.map((a) => label('area', a)).join('、') }))
+      : h('p', { class: 'notice ok', id: 'camera-coverage', 'data-uncovered': '' }, t('warehouse.all_covered'));
 
     fill(ctx.view,
       h('p', {}, h('a', { href: '#/admin/warehouses' }, `← ${t('nav.warehouses')}`)),
@@ -115,6 +127,7 @@ export default {
       h('div', { class: 'areas' }, byArea),
       binForm,
       h('h2', {}, t('cameras.title')),
+      coverage,
       camTable,
       camForm);
   },

@@ -111,6 +111,9 @@ pub fn inspect(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    // Inspected at the inspection place, under its camera.
+    let area = "pending_inspection";
+    let camera = super::covering_camera(tx, ret.warehouse_code.as_deref().unwrap_or(""), area)?;
     for l in &lines {
         store::save_line(tx.conn, l)?;
     }
@@ -125,16 +128,21 @@ pub fn inspect(
             entity_id: id,
             warehouse: ret.warehouse_code.as_deref(),
             enterprise: Some(&decl.ebc_code),
-            changes: Changes::new().set("state", "sorted", &ret.state).created(
-                "grades",
-                lines
-                    .iter()
-                    .map(|l| {
-                        serde_json::json!({"gnum": l.gnum, "intact": l.intact, "damaged_packaging": l.damaged_packaging,
-                            "used": l.used, "defective": l.defective, "not_original": l.not_original})
-                    })
-                    .collect::<Vec<_>>(),
-            ),
+            changes: Changes::new()
+                .set("state", "sorted", &ret.state)
+                .created(
+                    "grades",
+                    lines
+                        .iter()
+                        .map(|l| {
+                            serde_json::json!({"gnum": l.gnum, "intact": l.intact, "damaged_packaging": l.damaged_packaging,
+                                "used": l.used, "defective": l.defective, "not_original": l.not_original})
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .created("camera", &camera)
+                .created("area", area)
+                .created("quantity", lines.iter().map(|l| l.sorted).sum::<i64>()),
             reason: closed.then_some("nothing left to restock or dispose"),
         },
     )?;

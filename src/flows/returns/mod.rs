@@ -70,6 +70,22 @@ impl Done {
     }
 }
 
+/// The camera covering `area` of `warehouse`, where a floor step is done: refused with
+/// `no_camera_coverage` when none does (customs must be able to see every step).
+pub(crate) fn covering_camera(
+    tx: &mut Tx<'_>,
+    warehouse: &str,
+    area: &str,
+) -> Result<String, AppError> {
+    tx.refs
+        .camera_covering(tx.conn, warehouse, area)?
+        .map(|c| c.code)
+        .ok_or_else(|| AppError::NoCameraCoverage {
+            warehouse: warehouse.to_string(),
+            area: area.to_string(),
+        })
+}
+
 /// Loads a return the actor may act on: floor staff only in their own warehouse (others'
 /// returns are "not found", their existence is not theirs to know).
 pub fn load_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Loaded, AppError> {

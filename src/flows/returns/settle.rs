@@ -98,6 +98,8 @@ pub fn restock(
         .iter()
         .find(|d| d.gnum == lines[at].gnum)
         .ok_or_else(|| AppError::Internal("declaration line missing".into()))?;
+    // Put on the shelf in the restock area, under its camera.
+    let camera = super::covering_camera(tx, &warehouse, &bin.area)?;
     let new_qty = store::add_stock(
         tx.conn,
         &StockRow {
@@ -132,7 +134,11 @@ pub fn restock(
                     new_qty - input.qty,
                     new_qty,
                 )
-                .set("state", "inspected", &ret.state),
+                .set("state", "inspected", &ret.state)
+                .created("camera", &camera)
+                .created("bin", &bin_code)
+                .created("area", &bin.area)
+                .created("quantity", input.qty),
             reason: closed.then_some("every unit settled: return closed"),
         },
     )?;
@@ -174,6 +180,8 @@ pub fn dispose(
             input.gnum, input.qty
         )));
     }
+    // Taken to the exit area, under its camera.
+    let camera = super::covering_camera(tx, ret.warehouse_code.as_deref().unwrap_or(""), "exit")?;
     let status = if route.needs_approval() {
         "pending_approval"
     } else {
@@ -226,7 +234,10 @@ pub fn dispose(
             changes: Changes::new()
                 .set(&field, before, after)
                 .created("disposal", serde_json::json!({"id": disposal_id, "route": route.as_str(), "qty": input.qty, "reference": reference}))
-                .set("state", "inspected", &ret.state),
+                .set("state", "inspected", &ret.state)
+                .created("camera", &camera)
+                .created("area", "exit")
+                .created("quantity", input.qty),
             reason: closed.then_some("every unit settled: return closed"),
         },
     )?;

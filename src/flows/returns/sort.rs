@@ -131,6 +131,8 @@ pub fn sort(
             ),
         ));
     }
+    // Opened and counted at the receiving area, under its camera.
+    let camera = super::covering_camera(tx, &warehouse, "receiving")?;
     for l in &lines {
         store::save_line(tx.conn, l)?;
     }
@@ -161,6 +163,9 @@ pub fn sort(
             changes: Changes::new()
                 .set("state", "received", "sorted")
                 .set("bin", before_bin, &bin_code)
+                .created("camera", &camera)
+                .created("area", "receiving")
+                .created("quantity", counted.values().sum::<i64>())
                 .created(
                     "sorted",
                     lines

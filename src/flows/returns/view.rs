@@ -106,6 +106,8 @@ pub struct HistoryItem {
     #[schema(value_type = Object)]
     pub changes: serde_json::Value,
     pub reason: Option<String>,
+    /// The footage of the step (floor steps name their camera).
+    pub footage: Option<crate::audit::footage::Footage>,
 }
 
 /// Where some of a return's counted units are now (货物去向).
@@ -319,15 +321,28 @@ fn build_from(
             ))
             .load(c))?
     };
+    let templates = match (&r.warehouse_code, history.is_empty()) {
+        (Some(w), false) => crate::audit::footage::templates(conn, [w.clone()])?,
+        _ => Default::default(),
+    };
     let history = history
         .into_iter()
-        .map(|(seq, at, actor, action, changes, reason)| HistoryItem {
-            seq,
-            at: utc(at),
-            actor,
-            action,
-            changes: serde_json::from_str(&changes).unwrap_or_default(),
-            reason,
+        .map(|(seq, at, actor, action, changes, reason)| {
+            let changes: serde_json::Value = serde_json::from_str(&changes).unwrap_or_default();
+            HistoryItem {
+                footage: crate::audit::footage::of_step(
+                    &changes,
+                    r.warehouse_code.as_deref(),
+                    utc(at),
+                    &templates,
+                ),
+                seq,
+                at: utc(at),
+                actor,
+                action,
+                changes,
+                reason,
+            }
         })
         .collect();
     let arrival = d.released_at.map(deadlines::arrival_deadline);
