@@ -22,7 +22,20 @@ use crate::domain::credit::CreditRating;
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
+    /// What is wrong, in English (for a script's log; screens use `rule`).
     pub message: String,
+    /// The rule the value broke, for a screen to say it in its reader's language: `required`,
+    /// `too_long` (with `max`), `code` (letters, digits, `-`, `_`, with `max`),
+    /// `enterprise_code`, `invt_no`, `gcode`, `waybill`, `one_of` (with `allowed`),
+    /// `control_characters`, `unknown` (a reference to something that does not exist).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
+    /// With `too_long` and `code`: the most characters allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<usize>,
+    /// With `one_of`: the values allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 impl FieldError {
@@ -30,7 +43,25 @@ impl FieldError {
         Self {
             field: field.into(),
             message: message.into(),
+            rule: None,
+            max: None,
+            allowed: None,
         }
+    }
+
+    /// This error with the rule it broke (and its limit).
+    pub fn rule(mut self, rule: &'static str, max: Option<usize>) -> Self {
+        self.rule = Some(rule);
+        self.max = max;
+        self
+    }
+
+    /// A value outside `allowed`.
+    pub fn one_of(field: impl Into<String>, allowed: &[&str]) -> Self {
+        let mut e = Self::new(field, format!("use one of {}", allowed.join(", ")));
+        e.rule = Some("one_of");
+        e.allowed = Some(allowed.iter().map(|a| a.to_string()).collect());
+        e
     }
 }
 
@@ -119,6 +150,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Something with this id exists already (a `conflict` that says what exists).
+    #[error("{kind} {id} already exists")]
+    AlreadyExists { kind: &'static str, id: String },
     #[error("{0}")]
     InvalidState(String),
     #[error("{0}")]
@@ -156,6 +190,16 @@ impl AppError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// A validation error that names the rule the value broke (see [`FieldError::rule`]).
+    pub fn broke(
+        field: impl Into<String>,
+        message: impl Into<String>,
+        rule: &'static str,
+        max: Option<usize>,
+    ) -> Self {
+        Self::Validation(vec![FieldError::new(field, message).rule(rule, max)])
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Validation(_) => "validation",
@@ -164,7 +208,7 @@ impl AppError {
             Self::EnterpriseExcluded(_) => "enterprise_excluded",
             Self::CrossSite(_) => "cross_site_request",
             Self::NotFound(_) => "not_found",
-            Self::Conflict(_) => "conflict",
+            Self::Conflict(_) | Self::AlreadyExists { .. } => "conflict",
             Self::InvalidState(_) => "invalid_state",
             Self::DeadlinePassed(_) => "deadline_passed",
             Self::QuantityExceeds(_) => "quantity_exceeds",
@@ -188,7 +232,7 @@ impl AppError {
             Self::EnterpriseExcluded(_) => "Enterprise excluded (dishonest credit rating)",
             Self::CrossSite(_) => "Cross-site request refused",
             Self::NotFound(_) => "Not found",
-            Self::Conflict(_) => "Conflict",
+            Self::Conflict(_) | Self::AlreadyExists { .. } => "Conflict",
             Self::InvalidState(_) => "Not possible in the current state",
             Self::DeadlinePassed(_) => "Deadline passed",
             Self::QuantityExceeds(_) => "Quantity exceeds what is allowed",
@@ -222,6 +266,13 @@ impl AppError {
             },
             area: match self {
                 Self::NoCameraCoverage { area, .. } => Some(area.clone()),
+                _ => None,
+            },
+            exists: match self {
+                Self::AlreadyExists { kind, id } => Some(Exists {
+                    kind: (*kind).to_string(),
+                    id: id.clone(),
+                }),
                 _ => None,
             },
         }
@@ -263,6 +314,16 @@ pub struct Problem {
     /// With `no_camera_coverage`: the area of the warehouse that no camera covers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub area: Option<String>,
+    /// With a `conflict` over an id in use: what exists already.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exists: Option<Exists>,
+}
+
+/// What exists already: its kind (`enterprise`, `warehouse`, `bin`, `camera`, `user`) and id.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Exists {
+    pub kind: String,
+    pub id: String,
 }
 
 impl ResponseError for AppError {
@@ -275,6 +336,7 @@ impl ResponseError for AppError {
             }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_)
+            | Self::AlreadyExists { .. }
             | Self::InvalidState(_)
             | Self::IdempotencyInProgress
             | Self::NoCameraCoverage { .. } => StatusCode::CONFLICT,

@@ -1467,6 +1467,18 @@ async fn supervisor_audit(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
         !ticks.is_empty() && ticks.iter().all(|t| s(t).parse::<u64>().is_ok()),
         "fractional ticks on a count axis: {ticks:?}"
     );
+    // The demo's arrivals are spread over the last weeks, as a real warehouse's would be.
+    let days = b
+        .js(
+            "const fig = document.querySelectorAll('figure.chart-card')[1];
+             return [...fig.querySelectorAll('rect.bar-rect')].filter(r => Number(r.getAttribute('height')) > 0).length;",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        days.as_i64().unwrap_or(0) >= 3,
+        "the arrivals chart shows the demo's arrivals on {days} day(s), not spread over weeks"
+    );
     b.shots("11-dashboard").await?;
 
     // Customs hold and release of a parcel in the warehouse, each with its reason.
@@ -2108,6 +2120,33 @@ async fn tokens_and_throttles(admin: &mut Browser, base: &str) -> R {
     if after.status().as_u16() != 401 {
         return Err(format!("a revoked token still works: {}", after.status()));
     }
+    // An admin's mistakes are said in Chinese: an id in use, and a code that breaks the rule.
+    admin.go("#/admin/enterprises").await?;
+    admin.fill("#enterprise-code", "5001960EBP").await?;
+    admin.fill("#enterprise-name", "重复的企业").await?;
+    admin.click("#enterprise-form input[name=kinds]").await?;
+    admin.click("#enterprise-create").await?;
+    let said = admin.message("error", "已经存在").await?;
+    ensure!(
+        said.contains("企业 5001960EBP 已经存在")
+            && !said.contains("already")
+            && !said.contains("修改"),
+        "a duplicate enterprise is not said plainly in Chinese: {said}"
+    );
+    admin.go("#/admin/warehouses/XY01").await?;
+    admin.fill("#bin-code", "坏 码").await?;
+    admin.click("#bin-create").await?;
+    admin.message("error", "填写的内容有误").await?;
+    let field = admin
+        .until(
+            "the bin code's error under the field",
+            "(() => { const e = document.querySelector('#bin-form .field-error'); return e && e.textContent.trim() && e.textContent; })()",
+        )
+        .await?;
+    ensure!(
+        s(&field).contains("只能用字母、数字") && !s(&field).contains("use 1"),
+        "the bin code's rule is not said in Chinese: {field}"
+    );
     // A worker mistyped: the admin sees the throttle and lets them in.
     for n in 0..3 {
         client
@@ -2148,6 +2187,10 @@ fn console_errors(entries: &[Value], refused_receive: &str, foreign_waybill: &st
         .filter(|m| {
             !(m.contains(&format!("/api/v1/scan/{UNKNOWN_CODE}")) && m.contains("status of 404"))
         })
+        // The admin's mistakes made on purpose: an enterprise code in use, a bin code that
+        // breaks the rule.
+        .filter(|m| !(m.ends_with("/api/v1/enterprises - Failed to load resource: the server responded with a status of 409 (Conflict)")))
+        .filter(|m| !(m.contains("/api/v1/warehouses/XY01/bins - ") && m.contains("status of 400")))
         // The other warehouse's parcel scanned on purpose: not found here, as it must be.
         .filter(|m| {
             foreign_waybill.is_empty()

@@ -8,6 +8,27 @@ import { fail } from './feedback.js';
  * Describes an error for people. `context` picks a more specific sentence when one exists,
  * e.g. context 'scan' + code 'not_found' → key 'err.scan.not_found'.
  */
+/** The enumerations whose values a `one_of` rule lists, by field. */
+const ALLOWED_GROUPS = { area: 'area', kinds: 'kind_enterprise', role: 'role', rating: 'rating' };
+
+/** A field's name in the reader's language ("lines[0].qty" → its last part). */
+function fieldName(field) {
+  const name = String(field || '').split('.').pop().replace(/\[\d+\]$/, '');
+  return has(`field.${name}`) ? t(`field.${name}`) : name;
+}
+
+/** What is wrong with a field, in the reader's language: from the rule the server names; the
+ *  server's English sentence only where no rule is given and the reader reads English. */
+export function fieldText(f) {
+  const name = String(f.field || '').split('.').pop();
+  if (f.rule && has(`err.rule.${f.rule}`)) {
+    const group = ALLOWED_GROUPS[name];
+    const allowed = (f.allowed || []).map((a) => (group ? label(group, a) : a)).join('、');
+    return t(`err.rule.${f.rule}`, { max: f.max, allowed });
+  }
+  return t('err.rule.other', { message: f.message });
+}
+
 export function describe(err, context, vars) {
   const e = err instanceof ApiError ? err : new ApiError(0, { code: 'network' });
   const code = e.code;
@@ -18,6 +39,20 @@ export function describe(err, context, vars) {
   else if (e.status >= 500) key = 'err.server';
   else key = 'err.unknown';
   const detail = excludedDetail(e.problem.excluded) || e.problem.detail || e.problem.title || null;
+  // An id in use: say what exists, in words, instead of "changed by someone else".
+  if (e.problem.exists) {
+    const x = e.problem.exists;
+    return { code, text: t('err.exists', { kind: label('exists', x.kind), id: x.id }), detail: null, fields: [] };
+  }
+  // A validation problem: each field in the reader's language, not the server's English.
+  if (code === 'validation' && e.fields.length) {
+    return {
+      code,
+      text: t(key, { ...vars, detail: '' }),
+      detail: null,
+      fields: e.fields.map((f) => ({ field: fieldName(f.field), message: fieldText(f) })),
+    };
+  }
   return {
     code,
     text: t(key, { ...vars, detail: detail || '', area: e.problem.area ? label('area', e.problem.area) : undefined }),
@@ -68,6 +103,6 @@ export function markFields(form, err) {
     if (!control) continue;
     control.setAttribute('aria-invalid', 'true');
     const slot = control.closest('.field')?.querySelector('.field-error');
-    if (slot) slot.textContent = f.message;
+    if (slot) slot.textContent = fieldText(f);
   }
 }

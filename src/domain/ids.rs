@@ -4,8 +4,8 @@ use chrono::NaiveDate;
 
 use crate::error::AppError;
 
-fn invalid(field: &str, msg: impl Into<String>) -> AppError {
-    AppError::validation(field, msg)
+fn invalid(field: &str, msg: impl Into<String>, rule: &'static str) -> AppError {
+    AppError::broke(field, msg, rule, None)
 }
 
 /// A customs code: the 10-character registration code (海关注册编码) or the 18-character
@@ -16,6 +16,7 @@ pub fn enterprise_code(field: &str, s: &str) -> Result<String, AppError> {
         return Err(invalid(
             field,
             "an enterprise code has 10 (customs registration) or 18 (credit code) letters/digits",
+            "enterprise_code",
         ));
     }
     Ok(s)
@@ -31,9 +32,11 @@ pub fn place_code(field: &str, s: &str, max: usize) -> Result<String, AppError> 
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(invalid(
+        return Err(AppError::broke(
             field,
             format!("use 1–{max} letters, digits, '-' or '_'"),
+            "code",
+            Some(max),
         ));
     }
     Ok(s.to_ascii_uppercase())
@@ -43,13 +46,22 @@ pub fn place_code(field: &str, s: &str, max: usize) -> Result<String, AppError> 
 pub fn text(field: &str, s: &str, max: usize) -> Result<String, AppError> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(invalid(field, "must not be empty"));
+        return Err(invalid(field, "must not be empty", "required"));
     }
     if t.chars().count() > max {
-        return Err(invalid(field, format!("at most {max} characters")));
+        return Err(AppError::broke(
+            field,
+            format!("at most {max} characters"),
+            "too_long",
+            Some(max),
+        ));
     }
     if t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(invalid(field, "must not contain control characters"));
+        return Err(invalid(
+            field,
+            "must not contain control characters",
+            "control_characters",
+        ));
     }
     Ok(t.to_string())
 }
@@ -58,7 +70,11 @@ pub fn text(field: &str, s: &str, max: usize) -> Result<String, AppError> {
 pub fn invt_no(field: &str, s: &str) -> Result<String, AppError> {
     let s = s.trim().to_ascii_uppercase();
     if s.len() != 18 || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(invalid(field, "an invtNo has exactly 18 letters/digits"));
+        return Err(invalid(
+            field,
+            "an invtNo has exactly 18 letters/digits",
+            "invt_no",
+        ));
     }
     Ok(s)
 }
@@ -67,7 +83,11 @@ pub fn invt_no(field: &str, s: &str) -> Result<String, AppError> {
 pub fn gcode(field: &str, s: &str) -> Result<String, AppError> {
     let s = s.trim();
     if s.len() != 10 || !s.chars().all(|c| c.is_ascii_digit()) {
-        return Err(invalid(field, "a gcode (HS code) has exactly 10 digits"));
+        return Err(invalid(
+            field,
+            "a gcode (HS code) has exactly 10 digits",
+            "gcode",
+        ));
     }
     Ok(s.to_string())
 }
@@ -79,6 +99,7 @@ pub fn waybill(field: &str, s: &str) -> Result<String, AppError> {
         return Err(invalid(
             field,
             "a waybill number has 1–60 printable ASCII characters",
+            "waybill",
         ));
     }
     Ok(s.to_string())

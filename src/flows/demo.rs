@@ -264,6 +264,10 @@ struct Demo<'a> {
     w: &'a Writer,
     lists: Vec<DeclarationRow>,
     now: NaiveDateTime,
+    /// When the next step of the return at hand happens: the demo's history is spread over
+    /// the weeks its lists were released in, as a real warehouse's would be (never later
+    /// than a few minutes ago).
+    clock: std::cell::Cell<NaiveDateTime>,
 }
 
 fn floor(wh: &str) -> Actor {
@@ -276,6 +280,14 @@ fn floor(wh: &str) -> Actor {
 }
 
 impl Demo<'_> {
+    /// The time of the next step of the return at hand: `minutes` after the one before.
+    fn tick(&self, minutes: i64) -> NaiveDateTime {
+        let t =
+            (self.clock.get() + Duration::minutes(minutes)).min(self.now - Duration::minutes(5));
+        self.clock.set(t);
+        t
+    }
+
     /// The next unused list of `area` and one of `ebcs`, released between `min` and `max` days ago.
     fn take(
         &mut self,
@@ -323,8 +335,19 @@ impl Demo<'_> {
         let applied_at = d
             .released_at
             .map(|r| r + Duration::days(if late_apply { 3 } else { 2 }));
+        // Recorded when it was applied (never in the future); the parcel arrives a day or so
+        // later — a late one only now, past its 45 days.
+        let at = applied_at
+            .unwrap_or(self.now)
+            .min(self.now - Duration::hours(3));
+        self.clock.set(if late_apply {
+            self.now - Duration::hours(2)
+        } else {
+            at + Duration::hours(22) + Duration::minutes(i64::from(d.invt_no.len() as u8 % 7) * 37)
+        });
         let actor = Actor::system("demo-ceb625");
         let r = run(self.w, move |tx| {
+            tx.now = at;
             apply::apply(tx, &actor, &input, applied_at, None)
         })?;
         Ok(r.id)
@@ -332,7 +355,9 @@ impl Demo<'_> {
 
     fn receive(&self, id: &str, wh: &str) -> Result<(), AppError> {
         let (id, wh) = (id.to_string(), wh.to_string());
+        let at = self.tick(0);
         run(self.w, move |tx| {
+            tx.now = at;
             let input = ReceiveInput {
                 warehouse: wh.clone(),
                 camera: format!("CAM-{wh}-DOCK"),
@@ -344,7 +369,9 @@ impl Demo<'_> {
 
     fn sort(&self, id: &str, wh: &str, odd_item: bool) -> Result<(), AppError> {
         let (id, wh) = (id.to_string(), wh.to_string());
+        let at = self.tick(18);
         run(self.w, move |tx| {
+            tx.now = at;
             let items = store::lines(tx.conn, &id)?
                 .iter()
                 .map(|l| SortItem {
@@ -380,7 +407,9 @@ impl Demo<'_> {
     /// Inspects: the first `bad` units of each line are graded `used`, the rest intact.
     fn inspect(&self, id: &str, wh: &str, bad: i64) -> Result<(), AppError> {
         let (id, wh) = (id.to_string(), wh.to_string());
+        let at = self.tick(95);
         run(self.w, move |tx| {
+            tx.now = at;
             let lines = store::lines(tx.conn, &id)?
                 .iter()
                 .map(|l| {
@@ -407,7 +436,9 @@ impl Demo<'_> {
 
     fn restock_all(&self, id: &str, wh: &str) -> Result<(), AppError> {
         let (id, wh) = (id.to_string(), wh.to_string());
+        let at = self.tick(40);
         run(self.w, move |tx| {
+            tx.now = at;
             for (i, l) in store::lines(tx.conn, &id)?.iter().enumerate() {
                 if l.intact > 0 {
                     let input = RestockInput {
@@ -435,7 +466,9 @@ impl Demo<'_> {
             route.to_string(),
             reference.to_string(),
         );
+        let at = self.tick(40);
         run(self.w, move |tx| {
+            tx.now = at;
             for l in store::lines(tx.conn, &id)? {
                 let left = l.unsettled();
                 if left > 0 {
@@ -466,10 +499,12 @@ fn load(
     let mut lists = load_lists(&mut conn)?;
     lists.sort_by_key(|d| std::cmp::Reverse(d.released_at));
     drop(conn);
+    let now = Utc::now().naive_utc().trunc_subsecs(6);
     let mut demo = Demo {
         w,
         lists,
-        now: Utc::now().naive_utc().trunc_subsecs(6),
+        now,
+        clock: std::cell::Cell::new(now),
     };
     let ok = ["HK0000E001", "JP0000E002"];
     let (w1, w2) = ("5001960W01", "5001960W02");

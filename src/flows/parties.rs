@@ -26,7 +26,12 @@ pub struct EnterpriseInput {
 
 pub fn parse_kinds(kinds: &[String]) -> Result<String, AppError> {
     if kinds.is_empty() {
-        return Err(AppError::validation("kinds", "give at least one kind"));
+        return Err(AppError::broke(
+            "kinds",
+            "give at least one kind",
+            "required",
+            None,
+        ));
     }
     let mut out: Vec<&str> = Vec::new();
     for k in kinds {
@@ -34,10 +39,7 @@ pub fn parse_kinds(kinds: &[String]) -> Result<String, AppError> {
             .iter()
             .find(|x| **x == k.as_str())
             .ok_or_else(|| {
-                AppError::validation(
-                    "kinds",
-                    format!("unknown kind {k:?}; use {}", ENTERPRISE_KINDS.join(", ")),
-                )
+                AppError::Validation(vec![FieldError::one_of("kinds", &ENTERPRISE_KINDS)])
             })?;
         if !out.contains(k) {
             out.push(k);
@@ -65,9 +67,10 @@ pub fn create_enterprise(
         return Err(AppError::Validation(errors));
     };
     if store::enterprise(tx.conn, &code)?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "enterprise {code} already exists"
-        )));
+        return Err(AppError::AlreadyExists {
+            kind: "enterprise",
+            id: code.clone(),
+        });
     }
     let row = EnterpriseRow {
         code: code.clone(),
@@ -233,7 +236,12 @@ pub fn create_warehouse(
     let zone = ids::text("zone", &input.zone, 100)?;
     let operator = ids::enterprise_code("operator", &input.operator)?;
     let op = store::enterprise(tx.conn, &operator)?.ok_or_else(|| {
-        AppError::validation("operator", format!("enterprise {operator} does not exist"))
+        AppError::broke(
+            "operator",
+            format!("enterprise {operator} does not exist"),
+            "unknown",
+            None,
+        )
     })?;
     if !op.kinds.split(',').any(|k| k == "warehouse_operator") {
         return Err(AppError::validation(
@@ -249,9 +257,10 @@ pub fn create_warehouse(
         tx.now,
     )?;
     if store::warehouse(tx.conn, &code)?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "warehouse {code} already exists"
-        )));
+        return Err(AppError::AlreadyExists {
+            kind: "warehouse",
+            id: code.clone(),
+        });
     }
     let row = WarehouseRow {
         code: code.clone(),
@@ -299,16 +308,15 @@ pub fn create_bin(
     let area = BIN_AREAS
         .iter()
         .find(|a| **a == input.area.trim())
-        .ok_or_else(|| {
-            AppError::validation("area", format!("use one of {}", BIN_AREAS.join(", ")))
-        })?;
+        .ok_or_else(|| AppError::Validation(vec![FieldError::one_of("area", &BIN_AREAS)]))?;
     let wh = store::warehouse(tx.conn, warehouse)?
         .ok_or_else(|| AppError::NotFound(format!("warehouse {warehouse} does not exist")))?;
     super::eligibility::ensure_warehouse_operable(tx.conn, &wh.code, tx.now)?;
     if store::bin(tx.conn, &wh.code, &code)?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "bin {code} already exists in {warehouse}"
-        )));
+        return Err(AppError::AlreadyExists {
+            kind: "bin",
+            id: format!("{warehouse}/{code}"),
+        });
     }
     let row = BinRow {
         warehouse_code: wh.code.clone(),
@@ -361,16 +369,15 @@ pub fn create_camera(
     let area = BIN_AREAS
         .iter()
         .find(|a| **a == input.area.trim())
-        .ok_or_else(|| {
-            AppError::validation("area", format!("use one of {}", BIN_AREAS.join(", ")))
-        })?;
+        .ok_or_else(|| AppError::Validation(vec![FieldError::one_of("area", &BIN_AREAS)]))?;
     let wh = store::warehouse(tx.conn, warehouse)?
         .ok_or_else(|| AppError::NotFound(format!("warehouse {warehouse} does not exist")))?;
     super::eligibility::ensure_warehouse_operable(tx.conn, &wh.code, tx.now)?;
     if store::camera(tx.conn, &wh.code, &code)?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "camera {code} already exists in {warehouse}"
-        )));
+        return Err(AppError::AlreadyExists {
+            kind: "camera",
+            id: format!("{warehouse}/{code}"),
+        });
     }
     let playback_url = input
         .playback_url

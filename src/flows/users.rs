@@ -167,10 +167,10 @@ pub fn create_user(tx: &mut Tx<'_>, actor: &Actor, u: NewUser) -> Result<UserRow
         }
     }
     if store::user(tx.conn, &u.username)?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "user {} already exists",
-            u.username
-        )));
+        return Err(AppError::AlreadyExists {
+            kind: "user",
+            id: u.username.clone(),
+        });
     }
     let row = UserRow {
         username: u.username.clone(),

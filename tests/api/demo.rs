@@ -108,4 +108,34 @@ both! {
         demo::load_if_empty(&app.pool, &app.writer).expect("a second load is a no-op");
         assert_eq!(app.head(), head);
     }
+
+    fn the_demos_history_is_spread_over_the_last_weeks(app: &TestApp) {
+        demo::load_if_empty(&app.pool, &app.writer).expect("the demo loads");
+        let sup = app.login("supervisor", "demo-supervisor-2026");
+        let stats = app.get(&sup, "/api/v1/stats");
+        stats.assert_status(200);
+        let days: Vec<&Value> = stats.json["arrivals_per_day"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["count"].as_i64().unwrap_or(0) > 0)
+            .collect();
+        assert!(days.len() >= 3, "arrivals on {} day(s): {days:?}", days.len());
+        // Every return's steps are in order, and none is in the future.
+        let now = chrono::Utc::now();
+        for r in app.get(&sup, "/api/v1/returns?limit=100").json["items"].as_array().unwrap() {
+            let v = app.get(&sup, &format!("/api/v1/returns/{}", r["id"].as_str().unwrap()));
+            let mut last: Option<chrono::DateTime<chrono::Utc>> = None;
+            for h in v.json["history"].as_array().unwrap() {
+                let at = chrono::DateTime::parse_from_rfc3339(h["at"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+                assert!(at <= now, "{}: a step in the future: {h}", r["id"]);
+                if let Some(l) = last {
+                    if h["action"] != "return.hold" {
+                        assert!(at >= l, "{}: steps out of order: {}", r["id"], v.json["history"]);
+                    }
+                }
+                last = Some(at);
+            }
+        }
+    }
 }

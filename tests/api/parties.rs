@@ -342,4 +342,37 @@ both! {
         let bins = app.get(&admin, "/api/v1/warehouses/WH-X/bins?area=restock");
         assert_eq!(bins.json["items"].as_array().unwrap().len(), 1);
     }
+
+    fn refusals_of_admin_input_name_the_rule_and_what_exists_for_the_screens_to_say(app: &TestApp) {
+        let seed = app.seed_parties();
+        let admin = app.admin();
+        let wh = &seed.a.warehouse;
+        // An id in use: a conflict that says what exists.
+        let dup = app.post_json(&admin, "/api/v1/enterprises", &json!({"code": seed.a.operator, "name": "重复", "kinds": ["agent"]}));
+        dup.assert_problem(409, "conflict");
+        assert_eq!(dup.json["exists"], json!({"kind": "enterprise", "id": seed.a.operator}));
+        let bin = seed.a.bin("restock").to_string();
+        let dup = app.post_json(&admin, &format!("/api/v1/warehouses/{wh}/bins"), &json!({"code": bin, "area": "restock"}));
+        dup.assert_problem(409, "conflict");
+        assert_eq!(dup.json["exists"], json!({"kind": "bin", "id": format!("{wh}/{bin}")}));
+        // Each broken rule is named, with its limit or the values allowed.
+        let bad = app.post_json(&admin, &format!("/api/v1/warehouses/{wh}/bins"), &json!({"code": "坏 码", "area": "restock"}));
+        bad.assert_problem(400, "validation");
+        let e = &bad.json["errors"][0];
+        assert_eq!((e["field"].as_str(), e["rule"].as_str(), e["max"].as_u64()), (Some("code"), Some("code"), Some(30)));
+        let bad = app.post_json(&admin, &format!("/api/v1/warehouses/{wh}/bins"), &json!({"code": "A-NEW-1", "area": "attic"}));
+        bad.assert_problem(400, "validation");
+        let e = &bad.json["errors"][0];
+        assert_eq!((e["field"].as_str(), e["rule"].as_str()), (Some("area"), Some("one_of")));
+        assert_eq!(e["allowed"], json!(["receiving", "pending_inspection", "discrepancy", "hold", "restock", "exit"]));
+        let bad = app.post_json(&admin, "/api/v1/enterprises", &json!({"code": "X", "name": "名".repeat(101), "kinds": []}));
+        bad.assert_problem(400, "validation");
+        let errors = bad.json["errors"].as_array().unwrap();
+        let rule = |f: &str| errors.iter().find(|e| e["field"] == f).map(|e| e["rule"].clone());
+        assert_eq!(rule("code"), Some(json!("enterprise_code")));
+        assert_eq!(rule("name"), Some(json!("too_long")));
+        assert_eq!(rule("kinds"), Some(json!("required")));
+        // The English sentence is still there for scripts.
+        assert!(errors.iter().all(|e| e["message"].as_str().is_some_and(|m| !m.is_empty())));
+    }
 }
