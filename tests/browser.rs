@@ -2045,6 +2045,52 @@ async fn customs_review(b: &mut Browser, sc: &Scene) -> R {
     Ok(())
 }
 
+/// Switches `b` to English and saves each of `screens` (named `en-…`), with the checks every
+/// screenshot makes (labels, tap targets, no sideways scrolling on a handheld).
+async fn other_language(b: &mut Browser, screens: &[&str], switch_back_label: &str) -> R {
+    b.go(screens[0]).await?;
+    let lang = s(&b.js("return document.documentElement.lang", vec![]).await?);
+    if lang != "en" {
+        b.click("#lang").await?;
+        b.until(
+            "the page in English",
+            "document.documentElement.lang === 'en'",
+        )
+        .await?;
+    }
+    for screen in screens {
+        b.go(screen).await?;
+        b.until(
+            "the screen drawn",
+            "document.querySelector('#view') && !document.querySelector('#view .loading') && document.querySelector('#view').innerText.trim().length > 0",
+        )
+        .await?;
+        let text = s(&b
+            .js("return document.getElementById('view').innerText", vec![])
+            .await?);
+        // Nothing left in Chinese but names and what people typed: no untranslated labels.
+        let lang_button = s(&b
+            .js("return document.getElementById('lang').textContent", vec![])
+            .await?);
+        ensure!(
+            lang_button.contains(switch_back_label),
+            "{screen}: the language switch reads {lang_button}"
+        );
+        ensure!(
+            !text.contains("undefined") && !text.contains("[object"),
+            "{screen}: {text}"
+        );
+        let name = screen.trim_start_matches("#/").replace('/', "-");
+        let name = if name.is_empty() {
+            "home".to_string()
+        } else {
+            name
+        };
+        b.shots(&format!("en-{}-{name}", b.who)).await?;
+    }
+    Ok(())
+}
+
 /// An admin makes a customs token (the password asked again, the token shown once), sees that
 /// signing out does not end it, revokes it; then lets in a user whose sign-ins were slowed down.
 async fn tokens_and_throttles(admin: &mut Browser, base: &str) -> R {
@@ -2293,6 +2339,37 @@ async fn the_ui_in_a_real_browser() {
         let (floor, rest) = browsers.split_at_mut(1);
         rating_refusal(&mut rest[1], &mut floor[0], &sup_api, &sc).await?;
         tokens_and_throttles(&mut rest[1], &world.base).await?;
+        // Every screen once more in the other language (the walk above is mostly in Chinese).
+        other_language(
+            &mut floor[0],
+            &["#/", "#/list", "#/restock", "#/pending"],
+            "中文",
+        )
+        .await?;
+        other_language(
+            &mut rest[0],
+            &[
+                "#/dashboard",
+                "#/returns",
+                "#/approvals",
+                "#/audit",
+                "#/exports",
+                "#/tokens",
+            ],
+            "中文",
+        )
+        .await?;
+        other_language(
+            &mut rest[1],
+            &[
+                "#/admin/enterprises",
+                "#/admin/warehouses",
+                "#/admin/warehouses/XY01",
+                "#/admin/users",
+            ],
+            "中文",
+        )
+        .await?;
         Ok::<(), String>(())
     })
     .await
