@@ -55,10 +55,24 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The audit feed pushed to customs.
+    Feed {
+        #[command(subcommand)]
+        command: FeedCommand,
+    },
     /// Import CEB621 / CEB622 / CEB625 / CEB626 XML files.
     Import {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedCommand {
+    /// Where the push to customs stands: delivered up to, lag, last error, next try.
+    Status {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -199,6 +213,32 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
                 Ok(1)
             }
         }
+        Command::Feed {
+            command: FeedCommand::Status { db },
+        } => {
+            let config = load(&db, None)?;
+            let mut conn = crate::db::open_existing(&config.database, config.sqlite_sync)?;
+            let s = crate::audit::push::status(&mut conn, config.customs_feed.is_some())?;
+            let target = config
+                .customs_feed
+                .as_ref()
+                .map(|t| t.url.as_str())
+                .unwrap_or("not configured (BR_CUSTOMS_FEED_URL)");
+            println!("customs feed: {target}");
+            println!(
+                "delivered up to #{} of #{}: {} entries and {} s behind",
+                s.delivered_seq, s.head_seq, s.lag_entries, s.lag_seconds
+            );
+            match (&s.last_error, s.next_try_at) {
+                (Some(e), Some(t)) if s.failures > 0 => println!(
+                    "{} failed tries in a row, the last: {e}; next try at {}",
+                    s.failures,
+                    t.to_rfc3339()
+                ),
+                _ => println!("no failure since the last delivery"),
+            }
+            Ok(0)
+        }
         Command::Import { files, db } => {
             let config = load(&db, None)?;
             let (_pool, writer) = crate::app::open(&config)?;
@@ -234,16 +274,23 @@ fn serve(bind: Option<String>, db: DbArgs, demo: bool) -> Result<i32, AppError> 
         crate::flows::demo::load_if_empty(&pool, &writer)?;
     }
     crate::app::ensure_first_admin(&pool, &writer)?;
-    println!(
-        "bonded-returns serving on http://{} ({} database)",
+    let push = config.customs_feed.clone();
+    let postgres = config.database.backend() == "postgres";
+    let (backend, bound) = (
+        config.database.backend(),
         listener
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or(config.bind.clone()),
-        config.database.backend()
     );
+    // Everything that can fail at start (the signing key) before saying where it serves.
+    let state = crate::app::state(config, pool.clone(), writer.clone())?;
+    println!("bonded-returns serving on http://{bound} ({backend} database)");
     crate::app::start_housekeeping(writer.clone());
-    let state = crate::app::state(config, pool, writer)?;
+    if let Some(target) = push {
+        tracing::info!(url = %target.url, "pushing the audit feed to customs");
+        crate::audit::push::start(pool, writer, state.signer.clone(), target, postgres);
+    }
     actix_web::rt::System::new()
         .block_on(crate::http::serve(state, listener))
         .map_err(|e| AppError::Startup(format!("server stopped: {e}")))?;

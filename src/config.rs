@@ -19,6 +19,9 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` names the client (for the sign-in throttle); none by
     /// default, so the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where the audit feed is pushed (`BR_CUSTOMS_FEED_URL`, `BR_CUSTOMS_FEED_AUTH`,
+    /// `BR_CUSTOMS_FEED_TIMEOUT_SECONDS`); none by default.
+    pub customs_feed: Option<crate::audit::push::Target>,
     /// The installation's Ed25519 signing key (`BR_SIGNING_KEY`; made at the first start).
     pub signing_key: std::path::PathBuf,
     /// The footage shown around a step (`BR_FOOTAGE_BEFORE_SECONDS`, `BR_FOOTAGE_AFTER_SECONDS`).
@@ -127,6 +130,29 @@ impl Config {
             cookie_secure: env_bool("BR_COOKIE_SECURE", false)?,
             trusted_proxies: trusted_proxies(&env_or("BR_TRUSTED_PROXIES", ""))?,
             signing_key,
+            customs_feed: match std::env::var("BR_CUSTOMS_FEED_URL")
+                .ok()
+                .map(|u| u.trim().to_string())
+                .filter(|u| !u.is_empty())
+            {
+                None => None,
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    Some(crate::audit::push::Target {
+                        url,
+                        authorization: std::env::var("BR_CUSTOMS_FEED_AUTH")
+                            .ok()
+                            .filter(|a| !a.trim().is_empty()),
+                        timeout: std::time::Duration::from_secs(
+                            env_parse("BR_CUSTOMS_FEED_TIMEOUT_SECONDS", 10u64)?.clamp(1, 300),
+                        ),
+                    })
+                }
+                Some(url) => {
+                    return Err(format!(
+                        "BR_CUSTOMS_FEED_URL={url:?} is not an http:// or https:// address"
+                    ))
+                }
+            },
             footage: crate::audit::footage::Span {
                 before: env_parse("BR_FOOTAGE_BEFORE_SECONDS", 30i64)?.clamp(0, 3600),
                 after: env_parse("BR_FOOTAGE_AFTER_SECONDS", 90i64)?.clamp(0, 3600),

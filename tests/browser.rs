@@ -2028,6 +2028,17 @@ async fn customs_review(b: &mut Browser, sc: &Scene) -> R {
         s(&key).chars().all(|c| c.is_ascii_hexdigit()),
         "the public key: {key}"
     );
+    // Where the push to customs stands (the demo has none configured, and says so).
+    let feed = b
+        .until(
+            "the push's state on the screen",
+            "(() => { const f = document.getElementById('feed-status'); return f && f.textContent; })()",
+        )
+        .await?;
+    ensure!(
+        s(&feed).contains("BR_CUSTOMS_FEED_URL"),
+        "the audit screen does not say where the push stands: {feed}"
+    );
     b.shots("32-audit-footage").await?;
     b.click("#lang").await?;
     b.until(

@@ -9,6 +9,7 @@
 
 pub mod export;
 pub mod footage;
+pub mod push;
 pub mod query;
 pub mod signing;
 

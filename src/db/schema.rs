@@ -77,6 +77,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    feed_delivery (id) {
+        id -> Integer,
+        delivered_seq -> BigInt,
+        delivered_at -> Nullable<Timestamp>,
+        failures -> Integer,
+        last_error -> Nullable<Text>,
+        next_try_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     sign_in_throttle (username, client) {
         username -> Text,
         client -> Text,
@@ -261,6 +272,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
     sign_in_throttle,
+    feed_delivery,
     idempotency_keys,
     counters,
     audit_entries,

@@ -68,6 +68,7 @@ impl Scope {
                     || path == "/api/v1/audit"
                     || path.starts_with("/api/v1/audit/")
                     || path == "/api/v1/feed"
+                    || path == "/api/v1/feed/status"
                     || path.starts_with("/api/v1/exports/")
                     || (path.starts_with("/api/v1/returns/") && path.ends_with("/ceb625.xml"));
                 // A token may always end itself.

@@ -94,6 +94,15 @@ pub struct FeedPage {
     pub head: SignedHead,
 }
 
+/// Where the push to customs stands (supervisors and admins; tokens of the `customs` scope).
+#[utoipa::path(get, path = "/api/v1/feed/status", responses((status = 200, body = crate::audit::push::FeedStatus), (status = 403, description = "only supervisors, admins and customs tokens read the feed (`forbidden`)")))]
+pub async fn status(state: web::Data<AppState>, s: Session) -> Result<HttpResponse, AppError> {
+    s.require(&[Role::Supervisor, Role::Admin])?;
+    let configured = state.config.customs_feed.is_some();
+    let st = read(&state, move |c| crate::audit::push::status(c, configured)).await?;
+    Ok(HttpResponse::Ok().json(st))
+}
+
 /// Entries after `after`, oldest first (supervisors and admins; tokens of the `customs` scope).
 #[utoipa::path(get, path = "/api/v1/feed", params(FeedQuery), responses((status = 200, body = FeedPage), (status = 403, description = "only supervisors, admins and customs tokens read the feed (`forbidden`)")))]
 pub async fn feed(

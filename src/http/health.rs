@@ -11,14 +11,37 @@ use crate::error::AppError;
 pub struct Health {
     pub status: &'static str,
     pub database: &'static str,
+    /// With a push to customs configured: how far it has come (no error texts here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed: Option<FeedHealth>,
+}
+
+/// The push to customs, as a prober sees it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FeedHealth {
+    pub delivered_seq: i64,
+    pub lag_entries: i64,
+    pub lag_seconds: i64,
+    pub failures: i32,
 }
 
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503)))]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     // Whatever keeps the database from answering, the service is unavailable (503), so that a
     // load balancer takes this node out; the cause goes to the log, not to the prober.
-    super::read(&state, |c| {
-        c.batch_execute("SELECT 1").map_err(AppError::from)
+    let configured = state.config.customs_feed.is_some();
+    let feed = super::read(&state, move |c| {
+        c.batch_execute("SELECT 1").map_err(AppError::from)?;
+        if !configured {
+            return Ok(None);
+        }
+        let s = crate::audit::push::status(c, true)?;
+        Ok(Some(FeedHealth {
+            delivered_seq: s.delivered_seq,
+            lag_entries: s.lag_entries,
+            lag_seconds: s.lag_seconds,
+            failures: s.failures,
+        }))
     })
     .await
     .map_err(|e| {
@@ -28,5 +51,6 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
     Ok(HttpResponse::Ok().json(Health {
         status: "ok",
         database: state.backend,
+        feed,
     }))
 }

@@ -504,6 +504,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/tokens/{id}", web::delete().to(auth::revoke_token))
                 .route("/throttles", web::get().to(auth::list_throttles))
                 .route("/feed", web::get().to(feed::feed))
+                .route("/feed/status", web::get().to(feed::status))
                 .route(
                     "/throttles/{username}",
                     web::delete().to(auth::clear_throttle),

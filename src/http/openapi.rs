@@ -81,6 +81,7 @@ use super::{admin, audit, auth, feed, health};
         audit::head,
         audit::key,
         feed::feed,
+        feed::status,
         audit::export_csv,
         audit::export_xlsx,
     ),

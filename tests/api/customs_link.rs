@@ -75,7 +75,15 @@ impl Drop for Served {
 }
 
 fn serve(app: &TestApp) -> Served {
-    let mut child = Command::new(binary())
+    serve_with(app, &[])
+}
+
+fn serve_with(app: &TestApp, env: &[(&str, &str)]) -> Served {
+    let mut cmd = Command::new(binary());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .args([
             "serve",
             "--bind",
@@ -89,7 +97,14 @@ fn serve(app: &TestApp) -> Served {
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(app.signing_key.with_file_name("serve.log"))
+                .map(Stdio::from)
+                .unwrap_or(Stdio::null()),
+        )
         .spawn()
         .expect("serve starts");
     let stdout = child.stdout.take().unwrap();
@@ -276,5 +291,155 @@ both! {
         // Malformed: one clear line, exit 2.
         let garbled = verify(&format!("{seq}:{hash}:xyz"), Some(&public));
         assert!(garbled.code.is_some_and(|c| c != 0 && c != 1 && c != 101), "{garbled:?}");
+    }
+
+    fn the_pushed_feed_reaches_a_failing_receiver_whole_and_in_order_across_kills(app: &TestApp) {
+        use std::io::{Read, Write};
+        use std::net::TcpListener;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+
+        app.seed_parties();
+        // The receiver: answers 500 to every third batch, lets every fifth time out, and is
+        // down now and then (connections refused); it keeps what it acknowledged.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let auths: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (down, stop, calls) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+        let receiver = {
+            let (received, auths, down, stop, calls) = (received.clone(), auths.clone(), down.clone(), stop.clone(), calls.clone());
+            std::thread::spawn(move || {
+                let mut listener = Some(listener);
+                while !stop.load(Ordering::Relaxed) {
+                    if down.load(Ordering::Relaxed) {
+                        listener = None;
+                        std::thread::sleep(Duration::from_millis(50));
+                        continue;
+                    }
+                    let l = listener.get_or_insert_with(|| TcpListener::bind(("127.0.0.1", port)).expect("the receiver binds again"));
+                    l.set_nonblocking(true).unwrap();
+                    let Ok((mut sock, _)) = l.accept() else {
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    };
+                    sock.set_nonblocking(false).unwrap();
+                    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 65536];
+                    let (head_end, length) = loop {
+                        let Ok(n) = sock.read(&mut chunk) else { break (0, 0) };
+                        if n == 0 { break (0, 0) }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                            let len = head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))).unwrap_or(0);
+                            break (i + 4, len);
+                        }
+                    };
+                    if head_end == 0 { continue }
+                    while buf.len() < head_end + length {
+                        let Ok(n) = sock.read(&mut chunk) else { break };
+                        if n == 0 { break }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    let n = calls.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n % 5 == 0 {
+                        // Slower than the sender waits: a timeout, nothing acknowledged.
+                        std::thread::sleep(Duration::from_millis(1600));
+                        continue;
+                    }
+                    if n % 3 == 0 {
+                        let _ = sock.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                        continue;
+                    }
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    if let Some(a) = head.lines().find_map(|l| l.strip_prefix("Authorization: ").or_else(|| l.strip_prefix("authorization: "))) {
+                        auths.lock().unwrap().push(a.trim().to_string());
+                    }
+                    let batch: Value = serde_json::from_slice(&buf[head_end..head_end + length]).expect("a JSON batch");
+                    received.lock().unwrap().push(batch);
+                    let _ = sock.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
+                }
+            })
+        };
+        let url = format!("http://127.0.0.1:{port}/ceb/feed");
+        let env = [
+            ("BR_CUSTOMS_FEED_URL", url.as_str()),
+            ("BR_CUSTOMS_FEED_AUTH", "Bearer feed-secret-42"),
+            ("BR_CUSTOMS_FEED_TIMEOUT_SECONDS", "1"),
+        ];
+        let admin = app.admin();
+        let mut server = serve_with(app, &env);
+        // Clients write while the server is killed (SIGKILL) at odd moments and the receiver
+        // goes down and comes back.
+        for round in 0..5 {
+            for n in 0..8 {
+                app.post_json(&admin, "/api/v1/enterprises", &json!({"code": format!("44019{round}{n:04}"), "name": "报关行", "kinds": ["agent"]}))
+                    .assert_status(201);
+            }
+            std::thread::sleep(Duration::from_millis(300 + 370 * round as u64));
+            if round % 2 == 1 {
+                down.store(true, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(1200));
+                down.store(false, Ordering::Relaxed);
+            }
+            drop(server);
+            server = serve_with(app, &env);
+        }
+        // In the end the receiver holds every entry, in order, nothing missing.
+        let token = customs_token(app);
+        let head = app.head().seq;
+        let started = Instant::now();
+        let status = loop {
+            let req = app.client().get(format!("{}/api/v1/feed/status", server.1)).bearer_auth(&token);
+            if let Err(e) = req.try_clone().unwrap().send() {
+                let log = std::fs::read_to_string(app.signing_key.with_file_name("serve.log")).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                panic!("the server does not answer ({e}); its log ends:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            }
+            let st = app.send(req);
+            let delivered = st.json["delivered_seq"].as_i64().unwrap_or(0);
+            if delivered >= head && st.json["lag_entries"] == 0 {
+                break st;
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "the feed did not catch up: {}", st.text);
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        assert_eq!(status.json["configured"], true);
+        assert_eq!(status.json["lag_seconds"], 0);
+        stop.store(true, Ordering::Relaxed);
+        receiver.join().unwrap();
+        let batches = received.lock().unwrap().clone();
+        assert!(calls.load(Ordering::Relaxed) > batches.len(), "the receiver never failed");
+        let mut next = 1;
+        let mut prev = "0".repeat(64);
+        for b in &batches {
+            let items = b["items"].as_array().unwrap();
+            let first = items[0]["seq"].as_i64().unwrap();
+            assert!(first <= next, "a gap: the batch starts at #{first}, #{next} was never received");
+            // The head that comes with a batch is its last entry, signed.
+            assert_eq!(b["head"]["seq"], items.last().unwrap()["seq"]);
+            assert_eq!(b["head"]["signature"].as_str().map(str::len), Some(128));
+            for e in items {
+                let seq = e["seq"].as_i64().unwrap();
+                if seq == next {
+                    prev = check_entry(e, &prev);
+                    next += 1;
+                }
+            }
+        }
+        assert_eq!(next - 1, head, "the receiver holds #1–#{} of #{head}", next - 1);
+        assert!(auths.lock().unwrap().iter().all(|a| a == "Bearer feed-secret-42"));
+        // `bonded-returns feed status` says the same.
+        let key = app.signing_key.display().to_string();
+        let cli_status = cli_with_env(
+            &["feed", "status", "--database-url", &app.db.url],
+            None,
+            &[("BR_SIGNING_KEY", key.as_str()), ("BR_CUSTOMS_FEED_URL", url.as_str())],
+        );
+        assert_eq!(cli_status.code, Some(0), "{cli_status:?}");
+        assert!(cli_status.stdout.contains(&format!("delivered up to #{head} of #{head}: 0 entries")), "{}", cli_status.stdout);
+        drop(server);
     }
 }

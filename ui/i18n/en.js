@@ -755,4 +755,7 @@ export default {
   'field.code': 'Code',
   'field.username': 'User name',
   'field.playback_url': 'Playback link',
+  'feed.not_configured': 'No push to customs is configured (BR_CUSTOMS_FEED_URL); customs can pull with a customs read-only token.',
+  'feed.status': 'Push to customs: delivered up to #{seq} (head #{head}), {n} entries and {s} s behind.',
+  'feed.failing': '{n} failed tries in a row, the last: {error}; next try {next}.',
 };

@@ -755,4 +755,7 @@ export default {
   'field.code': '编号',
   'field.username': '用户名',
   'field.playback_url': '录像回放链接',
+  'feed.not_configured': '未配置向海关推送（BR_CUSTOMS_FEED_URL）；海关可用“海关只读”令牌拉取数据。',
+  'feed.status': '向海关推送：已送达至 #{seq}（链头 #{head}），滞后 {n} 条、{s} 秒。',
+  'feed.failing': '连续失败 {n} 次，最近一次：{error}；下次重试 {next}。',
 };

@@ -157,9 +157,14 @@ export default {
     // What customs keeps: the installation's public key and the signed head, to check later
     // with `bonded-returns audit verify --expect-head … --public-key …`.
     const signed = h('div', { class: 'signed-head', id: 'signed-head' });
-    Promise.all([get('/audit/key'), get('/audit/head')]).then(([key, head]) => {
+    Promise.all([get('/audit/key'), get('/audit/head'), get('/feed/status').catch(() => null)]).then(([key, head, feed]) => {
       if (!ctx.alive()) return;
-      fill(signed,
+      const push = !feed || !feed.configured
+        ? h('p', { class: 'muted', id: 'feed-status' }, t('feed.not_configured'))
+        : h('p', { id: 'feed-status', class: feed.failures ? 'chain-bad' : 'chain-ok' },
+          t('feed.status', { seq: feed.delivered_seq, head: feed.head_seq, n: feed.lag_entries, s: feed.lag_seconds }),
+          feed.failures ? ` ${t('feed.failing', { n: feed.failures, error: feed.last_error || '', next: fmtSecond(feed.next_try_at) })}` : '');
+      fill(signed, push,
         h('p', {}, h('span', { class: 'muted' }, `${t('audit.public_key')} (Ed25519) `),
           h('code', { class: 'code small-url', id: 'public-key' }, key.public_key)),
         h('p', {}, h('span', { class: 'muted' }, `${t('audit.signed_head')} `),
