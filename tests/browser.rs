@@ -2039,6 +2039,11 @@ async fn customs_review(b: &mut Browser, sc: &Scene) -> R {
         s(&feed).contains("BR_CUSTOMS_FEED_URL"),
         "the audit screen does not say where the push stands: {feed}"
     );
+    // Both exports of what is shown, each confirmed in words.
+    b.click("#audit-export").await?;
+    b.message("ok", "已导出 CSV").await?;
+    b.click("#audit-export-xlsx").await?;
+    b.message("ok", "已导出 Excel").await?;
     b.shots("32-audit-footage").await?;
     b.click("#lang").await?;
     b.until(

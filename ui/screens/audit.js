@@ -122,35 +122,27 @@ export default {
       h('a', { class: 'btn ghost', href: '#/audit' }, t('common.clear'))));
 
     // Fetched rather than followed, so that a refusal is shown in words and a file cut at the
-    // export's size limit says so.
-    const exportLink = h('a', {
-      class: 'btn secondary', id: 'audit-export', 'data-action': 'export-csv', href: apiUrl('/audit/export.csv', { ...q, lang: getLang() }), download: 'audit.csv',
-      onclick: async (e) => {
-        e.preventDefault();
-        try {
-          const headers = await download('/audit/export.csv', { ...q, lang: getLang() }, 'audit.csv');
-          if (headers.get('X-Truncated') === 'true') say(t('audit.export_truncated'), 'warn');
-          else say(t('audit.exported'), 'ok');
-        } catch (err) {
-          showError(err);
-        }
-      },
-    }, t('audit.export'));
-    // The same rows as a workbook: times as dates, numbers as numbers, never a formula.
-    const xlsxLink = h('a', {
-      class: 'btn secondary', id: 'audit-export-xlsx', 'data-action': 'export-xlsx',
-      href: apiUrl('/audit/export.xlsx', { ...q, lang: getLang() }), download: 'audit.xlsx',
-      onclick: async (e) => {
-        e.preventDefault();
-        try {
-          const headers = await download('/audit/export.xlsx', { ...q, lang: getLang() }, 'audit.xlsx');
-          if (headers.get('X-Truncated') === 'true') say(t('audit.export_truncated'), 'warn');
-          else say(t('audit.exported_xlsx'), 'ok');
-        } catch (err) {
-          showError(err);
-        }
-      },
-    }, t('audit.export_xlsx'));
+    // export's size limit says so. The CSV opens in any spreadsheet; the workbook has the same
+    // rows with times as dates and numbers as numbers, never a formula.
+    const exportButton = ({ id, action, file, label, done }) => {
+      const query = { ...q, lang: getLang() };
+      const saved = file.replace('export', 'audit');
+      return h('a', {
+        class: 'btn secondary', id, 'data-action': action, href: apiUrl(`/audit/${file}`, query), download: saved,
+        onclick: async (e) => {
+          e.preventDefault();
+          try {
+            const headers = await download(`/audit/${file}`, query, saved);
+            if (headers.get('X-Truncated') === 'true') say(t('audit.export_truncated'), 'warn');
+            else say(t(done), 'ok');
+          } catch (err) {
+            showError(err);
+          }
+        },
+      }, t(label));
+    };
+    const exportLink = exportButton({ id: 'audit-export', action: 'export-csv', file: 'export.csv', label: 'audit.export', done: 'audit.exported' });
+    const xlsxLink = exportButton({ id: 'audit-export-xlsx', action: 'export-xlsx', file: 'export.xlsx', label: 'audit.export_xlsx', done: 'audit.exported_xlsx' });
     const list = h('ol', { class: 'audit-list', id: 'audit-list' });
     const more = h('button', { type: 'button', class: 'btn secondary', id: 'more', 'data-action': 'more', hidden: true }, t('common.more'));
 
