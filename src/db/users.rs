@@ -226,8 +226,12 @@ pub fn clear_throttle(
         sel = sel.filter(sign_in_throttle::client.eq(c.to_string()));
     }
     let rows: Vec<ThrottleRow> = sel.select(ThrottleRow::as_select()).load(conn)?;
-    for r in &rows {
-        diesel::delete(sign_in_throttle::table.find((&r.username, &r.client))).execute(conn)?;
+    let mut gone = diesel::delete(sign_in_throttle::table)
+        .filter(sign_in_throttle::username.eq(username))
+        .into_boxed();
+    if let Some(c) = client {
+        gone = gone.filter(sign_in_throttle::client.eq(c.to_string()));
     }
+    gone.execute(conn)?;
     Ok(rows)
 }

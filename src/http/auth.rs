@@ -613,14 +613,7 @@ pub async fn revoke_token(
         user_flow::revoke_token(tx, actor, &id)?;
         Ok((204, String::new()))
     };
-    let resp = super::mutate_parsed(&state, &req, &s, &[], id, flow).await?;
-    Ok(
-        if resp.status() == actix_web::http::StatusCode::NO_CONTENT {
-            HttpResponse::NoContent().finish()
-        } else {
-            resp
-        },
-    )
+    super::mutate_parsed(&state, &req, &s, &[], id, flow).await
 }
 
 /// A throttled sign-in: a user name from a client address, with its failures and its wait.

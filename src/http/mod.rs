@@ -331,6 +331,9 @@ where
         Err(e) => return Err(e),
     };
     let status = StatusCode::from_u16(status).map_err(|e| AppError::Internal(e.to_string()))?;
+    if status == StatusCode::NO_CONTENT {
+        return Ok(HttpResponse::NoContent().finish());
+    }
     let ct = if status.is_success() {
         "application/json"
     } else {
