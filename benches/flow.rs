@@ -200,6 +200,10 @@ struct Phase {
     db_cpu_us: f64,
     /// Share of the machine's CPU used by other processes during the phase.
     other_load: f64,
+    /// Statements the writer sent to the database per transition (every one a round trip
+    /// on PostgreSQL), and requests per batch; `None` when the server does not tell (a
+    /// build from before the counts, given as `BR_BENCH_AGAINST`).
+    round_trips: Option<(f64, f64)>,
     transitions: u64,
     errors: u64,
     first_error: Option<String>,
@@ -225,7 +229,11 @@ async fn start_target(
     returns: usize,
 ) -> Result<Target, String> {
     let port = support::free_port();
-    let envs: Vec<(&str, &str)> = vec![("BR_GROUP_COMMIT", if group { "true" } else { "false" })];
+    let envs: Vec<(&str, &str)> = vec![
+        ("BR_GROUP_COMMIT", if group { "true" } else { "false" }),
+        // `/healthz` tells the writer's counts: the round trips per transition.
+        ("BR_WRITER_STATS", "true"),
+    ];
     let mut server = Server::start(bin, url, port, &envs, log)?;
     server.wait_ready(Duration::from_secs(60))?;
     let t0 = Instant::now();
@@ -414,6 +422,7 @@ async fn run_phase(
         support::named_cpu_ticks("postgres"),
         support::machine_cpu_ticks(),
     );
+    let counts0 = support::writer_counts(port);
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -470,6 +479,7 @@ async fn run_phase(
         support::named_cpu_ticks("postgres"),
         support::machine_cpu_ticks(),
     );
+    let counts1 = support::writer_counts(port);
     let server_ticks = srv1.saturating_sub(srv0);
     let pg_ticks = pg1.saturating_sub(pg0);
     let load_ticks = me1.saturating_sub(me0);
@@ -486,6 +496,12 @@ async fn run_phase(
         load_cpu_us: per_transition(load_ticks),
         db_cpu_us: per_transition(pg_ticks),
         other_load: other as f64 / (total1 - total0).max(1) as f64,
+        round_trips: counts0.zip(counts1).map(|(a, b)| {
+            let statements = b.statements.saturating_sub(a.statements) as f64;
+            let batches = b.batches.saturating_sub(a.batches).max(1) as f64;
+            let requests = b.requests.saturating_sub(a.requests) as f64;
+            (statements / lat_us.len().max(1) as f64, requests / batches)
+        }),
         transitions: lat_us.len() as u64,
         errors,
         first_error,
@@ -641,10 +657,10 @@ fn run_backend(
         "ceiling: single-row INSERT, one commit each, same durability, same disk: {first_ceiling:.0}/s at the start, {last_ceiling:.0}/s at the end"
     );
     println!(
-        "(srv / PG / load CPU µs/t: CPU time of the server / of all postgres processes / of the load generator (this process) per transition; writer: the server's writer thread, CPU µs per transition and share of the phase it was running; others: share of the machine's CPU used by anything else during the phase)"
+        "(srv / PG / load CPU µs/t: CPU time of the server / of all postgres processes / of the load generator (this process) per transition; writer: the server's writer thread, CPU µs per transition and share of the phase it was running; trips/t: statements the writer sent per transition, each a round trip on PostgreSQL (BEGIN, lock, savepoints and COMMIT included), req/b: requests per write batch; others: share of the machine's CPU used by anything else during the phase)"
     );
     println!(
-        "{:>7}  {:<6} {:>8} {:>14} {:>8} {:>8} {:>8} {:>10} {:>9} {:>12} {:>11} {:>13} {:>12} {:>6} {:>6}",
+        "{:>7}  {:<6} {:>8} {:>14} {:>8} {:>8} {:>8} {:>10} {:>9} {:>12} {:>11} {:>13} {:>12} {:>13} {:>6} {:>6}",
         "clients",
         "commit",
         "returns",
@@ -658,6 +674,7 @@ fn run_backend(
         "PG CPU µs/t",
         "load CPU µs/t",
         "writer",
+        "trips/t req/b",
         "others",
         "errors"
     );
@@ -669,7 +686,7 @@ fn run_backend(
             SHAKY_PHASES.fetch_add(1, Ordering::Relaxed);
         }
         println!(
-            "{:>7}  {:<6} {:>8} {:>14.0} {:>8.2} {:>8.2} {:>8.1} {:>10.0} {:>8.2}× {:>12.0} {:>11.0} {:>13.0} {:>12} {:>5.0}% {:>6}{}",
+            "{:>7}  {:<6} {:>8} {:>14.0} {:>8.2} {:>8.2} {:>8.1} {:>10.0} {:>8.2}× {:>12.0} {:>11.0} {:>13.0} {:>12} {:>13} {:>5.0}% {:>6}{}",
             r.clients,
             r.label,
             r.phase.transitions / 4,
@@ -687,6 +704,10 @@ fn run_backend(
                 r.phase.writer_cpu_us,
                 r.phase.writer_busy * 100.0
             ),
+            r.phase
+                .round_trips
+                .map(|(t, b)| format!("{t:.1} {b:.1}"))
+                .unwrap_or_else(|| "-".into()),
             r.phase.other_load * 100.0,
             r.phase.errors,
             if wobble > 3.0 {

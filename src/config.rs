@@ -11,6 +11,9 @@ pub struct Config {
     /// One writer batching queued writes into shared commits (on by default).
     pub group_commit: bool,
     pub write_queue: usize,
+    /// `/healthz` tells the writer's counts (`BR_WRITER_STATS`; off by default): what the
+    /// flow benchmark reads to print round trips per transition.
+    pub writer_stats: bool,
     pub read_pool: u32,
     pub session_hours: i64,
     pub token_days: i64,
@@ -124,6 +127,7 @@ impl Config {
             sqlite_sync,
             group_commit: env_bool("BR_GROUP_COMMIT", true)?,
             write_queue: env_parse("BR_WRITE_QUEUE", 1024usize)?,
+            writer_stats: env_bool("BR_WRITER_STATS", false)?,
             read_pool: env_parse("BR_READ_POOL", 8u32)?,
             session_hours: env_parse("BR_SESSION_HOURS", 12i64)?,
             token_days: env_parse("BR_TOKEN_DAYS", 90i64)?,

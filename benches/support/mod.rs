@@ -258,6 +258,33 @@ pub fn healthz(port: u16) -> bool {
     head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200")
 }
 
+/// What a server's writer has done so far, from `GET /healthz` (servers started with
+/// `BR_WRITER_STATS=true`); `None` when it does not tell.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterCounts {
+    pub batches: u64,
+    pub requests: u64,
+    pub statements: u64,
+}
+
+pub fn writer_counts(port: u16) -> Option<WriterCounts> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    s.write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .ok()?;
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).ok()?;
+    let at = answer.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let body: Value = serde_json::from_slice(&answer[at + 4..]).ok()?;
+    let w = body.get("writer")?;
+    let n = |k: &str| w.get(k).and_then(Value::as_u64);
+    Some(WriterCounts {
+        batches: n("batches")?,
+        requests: n("requests")?,
+        statements: n("statements")?,
+    })
+}
+
 /// A JSON client for one caller (bearer token or cookie session).
 #[derive(Clone)]
 pub struct Api {

@@ -14,11 +14,14 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::thread;
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, InstrumentationEvent, SimpleConnection, TransactionManager,
+};
 use diesel::Connection;
 
 use super::refcache::RefCache;
@@ -28,6 +31,50 @@ use crate::error::AppError;
 
 /// Most requests committed together.
 const MAX_BATCH: usize = 256;
+
+/// What the writers of this process have done since it started: batches, requests, and the
+/// statements sent to the database on the writer's connection (every query and every
+/// `BEGIN`, savepoint and `COMMIT`; on PostgreSQL each is one round trip to the server).
+/// The flow benchmark reads them through `/healthz` (`BR_WRITER_STATS=true`) to print the
+/// round trips per transition.
+pub static COUNTS: Counts = Counts {
+    batches: AtomicU64::new(0),
+    requests: AtomicU64::new(0),
+    statements: AtomicU64::new(0),
+};
+
+pub struct Counts {
+    batches: AtomicU64,
+    requests: AtomicU64,
+    statements: AtomicU64,
+}
+
+/// A reading of [`COUNTS`].
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+pub struct CountsNow {
+    pub batches: u64,
+    pub requests: u64,
+    pub statements: u64,
+}
+
+impl Counts {
+    pub fn now(&self) -> CountsNow {
+        CountsNow {
+            batches: self.batches.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            statements: self.statements.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Counts every statement the writer's connection sends.
+fn count_statements(conn: &mut DbConn) {
+    conn.set_instrumentation(|event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            COUNTS.statements.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+}
 
 /// The transaction a write request runs in.
 pub struct Tx<'a> {
@@ -369,6 +416,7 @@ fn run(
     durable: Durable,
 ) {
     let cap = if opts.group_commit { MAX_BATCH } else { 1 };
+    count_statements(&mut conn);
     let mut batch: Vec<Job> = Vec::with_capacity(cap);
     let mut refs = RefCache::new();
     while let Ok(first) = receiver.recv() {
@@ -380,12 +428,19 @@ fn run(
                 Err(_) => break,
             }
         }
+        COUNTS.batches.fetch_add(1, Ordering::Relaxed);
+        COUNTS
+            .requests
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         if let Err(e) = run_batch(&mut conn, &mut refs, &mut batch, &durable) {
             tracing::error!(error = %e, "write batch failed");
             refs.clear();
             // The connection may be broken (e.g. PostgreSQL restarted): open a fresh one.
             match establish(&url, sync) {
-                Ok(c) => conn = c,
+                Ok(c) => {
+                    conn = c;
+                    count_statements(&mut conn);
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "writer cannot reconnect; will retry on the next batch")
                 }

@@ -14,6 +14,9 @@ pub struct Health {
     /// With a push to customs configured: how far it has come (no error texts here).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feed: Option<FeedHealth>,
+    /// With `BR_WRITER_STATS=true`: what this node's writer has done since it started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writer: Option<crate::db::writer::CountsNow>,
 }
 
 /// The push to customs, as a prober sees it.
@@ -52,5 +55,9 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
         status: "ok",
         database: state.backend,
         feed,
+        writer: state
+            .config
+            .writer_stats
+            .then(|| crate::db::writer::COUNTS.now()),
     }))
 }

@@ -538,3 +538,60 @@ both! {
         same_as_read(&k.floor_a, &k.restock(&id, 1, 2), &id, "restock");
     }
 }
+
+/// `/healthz` tells the writer's counts only when asked (`BR_WRITER_STATS`), and a floor
+/// step moves them: the flow benchmark divides them by its transitions. The counts are the
+/// process's (every test server of this binary adds to them), so only their growth is
+/// checked here.
+fn healthz_tells_the_writers_counts_when_asked(app: &TestApp) {
+    let k = Kit::new(app);
+    let counts = || {
+        let h = app.send(app.client().get(app.url("/healthz")));
+        h.assert_status(200);
+        let w = &h.json["writer"];
+        ["batches", "requests", "statements"].map(|f| w[f].as_u64().expect("a count"))
+    };
+    let (_, id) = k.whole_return();
+    let before = counts();
+    k.receive(&id).assert_status(200);
+    let after = counts();
+    for i in 0..3 {
+        assert!(after[i] > before[i], "{before:?} → {after:?}");
+    }
+    // A step is at least its savepoint, its statements and its batch's BEGIN and COMMIT.
+    assert!(after[2] - before[2] >= 4, "{before:?} → {after:?}");
+}
+
+mod writer_counts {
+    use super::*;
+
+    fn asked(c: &mut bonded_returns::config::Config) {
+        c.writer_stats = true;
+    }
+
+    #[test]
+    fn sqlite() {
+        run_configured(
+            Backend::Sqlite,
+            asked,
+            super::healthz_tells_the_writers_counts_when_asked,
+        )
+    }
+
+    #[test]
+    fn postgres() {
+        run_configured(
+            Backend::Postgres,
+            asked,
+            super::healthz_tells_the_writers_counts_when_asked,
+        )
+    }
+}
+
+both! {
+    fn healthz_keeps_the_writers_counts_to_itself_unless_asked(app: &TestApp) {
+        let h = app.send(app.client().get(app.url("/healthz")));
+        h.assert_status(200);
+        assert!(h.json.get("writer").is_none(), "{}", h.text);
+    }
+}
