@@ -15,6 +15,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::thread;
 
@@ -32,46 +33,31 @@ use crate::error::AppError;
 /// Most requests committed together.
 const MAX_BATCH: usize = 256;
 
-/// What the writers of this process have done since it started: batches, requests, and the
-/// statements sent to the database on the writer's connection (every query and every
-/// `BEGIN`, savepoint and `COMMIT`; on PostgreSQL each is one round trip to the server).
-/// The flow benchmark reads them through `/healthz` (`BR_WRITER_STATS=true`) to print the
-/// round trips per transition.
-pub static COUNTS: Counts = Counts {
-    batches: AtomicU64::new(0),
-    requests: AtomicU64::new(0),
-    statements: AtomicU64::new(0),
-};
-
-pub struct Counts {
+/// What a writer has done since it started: batches, requests, and the statements sent to
+/// the database on its connection (every query and every `BEGIN`, savepoint and `COMMIT`; on
+/// PostgreSQL each is one round trip to the server). The flow benchmark reads them through
+/// `/healthz` (`BR_WRITER_STATS=true`) to print the round trips per transition.
+#[derive(Default)]
+struct Counts {
     batches: AtomicU64,
     requests: AtomicU64,
     statements: AtomicU64,
 }
 
-/// A reading of [`COUNTS`].
-#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+/// A reading of a writer's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct CountsNow {
     pub batches: u64,
     pub requests: u64,
     pub statements: u64,
 }
 
-impl Counts {
-    pub fn now(&self) -> CountsNow {
-        CountsNow {
-            batches: self.batches.load(Ordering::Relaxed),
-            requests: self.requests.load(Ordering::Relaxed),
-            statements: self.statements.load(Ordering::Relaxed),
-        }
-    }
-}
-
 /// Counts every statement the writer's connection sends.
-fn count_statements(conn: &mut DbConn) {
-    conn.set_instrumentation(|event: InstrumentationEvent<'_>| {
+fn count_statements(conn: &mut DbConn, counts: &Arc<Counts>) {
+    let counts = counts.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::StartQuery { .. } = event {
-            COUNTS.statements.fetch_add(1, Ordering::Relaxed);
+            counts.statements.fetch_add(1, Ordering::Relaxed);
         }
     });
 }
@@ -204,6 +190,7 @@ pub enum Writes {
 #[derive(Clone)]
 pub struct Writer {
     sender: SyncSender<Job>,
+    counts: Arc<Counts>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -251,11 +238,23 @@ impl Writer {
         };
         let (sender, receiver) = sync_channel::<Job>(opts.queue.max(1));
         let url = url.clone();
+        let counts = Arc::new(Counts::default());
+        let mine = counts.clone();
         thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(conn, receiver, url, conn_sync, opts, durable))
+            .spawn(move || run(conn, receiver, url, conn_sync, opts, durable, mine))
             .map_err(|e| startup("cannot start the writer thread", &e))?;
-        Ok(Self { sender })
+        Ok(Self { sender, counts })
+    }
+
+    /// What this writer has done so far.
+    pub fn counts(&self) -> CountsNow {
+        let c = &self.counts;
+        CountsNow {
+            batches: c.batches.load(Ordering::Relaxed),
+            requests: c.requests.load(Ordering::Relaxed),
+            statements: c.statements.load(Ordering::Relaxed),
+        }
     }
 
     fn submit<T, F>(
@@ -414,9 +413,10 @@ fn run(
     sync: SqliteSync,
     opts: WriterOptions,
     durable: Durable,
+    counts: Arc<Counts>,
 ) {
     let cap = if opts.group_commit { MAX_BATCH } else { 1 };
-    count_statements(&mut conn);
+    count_statements(&mut conn, &counts);
     let mut batch: Vec<Job> = Vec::with_capacity(cap);
     let mut refs = RefCache::new();
     while let Ok(first) = receiver.recv() {
@@ -428,8 +428,8 @@ fn run(
                 Err(_) => break,
             }
         }
-        COUNTS.batches.fetch_add(1, Ordering::Relaxed);
-        COUNTS
+        counts.batches.fetch_add(1, Ordering::Relaxed);
+        counts
             .requests
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         if let Err(e) = run_batch(&mut conn, &mut refs, &mut batch, &durable) {
@@ -439,7 +439,7 @@ fn run(
             match establish(&url, sync) {
                 Ok(c) => {
                     conn = c;
-                    count_statements(&mut conn);
+                    count_statements(&mut conn, &counts);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "writer cannot reconnect; will retry on the next batch")

@@ -58,6 +58,6 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
         writer: state
             .config
             .writer_stats
-            .then(|| crate::db::writer::COUNTS.now()),
+            .then(|| state.writer.counts()),
     }))
 }

@@ -595,3 +595,44 @@ both! {
         assert!(h.json.get("writer").is_none(), "{}", h.text);
     }
 }
+
+/// Most statements a floor step may send to the database in a batch of its own (BEGIN, the
+/// write lock and the chain head, its savepoint, its reads and writes, COMMIT): a guard
+/// against a step growing round trips unnoticed. Issue 23 aims at 2 per step plus the
+/// batch's own; this test prints where each step stands.
+const MOST_STATEMENTS_PER_STEP: u64 = 30;
+
+both! {
+    fn a_floor_step_sends_a_bounded_number_of_statements_to_the_database(app: &TestApp) {
+        let k = Kit::new(app);
+        let (_, id) = k.whole_return();
+        let (_, other) = k.return_in("received");
+        let steps: Vec<(&str, Box<dyn Fn() -> Reply + '_>)> = vec![
+            ("receive", Box::new(|| k.receive(&id))),
+            ("sort", Box::new(|| k.sort(&id, &[(1, 3), (2, 2)], "pending_inspection"))),
+            ("inspect", Box::new(|| k.inspect(&id, &[(1, 3, 0, 0, 0, 0), (2, 1, 0, 1, 0, 0)]))),
+            ("restock", Box::new(|| k.restock(&id, 1, 3))),
+            ("dispose", Box::new(|| k.dispose(&id, 2, 1, "exit"))),
+            ("hold", Box::new(|| k.hold(&other))),
+            ("release", Box::new(|| k.release(&other))),
+        ];
+        let mut figures = Vec::new();
+        for (name, step) in &steps {
+            let before = app.writer.counts();
+            step().assert_status(200);
+            let after = app.writer.counts();
+            let statements = after.statements - before.statements;
+            assert_eq!(
+                (after.batches - before.batches, after.requests - before.requests),
+                (1, 1),
+                "{name}: one request in a batch of its own"
+            );
+            assert!(
+                statements <= MOST_STATEMENTS_PER_STEP,
+                "{name} sent {statements} statements (at most {MOST_STATEMENTS_PER_STEP})"
+            );
+            figures.push(format!("{name} {statements}"));
+        }
+        println!("statements per step, batch's own included: {}", figures.join(", "));
+    }
+}
