@@ -3,6 +3,7 @@
 //! everything is and on the barcode's module width.
 
 use super::code128::{self, Symbol, QUIET_MODULES};
+use super::font;
 use super::{BinLabel, Format, ItemLabel, LabelError, ReturnLabel, Size};
 
 /// Largest module width ZPL's `^BY` accepts, in dots.
@@ -28,15 +29,23 @@ pub enum Align {
     Right,
 }
 
-/// One line of text, to be fitted (scaled down if needed) into `rect`.
+/// One line of text fitted into its box with the label font ([`font::fit`]): every format
+/// prints `text` at `size` from `x` on the `baseline`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Text {
+    /// The box the line was fitted into; nothing of it is drawn outside.
     pub rect: Rect,
-    /// Full text (UTF-8, may contain Chinese), for SVG and ZPL.
+    /// What is printed (UTF-8, may be Chinese): the cell's text, or its beginning and `…`
+    /// when the whole does not fit at the smallest size allowed.
     pub text: String,
-    /// ASCII-only form, for the bitmap font of PNG (empty: nothing is drawn).
-    pub ascii: String,
-    pub align: Align,
+    /// Font size (the em) in dots.
+    pub size: u32,
+    /// Where the line starts, in dots.
+    pub x: u32,
+    /// The baseline, in dots from the top.
+    pub baseline: u32,
+    /// Advance width of `text` in dots, bold included.
+    pub width: u32,
     pub bold: bool,
     /// White text on a black box filling `rect` (the LATE / HOLD marks).
     pub inverse: bool,
@@ -137,28 +146,6 @@ pub fn dots(mm: f64, dpi: u32) -> u32 {
     (mm * dpi as f64 / 25.4).round().max(0.0) as u32
 }
 
-/// Estimated advance width of `s` in ems for a sans-serif font (CJK one em): used by the
-/// SVG and ZPL writers, which cannot measure text, to choose a font size that fits.
-pub fn em_width(s: &str, bold: bool) -> f64 {
-    let w: f64 = s
-        .chars()
-        .map(|c| match c {
-            ' ' => 0.3,
-            'M' | 'W' | 'm' | 'w' | '@' | '%' => 0.9,
-            'I' | 'i' | 'l' | 'j' | '.' | ',' | ':' | ';' | '!' | '|' | '\'' => 0.3,
-            'A'..='Z' => 0.7,
-            '0'..='9' => 0.58,
-            c if c.is_ascii() => 0.58,
-            _ => 1.0,
-        })
-        .sum();
-    if bold {
-        w * 1.06
-    } else {
-        w
-    }
-}
-
 /// Replaces control characters by spaces and trims.
 pub fn clean(s: &str) -> String {
     s.chars()
@@ -168,21 +155,9 @@ pub fn clean(s: &str) -> String {
         .to_string()
 }
 
-/// The text if it is ASCII, else its ASCII characters (runs of others become one space).
-pub fn ascii_lossy(s: &str) -> String {
-    let mut out = String::new();
-    for c in clean(s).chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else if !out.ends_with(' ') {
-            out.push(' ');
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Chinese and English names of the warehouse areas of the API, for bin labels.
-pub fn area_names(area: &str) -> (String, String) {
+/// The name of a warehouse area of the API on a bin label, in Chinese and English
+/// (`上架 RESTOCK`); an area of another name as it is.
+pub fn area_name(area: &str) -> String {
     let a = clean(area);
     let (zh, en) = match a.to_ascii_lowercase().as_str() {
         "receiving" => ("收货", "RECEIVING"),
@@ -191,12 +166,9 @@ pub fn area_names(area: &str) -> (String, String) {
         "hold" => ("扣留", "HOLD"),
         "restock" => ("上架", "RESTOCK"),
         "exit" => ("出区", "EXIT"),
-        _ => {
-            let en = ascii_lossy(&a).replace('_', " ").to_uppercase();
-            return (a, en);
-        }
+        _ => return a,
     };
-    (format!("{zh} {en}"), en.to_string())
+    format!("{zh} {en}")
 }
 
 /// Layout parameters shared by a whole document.
@@ -264,37 +236,30 @@ impl Ctx {
 struct Cell {
     frac: f64,
     text: String,
-    ascii: String,
     align: Align,
     bold: bool,
     inverse: bool,
 }
 
-fn cell(frac: f64, text: &str, ascii: &str, align: Align, bold: bool) -> Cell {
+fn cell(frac: f64, text: &str, align: Align, bold: bool) -> Cell {
     Cell {
         frac,
         text: clean(text),
-        ascii: ascii_lossy(ascii),
         align,
         bold,
         inverse: false,
     }
 }
 
-/// A cell whose text is the same in all formats (made ASCII for PNG).
-fn plain(frac: f64, text: &str, align: Align, bold: bool) -> Cell {
-    cell(frac, text, text, align, bold)
-}
-
 /// A black mark with white text, or an empty cell when `on` is false.
-fn mark(frac: f64, on: bool, text: &str, ascii: &str) -> Cell {
+fn mark(frac: f64, on: bool, text: &str) -> Cell {
     if on {
         Cell {
             inverse: true,
-            ..cell(frac, text, ascii, Align::Center, true)
+            ..cell(frac, text, Align::Center, true)
         }
     } else {
-        cell(frac, "", "", Align::Center, false)
+        cell(frac, "", Align::Center, false)
     }
 }
 
@@ -316,6 +281,10 @@ enum Row {
 
 /// Space between cells of a row, in mm.
 const GUTTER_MM: f64 = 1.5;
+
+/// Smallest font size text is shrunk to before it is shortened with `…`, in mm: hanzi
+/// smaller than this blur on a 203 dpi thermal printer.
+const MIN_TEXT_MM: f64 = 2.0;
 
 /// Lays out `rows` from top to bottom in `region`. `bar_span` is the horizontal extent
 /// (x, width) the barcode and its quiet zones may use.
@@ -401,15 +370,15 @@ fn stack(
                     } else {
                         (usable as f64 * c.frac).round() as u32
                     };
-                    if !(c.text.is_empty() && c.ascii.is_empty()) {
-                        items.push(Item::Text(Text {
-                            rect: Rect { x, y, w, h },
-                            text: c.text.clone(),
-                            ascii: c.ascii.clone(),
-                            align: c.align,
-                            bold: c.bold,
-                            inverse: c.inverse,
-                        }));
+                    if !c.text.is_empty() || c.inverse {
+                        items.push(Item::Text(font::fit(
+                            &c.text,
+                            Rect { x, y, w, h },
+                            c.align,
+                            c.bold,
+                            c.inverse,
+                            ctx.d(MIN_TEXT_MM),
+                        )?));
                     }
                     x += w + gutter;
                 }
@@ -490,11 +459,6 @@ pub fn return_label(
     let limit = date(l.arrival_deadline);
     let ebc_code = clean(&l.ebc_code);
     let name = clean(&l.ebc_name);
-    let name_ascii = if name.is_ascii() {
-        name.clone()
-    } else {
-        String::new()
-    };
     let wh = clean(&l.warehouse);
     use Align::*;
     let rows = match size {
@@ -502,8 +466,8 @@ pub fn return_label(
             Row::Cells(
                 8.0,
                 vec![
-                    cell(0.5, "退货 RETURN", "RETURN", Left, true),
-                    plain(0.5, &wh, Right, true),
+                    cell(0.5, "退货 RETURN", Left, true),
+                    cell(0.5, &wh, Right, true),
                 ],
             ),
             Row::Gap(1.5),
@@ -511,90 +475,78 @@ pub fn return_label(
             Row::Gap(2.5),
             Row::Barcode { max_mm: 38.0 },
             Row::Gap(2.0),
-            Row::Cells(7.0, vec![plain(1.0, &l.return_id, Center, true)]),
+            Row::Cells(7.0, vec![cell(1.0, &l.return_id, Center, true)]),
             Row::Gap(3.0),
             Row::Rule(0.3),
             Row::Gap(3.0),
             Row::Cells(
                 6.0,
                 vec![
-                    cell(0.4, "电商企业 EBC", "EBC", Left, false),
-                    plain(0.6, &ebc_code, Left, true),
+                    cell(0.4, "电商企业 EBC", Left, false),
+                    cell(0.6, &ebc_code, Left, true),
                 ],
             ),
             Row::Gap(1.5),
-            Row::Cells(5.0, vec![cell(1.0, &name, &name_ascii, Left, false)]),
+            Row::Cells(5.0, vec![cell(1.0, &name, Left, false)]),
             Row::Gap(2.5),
             Row::Cells(
                 6.0,
                 vec![
-                    cell(0.4, "仓库 WAREHOUSE", "WAREHOUSE", Left, false),
-                    plain(0.6, &wh, Left, true),
+                    cell(0.4, "仓库 WAREHOUSE", Left, false),
+                    cell(0.6, &wh, Left, true),
                 ],
             ),
             Row::Gap(2.5),
             Row::Cells(
                 6.0,
                 vec![
-                    cell(0.4, "到达 ARRIVED", "ARRIVED", Left, false),
-                    plain(0.6, &arrived, Left, true),
+                    cell(0.4, "到达 ARRIVED", Left, false),
+                    cell(0.6, &arrived, Left, true),
                 ],
             ),
             Row::Gap(2.5),
             Row::Cells(
                 6.0,
                 vec![
-                    cell(0.4, "45天时限 LIMIT", "45D LIMIT", Left, false),
-                    plain(0.6, &limit, Left, true),
+                    cell(0.4, "45天时限 LIMIT", Left, false),
+                    cell(0.6, &limit, Left, true),
                 ],
             ),
             Row::Fill,
             Row::Cells(
                 14.0,
                 vec![
-                    mark(0.5, l.late, "逾期 LATE", "LATE"),
-                    mark(0.5, l.held, "扣留 HOLD", "HOLD"),
+                    mark(0.5, l.late, "逾期 LATE"),
+                    mark(0.5, l.held, "扣留 HOLD"),
                 ],
             ),
         ],
         Size::Label60x40 => vec![
             Row::Barcode { max_mm: 14.0 },
             Row::Gap(0.8),
-            Row::Cells(4.5, vec![plain(1.0, &l.return_id, Center, true)]),
+            Row::Cells(4.5, vec![cell(1.0, &l.return_id, Center, true)]),
             Row::Gap(1.0),
             Row::Cells(
                 3.5,
                 vec![
-                    plain(0.55, &ebc_code, Left, true),
-                    plain(0.45, &wh, Right, true),
+                    cell(0.55, &ebc_code, Left, true),
+                    cell(0.45, &wh, Right, true),
                 ],
             ),
             Row::Gap(1.0),
             Row::Cells(
                 3.5,
                 vec![
-                    cell(
-                        0.64,
-                        &format!("到达 ARR {arrived}"),
-                        &format!("ARR {arrived}"),
-                        Left,
-                        false,
-                    ),
-                    mark(0.36, l.late, "逾期 LATE", "LATE"),
+                    cell(0.64, &format!("到达 ARR {arrived}"), Left, false),
+                    mark(0.36, l.late, "逾期 LATE"),
                 ],
             ),
             Row::Gap(1.0),
             Row::Cells(
                 3.5,
                 vec![
-                    cell(
-                        0.64,
-                        &format!("时限 LIMIT {limit}"),
-                        &format!("LIMIT {limit}"),
-                        Left,
-                        false,
-                    ),
-                    mark(0.36, l.held, "扣留 HOLD", "HOLD"),
+                    cell(0.64, &format!("时限 LIMIT {limit}"), Left, false),
+                    mark(0.36, l.held, "扣留 HOLD"),
                 ],
             ),
             Row::Fill,
@@ -617,38 +569,32 @@ pub fn return_label(
 
 fn bin_rows(l: &BinLabel, size: Size) -> Vec<Row> {
     use Align::*;
-    let (area, area_ascii) = area_names(&l.area);
+    let area = area_name(&l.area);
     let wh = clean(&l.warehouse);
     match size {
         Size::Label100x150 => vec![
             Row::Cells(
                 12.0,
-                vec![
-                    plain(0.42, &wh, Left, true),
-                    cell(0.58, &area, &area_ascii, Right, true),
-                ],
+                vec![cell(0.42, &wh, Left, true), cell(0.58, &area, Right, true)],
             ),
             Row::Gap(3.0),
             Row::Rule(0.6),
             Row::Gap(5.0),
             Row::Barcode { max_mm: 55.0 },
             Row::Gap(5.0),
-            Row::Cells(20.0, vec![plain(1.0, &l.bin, Center, true)]),
+            Row::Cells(20.0, vec![cell(1.0, &l.bin, Center, true)]),
             Row::Fill,
         ],
         // 60x40 and the cells of the A4 sheet.
         _ => vec![
             Row::Cells(
                 4.5,
-                vec![
-                    plain(0.4, &wh, Left, true),
-                    cell(0.6, &area, &area_ascii, Right, true),
-                ],
+                vec![cell(0.4, &wh, Left, true), cell(0.6, &area, Right, true)],
             ),
             Row::Gap(1.0),
             Row::Barcode { max_mm: 22.0 },
             Row::Gap(1.0),
-            Row::Cells(8.0, vec![plain(1.0, &l.bin, Center, true)]),
+            Row::Cells(8.0, vec![cell(1.0, &l.bin, Center, true)]),
             Row::Fill,
         ],
     }
@@ -778,24 +724,24 @@ fn item_rows_text(l: &ItemLabel, vertical: bool) -> Vec<Row> {
     let rid = clean(&l.return_id);
     let gnum = l.gnum.to_string();
     let fields = [
-        ("货主 OWNER", "OWNER", owner),
-        ("商品编码 HS CODE", "HS CODE", gcode),
-        ("退货单 RETURN", "RETURN", rid),
-        ("项号 LINE (GNUM)", "LINE (GNUM)", gnum),
+        ("货主 OWNER", owner),
+        ("商品编码 HS CODE", gcode),
+        ("退货单 RETURN", rid),
+        ("项号 LINE (GNUM)", gnum),
     ];
     let mut rows = Vec::new();
     if vertical {
-        for (zh, en, v) in fields {
-            rows.push(Row::Cells(4.0, vec![cell(1.0, zh, en, Left, false)]));
+        for (name, v) in fields {
+            rows.push(Row::Cells(4.0, vec![cell(1.0, name, Left, false)]));
             rows.push(Row::Gap(1.0));
-            rows.push(Row::Cells(8.0, vec![plain(1.0, &v, Left, true)]));
+            rows.push(Row::Cells(8.0, vec![cell(1.0, &v, Left, true)]));
             rows.push(Row::Gap(5.0));
         }
     } else {
-        for (zh, en, v) in fields {
+        for (name, v) in fields {
             rows.push(Row::Cells(
                 6.0,
-                vec![cell(0.4, zh, en, Left, false), plain(0.6, &v, Left, true)],
+                vec![cell(0.4, name, Left, false), cell(0.6, &v, Left, true)],
             ));
             rows.push(Row::Gap(2.5));
         }
@@ -813,38 +759,27 @@ pub fn item_label(l: &ItemLabel, size: Size, format: Format, dpi: u32) -> Result
     let (w, h) = size.mm();
     let mut doc = new_doc(&ctx, w, h);
     let page = whole(&doc);
-    let title = || {
-        Row::Cells(
-            7.0,
-            vec![cell(
-                1.0,
-                "退货商品 RETURNED ITEM",
-                "RETURNED ITEM",
-                Left,
-                true,
-            )],
-        )
-    };
+    let title = || Row::Cells(7.0, vec![cell(1.0, "退货商品 RETURNED ITEM", Left, true)]);
     match size {
         Size::Label60x40 => {
             let rows = vec![
                 Row::Barcode { max_mm: 14.0 },
                 Row::Gap(0.8),
-                Row::Cells(3.5, vec![plain(1.0, &data, Center, false)]),
+                Row::Cells(3.5, vec![cell(1.0, &data, Center, false)]),
                 Row::Gap(1.2),
                 Row::Cells(
                     4.0,
                     vec![
-                        plain(0.5, &l.owner, Left, true),
-                        plain(0.5, &l.gcode, Right, true),
+                        cell(0.5, &l.owner, Left, true),
+                        cell(0.5, &l.gcode, Right, true),
                     ],
                 ),
                 Row::Gap(1.2),
                 Row::Cells(
                     4.0,
                     vec![
-                        plain(0.72, &l.return_id, Left, true),
-                        plain(0.28, &format!("#{}", l.gnum), Right, true),
+                        cell(0.72, &l.return_id, Left, true),
+                        cell(0.28, &format!("#{}", l.gnum), Right, true),
                     ],
                 ),
                 Row::Fill,
@@ -867,7 +802,7 @@ pub fn item_label(l: &ItemLabel, size: Size, format: Format, dpi: u32) -> Result
                     Row::Gap(2.5),
                     Row::Barcode { max_mm: 35.0 },
                     Row::Gap(1.5),
-                    Row::Cells(4.5, vec![plain(1.0, &data, Center, false)]),
+                    Row::Cells(4.5, vec![cell(1.0, &data, Center, false)]),
                     Row::Gap(3.0),
                     Row::Rule(0.3),
                     Row::Gap(3.0),
@@ -901,7 +836,7 @@ pub fn item_label(l: &ItemLabel, size: Size, format: Format, dpi: u32) -> Result
                 let mut rows = vec![title(), Row::Gap(1.5), Row::Rule(0.5), Row::Gap(5.0)];
                 rows.extend(item_rows_text(l, true));
                 rows.push(Row::Fill);
-                rows.push(Row::Cells(3.5, vec![plain(1.0, &data, Left, false)]));
+                rows.push(Row::Cells(3.5, vec![cell(1.0, &data, Left, false)]));
                 doc.items.extend(stack(&ctx, region, (0, 0), &rows, None)?);
             }
         }
@@ -1070,13 +1005,10 @@ mod tests {
     }
 
     #[test]
-    fn area_and_ascii_helpers() {
-        assert_eq!(
-            area_names("restock"),
-            ("上架 RESTOCK".to_string(), "RESTOCK".to_string())
-        );
-        assert_eq!(area_names("cold_room").1, "COLD ROOM");
-        assert_eq!(ascii_lossy("西永 XY01 仓"), "XY01");
+    fn area_names_and_clean_text() {
+        assert_eq!(area_name("restock"), "上架 RESTOCK");
+        assert_eq!(area_name("PENDING_INSPECTION"), "待检 TO INSPECT");
+        assert_eq!(area_name(" 冷库 cold\n"), "冷库 cold");
         assert_eq!(clean(" a\nb "), "a b");
     }
 }

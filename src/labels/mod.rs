@@ -14,20 +14,26 @@
 //!    is refused with [`LabelError::DoesNotFit`], never printed as a barcode too small to read;
 //! 3. the layout is written out by one of the back ends ([`svg`], [`png`], [`zpl`]).
 //!
-//! Text in PNG is drawn with the 8×8 bitmap font of `font8x8`, which has ASCII only: texts
-//! with other characters are replaced by an ASCII form (the enterprise code instead of a
-//! Chinese name, the English word instead of the Chinese one). SVG and ZPL carry the full
-//! UTF-8 text (ZPL after `^CI28`; a Zebra printer needs a CJK font to print Chinese, the
-//! English words and all codes are printed with the built-in font 0 either way).
+//! Text is laid out once, with the real glyph advances of the embedded label font (a subset of
+//! Noto Sans CJK SC, [`font`]): SVG sets the same words at the same size and place (the
+//! browser's font held to the measured width), PNG draws the font's 1-bit pixels, ZPL sends
+//! those pixels as `^GF` graphic fields, so a Zebra prints Chinese without optional fonts.
+//! Text too long for its box is shortened with `…`, never cut through a glyph.
 
 use std::fmt;
 use std::str::FromStr;
 
 pub mod code128;
+pub mod font;
 pub mod layout;
 pub mod png;
 pub mod svg;
 pub mod zpl;
+
+#[cfg(test)]
+mod text_tests;
+#[cfg(test)]
+pub(crate) mod zpl_raster;
 
 /// Longest barcode data accepted at all (the label width is the real limit, see
 /// [`LabelError::DoesNotFit`]). 64 leaves room for item data with an 18-character owner code.
@@ -214,7 +220,7 @@ pub struct ReturnLabel {
     pub return_id: String,
     /// E-commerce enterprise's customs code.
     pub ebc_code: String,
-    /// E-commerce enterprise's name (may be Chinese; PNG prints only the code then).
+    /// E-commerce enterprise's name (may be Chinese).
     pub ebc_name: String,
     /// Warehouse code (or name).
     pub warehouse: String,
@@ -233,7 +239,7 @@ pub struct ReturnLabel {
 pub struct BinLabel {
     /// Warehouse code.
     pub warehouse: String,
-    /// Area, e.g. `restock` (the API's area names are printed with their Chinese name in SVG/ZPL).
+    /// Area, e.g. `restock` (the API's area names are printed with their Chinese and English names).
     pub area: String,
     /// Bin code, the barcode data (e.g. `XY01-R-01-02`).
     pub bin: String,
@@ -308,7 +314,7 @@ fn emit(doc: &layout::Doc, format: Format) -> Result<Rendered, LabelError> {
     let bytes = match format {
         Format::Svg => svg::render(doc).into_bytes(),
         Format::Png => png::render(doc)?,
-        Format::Zpl => zpl::render(doc).into_bytes(),
+        Format::Zpl => zpl::render(doc)?.into_bytes(),
     };
     Ok(Rendered {
         content_type: format.content_type(),
@@ -359,7 +365,7 @@ pub fn render_bin_sheet(ls: &[BinLabel], format: Format, dpi: u32) -> Result<Ren
         let mut out = Vec::new();
         for l in ls {
             let doc = layout::bin_label(l, Size::DEFAULT_BIN, format, dpi)?;
-            out.extend_from_slice(zpl::render(&doc).as_bytes());
+            out.extend_from_slice(zpl::render(&doc)?.as_bytes());
         }
         return Ok(Rendered {
             content_type: format.content_type(),

@@ -1,11 +1,13 @@
 //! PNG writer: an 8-bit grey-scale image holding only black (0) and white (255) pixels, one
 //! pixel per printer dot, with a `pHYs` chunk giving the resolution so that it prints at size.
-//! Text uses the 8×8 bitmap font of `font8x8`, scaled by whole numbers (ASCII only).
+//! Text is drawn with the embedded label font ([`super::font`]), thresholded like the ZPL's
+//! graphic fields: the PNG shows the very dots a thermal printer prints from the ZPL (grey
+//! would be dithered by a label printer's driver anyway).
 
-use font8x8::UnicodeFonts;
 use image::ImageEncoder;
 
-use super::layout::{Align, Doc, Item, Rect, Text};
+use super::font;
+use super::layout::{Doc, Item, Rect};
 use super::LabelError;
 
 const BLACK: u8 = 0;
@@ -38,58 +40,12 @@ impl Canvas {
         }
     }
 
-    /// Draws a line of ASCII text fitted into its box.
-    pub fn text(&mut self, t: &Text) {
-        let (fg, bg) = if t.inverse {
-            (WHITE, BLACK)
-        } else {
-            (BLACK, WHITE)
-        };
-        if t.inverse {
-            self.fill(t.rect, bg);
-        }
-        let chars: Vec<char> = t.ascii.chars().filter(|c| c.is_ascii()).collect();
-        if chars.is_empty() {
-            return;
-        }
-        let r = t.rect;
-        // Inverse boxes keep a margin around the words.
-        let (w, h) = if t.inverse {
-            (r.w * 9 / 10, r.h * 7 / 10)
-        } else {
-            (r.w, r.h)
-        };
-        let n = chars.len() as u32;
-        let mut scale = (h / 8).min(w / (8 * n));
-        let mut shown = chars.len();
-        if scale == 0 {
-            scale = 1;
-            shown = ((w / 8) as usize).min(chars.len());
-        }
-        let text_w = shown as u32 * 8 * scale;
-        let x0 = match (t.align, t.inverse) {
-            (_, true) | (Align::Center, _) => r.x + (r.w.saturating_sub(text_w)) / 2,
-            (Align::Left, _) => r.x,
-            (Align::Right, _) => r.x + r.w.saturating_sub(text_w),
-        };
-        let y0 = r.y + r.h.saturating_sub(8 * scale) / 2;
-        let bold = if t.bold { (scale / 4).max(1) } else { 0 };
-        for (i, c) in chars[..shown].iter().enumerate() {
-            let glyph = font8x8::BASIC_FONTS.get(*c).unwrap_or([0; 8]);
-            let gx = x0 + i as u32 * 8 * scale;
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..8u32 {
-                    if bits & (1 << col) != 0 {
-                        self.fill(
-                            Rect {
-                                x: gx + col * scale,
-                                y: y0 + row as u32 * scale,
-                                w: scale + bold,
-                                h: scale,
-                            },
-                            fg,
-                        );
-                    }
+    /// Paints the black dots of a bitmap (clipped to the canvas).
+    pub fn paint(&mut self, b: &font::Bitmap) {
+        for y in b.y..(b.y + b.h).min(self.height) {
+            for x in b.x..(b.x + b.w).min(self.width) {
+                if b.at(x, y) {
+                    self.pixels[y as usize * self.width as usize + x as usize] = BLACK;
                 }
             }
         }
@@ -97,12 +53,12 @@ impl Canvas {
 }
 
 /// Draws the document on a canvas.
-pub fn draw(doc: &Doc) -> Canvas {
+pub fn draw(doc: &Doc) -> Result<Canvas, LabelError> {
     let mut c = Canvas::new(doc.width, doc.height);
     for item in &doc.items {
         match item {
             Item::Fill(r) => c.fill(*r, BLACK),
-            Item::Text(t) => c.text(t),
+            Item::Text(t) => c.paint(&font::raster(t)?),
             Item::Bars(b) => {
                 for (off, len) in b.bars() {
                     c.fill(b.bar_rect(off, len), BLACK);
@@ -110,12 +66,12 @@ pub fn draw(doc: &Doc) -> Canvas {
             }
         }
     }
-    c
+    Ok(c)
 }
 
 /// Writes the document as a PNG file.
 pub fn render(doc: &Doc) -> Result<Vec<u8>, LabelError> {
-    let c = draw(doc);
+    let c = draw(doc)?;
     let mut out = Vec::new();
     image::codecs::png::PngEncoder::new_with_quality(
         &mut out,

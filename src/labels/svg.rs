@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::layout::{em_width, Align, Doc, Item, Rect, Text};
+use super::layout::{Doc, Item, Rect, Text};
 
 /// Font stack: a CJK-capable sans-serif first, so that Chinese words print.
 pub const FONT_FAMILY: &str = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC','WenQuanYi Micro Hei',Arial,Helvetica,sans-serif";
@@ -47,6 +47,9 @@ fn rect(out: &mut String, doc: &Doc, r: Rect, extra: &str) {
     );
 }
 
+/// The line as the layout fitted it with the label font; `textLength` holds the browser's
+/// font (often the same Noto Sans CJK, else a near one) to the measured width, so the text
+/// never runs out of its box or into the barcode whatever font the browser picks.
 fn text(out: &mut String, doc: &Doc, t: &Text) {
     if t.inverse {
         rect(out, doc, t.rect, r##" fill="#000""##);
@@ -54,36 +57,13 @@ fn text(out: &mut String, doc: &Doc, t: &Text) {
     if t.text.is_empty() {
         return;
     }
-    let (x, y, w, h) = (
-        doc.mm(t.rect.x),
-        doc.mm(t.rect.y),
-        doc.mm(t.rect.w),
-        doc.mm(t.rect.h),
-    );
-    // Inverse boxes keep a margin around the words.
-    let (w_avail, h_font) = if t.inverse {
-        (w * 0.9, h * 0.72)
-    } else {
-        (w, h)
-    };
-    let size = h_font.min(w_avail / em_width(&t.text, t.bold).max(0.1));
-    let baseline = y + h / 2.0 + 0.36 * size;
-    let (ax, anchor) = match (t.align, t.inverse) {
-        (_, true) | (Align::Center, _) => (x + w / 2.0, "middle"),
-        (Align::Left, _) => (x, "start"),
-        (Align::Right, _) => (x + w, "end"),
-    };
     let _ = writeln!(
         out,
-        r#"<text x="{}" y="{}" font-size="{}"{}{}{}>{}</text>"#,
-        n(ax),
-        n(baseline),
-        n(size),
-        if anchor == "start" {
-            String::new()
-        } else {
-            format!(r#" text-anchor="{anchor}""#)
-        },
+        r#"<text x="{}" y="{}" font-size="{}" textLength="{}" lengthAdjust="spacingAndGlyphs"{}{}>{}</text>"#,
+        n(doc.mm(t.x)),
+        n(doc.mm(t.baseline)),
+        n(doc.mm(t.size)),
+        n(doc.mm(t.width)),
         if t.bold { r#" font-weight="bold""# } else { "" },
         if t.inverse { r##" fill="#fff""## } else { "" },
         escape(&t.text)

@@ -1,10 +1,19 @@
 //! ZPL II writer for Zebra printers: one label per `^XA`…`^XZ`, `^CI28` (UTF-8), `^PW`/`^LL`
 //! from the size at the layout's dpi, native Code 128 (`^BY` module width, `^BCN,h,N,N,N`,
-//! or `^BCR` when the symbol runs along the label) and `^A0` text fields.
+//! or `^BCR` when the symbol runs along the label), rules as `^GB` boxes.
+//!
+//! All text is a `^GFA` graphic field: the label font's 1-bit pixels ([`font::raster`], the
+//! very dots of the PNG) as hexadecimal with ZPL's ASCII compression, each after a `^FX`
+//! comment naming its words. So any ZPL printer prints Chinese without optional fonts, at the
+//! size and place the layout measured with the real glyph advances. Plain ASCII text is a
+//! graphic field too: the printer's `^A0` font has other widths than the layout measured, so
+//! it could run into the barcode or wrap; a graphic field cannot.
 
 use std::fmt::Write;
 
-use super::layout::{em_width, Align, Doc, Item, Text};
+use super::font::{self, Bitmap};
+use super::layout::{Doc, Item, Text};
+use super::LabelError;
 
 /// Escapes field data: if it contains a character that ZPL interprets (`^`, `~`), returns
 /// `^FH` (hex escapes with `_`) and the escaped data; otherwise no `^FH` and the data as is.
@@ -24,50 +33,106 @@ pub fn field_data(s: &str) -> (&'static str, String) {
     ("^FH", out)
 }
 
-fn text(out: &mut String, t: &Text) {
-    let r = t.rect;
-    if t.inverse {
-        let _ = writeln!(
-            out,
-            "^FO{},{}^GB{},{},{}^FS",
-            r.x,
-            r.y,
-            r.w,
-            r.h,
-            r.w.min(r.h)
-        );
+/// A repeat count of ZPL's ASCII compression: `G`…`Y` are 1…19, `g`…`z` are 20…400; a count
+/// is written as the sum of at most one of each, so up to 419 in one go.
+fn repeat(out: &mut String, mut n: usize, c: char) {
+    while n > 0 {
+        let k = n.min(419);
+        if k >= 20 {
+            out.push((b'f' + (k / 20) as u8) as char);
+        }
+        if k % 20 > 0 {
+            out.push((b'F' + (k % 20) as u8) as char);
+        }
+        out.push(c);
+        n -= k;
     }
-    if t.text.is_empty() {
-        return;
-    }
-    let (w_avail, h_font) = if t.inverse {
-        (r.w as f64 * 0.9, r.h as f64 * 0.72)
+}
+
+/// One row of hexadecimal digits compressed: runs become counts, trailing `0`s a `,`,
+/// trailing `F`s a `!`.
+fn compress_row(hex: &[u8], out: &mut String) {
+    let end_zero = hex.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
+    let end_ones = hex.iter().rposition(|&d| d != b'F').map_or(0, |i| i + 1);
+    let (body, tail) = if end_zero < hex.len() {
+        (&hex[..end_zero], Some(','))
+    } else if end_ones < hex.len() {
+        (&hex[..end_ones], Some('!'))
     } else {
-        (r.w as f64, r.h as f64)
+        (hex, None)
     };
-    let size = h_font
-        .min(w_avail / em_width(&t.text, t.bold).max(0.1))
-        .floor()
-        .max(10.0) as u32;
-    let y = r.y + r.h.saturating_sub(size) / 2;
-    let just = match (t.align, t.inverse) {
-        (_, true) | (Align::Center, _) => 'C',
-        (Align::Left, _) => 'L',
-        (Align::Right, _) => 'R',
+    let mut i = 0;
+    while i < body.len() {
+        let d = body[i];
+        let run = body[i..].iter().take_while(|&&x| x == d).count();
+        if run > 1 {
+            repeat(out, run, d as char);
+        } else {
+            out.push(d as char);
+        }
+        i += run;
+    }
+    if let Some(t) = tail {
+        out.push(t);
+    }
+}
+
+/// `^GFA` field data of a bitmap: (bytes per row, total bytes, compressed hexadecimal rows;
+/// a row equal to the one before is `:`).
+pub fn graphic_field(b: &Bitmap) -> (u32, u32, String) {
+    let bpr = b.w.div_ceil(8);
+    let mut data = String::new();
+    let mut prev: Option<Vec<u8>> = None;
+    for y in 0..b.h {
+        let mut hex = Vec::with_capacity(2 * bpr as usize);
+        for byte in 0..bpr {
+            let mut v = 0u8;
+            for bit in 0..8 {
+                if b.at(b.x + byte * 8 + bit, b.y + y) {
+                    v |= 0x80 >> bit;
+                }
+            }
+            hex.extend_from_slice(format!("{v:02X}").as_bytes());
+        }
+        if prev.as_ref() == Some(&hex) {
+            data.push(':');
+        } else {
+            compress_row(&hex, &mut data);
+            prev = Some(hex);
+        }
+    }
+    (bpr, bpr * b.h, data)
+}
+
+fn text(out: &mut String, t: &Text) -> Result<(), LabelError> {
+    let bitmap = font::raster(t)?;
+    // An inverse box is printed whole (black with white words); other text only where its
+    // ink is.
+    let Some(b) = (if t.inverse {
+        Some(bitmap)
+    } else {
+        bitmap.cropped()
+    }) else {
+        return Ok(());
     };
-    let (fh, data) = field_data(&t.text);
+    let (bpr, total, data) = graphic_field(&b);
+    // A comment cannot hold a caret or tilde: the printer would take them as commands.
+    let words: String = t
+        .text
+        .chars()
+        .map(|c| if matches!(c, '^' | '~') { ' ' } else { c })
+        .collect();
+    let _ = writeln!(out, "^FX{words}");
     let _ = writeln!(
         out,
-        "^FO{},{}^A0N,{size},{size}^FB{},1,0,{just},0{}{fh}^FD{data}^FS",
-        r.x,
-        y,
-        r.w,
-        if t.inverse { "^FR" } else { "" },
+        "^FO{},{}^GFA,{total},{total},{bpr},{data}^FS",
+        b.x, b.y
     );
+    Ok(())
 }
 
 /// Writes the document as one ZPL label.
-pub fn render(doc: &Doc) -> String {
+pub fn render(doc: &Doc) -> Result<String, LabelError> {
     let mut out = String::new();
     let _ = writeln!(out, "^XA");
     let _ = writeln!(out, "^CI28");
@@ -87,7 +152,7 @@ pub fn render(doc: &Doc) -> String {
                     r.w.min(r.h)
                 );
             }
-            Item::Text(t) => text(&mut out, t),
+            Item::Text(t) => text(&mut out, t)?,
             Item::Bars(b) => {
                 let (fh, data) = field_data(&b.symbol.zpl_data());
                 let _ = writeln!(
@@ -104,7 +169,7 @@ pub fn render(doc: &Doc) -> String {
         }
     }
     let _ = writeln!(out, "^XZ");
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -124,8 +189,8 @@ mod tests {
         String::from_utf8(r.bytes).unwrap()
     }
 
-    /// Every block is `^XA`…`^XZ`, has `^CI28`, the expected `^PW`/`^LL`, and native
-    /// `^BC` barcodes (no `^GF` bitmaps).
+    /// Every block is `^XA`…`^XZ`, has `^CI28`, the expected `^PW`/`^LL`, a native `^BC`
+    /// barcode, text only as `^GF` graphic fields (no `^A` font fields) that read back.
     fn check(z: &str, w_mm: f64, h_mm: f64, dpi: u32) {
         assert!(z.starts_with("^XA"), "{z}");
         assert!(z.trim_end().ends_with("^XZ"), "{z}");
@@ -144,7 +209,13 @@ mod tests {
                 "^LL{ll} expected in {block}"
             );
             assert!(block.contains("^BC"));
-            assert!(!block.contains("^GF"));
+            assert!(block.contains("^GFA,"));
+            assert!(!block.contains("^A0") && !block.contains("^FR"), "{block}");
+        }
+        let labels = super::super::zpl_raster::read(z);
+        assert_eq!(labels.len(), z.matches("^XA").count());
+        for l in labels {
+            assert_eq!((l.width, l.height), (pw, ll));
         }
     }
 
@@ -216,9 +287,10 @@ mod tests {
             assert!(z.contains(",N,N,N^FDRT>520261122000001^FS"), "{z}");
             assert_eq!(barcodes(&z), vec!["RT20261122000001"]);
             assert!(
-                z.contains("^FR^FD逾期 LATE^FS") && z.contains("^FR^FD扣留 HOLD^FS"),
+                z.contains("^FX逾期 LATE\n^FO") && z.contains("^FX扣留 HOLD\n^FO"),
                 "{z}"
             );
+            assert!(z.contains("^FX香港某某国际贸易有限公司\n^FO"), "{z}");
             snap(&format!("labels_zpl_return_100x150_{dpi}"), &z);
             let z = zpl(render_return(
                 &ret(false, false),
@@ -254,7 +326,7 @@ mod tests {
             check(&z, 60.0, 40.0, dpi);
             assert!(z.contains("^BCN,"));
             assert!(z.contains("^FDXY01-R-01-02^FS"), "{z}");
-            assert!(z.contains("^FD上架 RESTOCK^FS"), "{z}");
+            assert!(z.contains("^FX上架 RESTOCK\n^FO"), "{z}");
             snap(&format!("labels_zpl_bin_60x40_{dpi}"), &z);
             let z = zpl(render_item(&item(), Size::Label100x150, Format::Zpl, dpi));
             check(&z, 100.0, 150.0, dpi);
@@ -290,6 +362,52 @@ mod tests {
     }
 
     #[test]
+    fn graphic_fields_read_back_to_the_same_dots() {
+        use super::super::font::Bitmap;
+        use super::super::zpl_raster::graphic_bits;
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        // Widths that are not whole bytes, runs longer than one count can say (419 digits),
+        // blank and full rows, rows repeating the one before.
+        for (w, h) in [(1, 1), (7, 3), (8, 2), (9, 5), (1000, 4), (3400, 6)] {
+            for density in [0, 1, 50, 99, 100] {
+                let mut black: Vec<bool> = (0..w * h).map(|_| next() % 100 < density).collect();
+                if h > 2 {
+                    let (a, b) = black.split_at_mut(w as usize);
+                    b[..w as usize].copy_from_slice(a);
+                }
+                let b = Bitmap {
+                    x: 5,
+                    y: 9,
+                    w,
+                    h,
+                    black,
+                };
+                let (bpr, total, data) = super::graphic_field(&b);
+                assert_eq!((bpr, total), (w.div_ceil(8), w.div_ceil(8) * h));
+                let rows = graphic_bits(total as usize, bpr as usize, &data);
+                for y in 0..h {
+                    for x in 0..8 * bpr {
+                        assert_eq!(
+                            rows[y as usize][x as usize],
+                            x < w && b.black[(y * w + x) as usize],
+                            "{w}x{h} {density}% at ({x}, {y}): {data}"
+                        );
+                    }
+                }
+                if density == 0 {
+                    assert_eq!(data, format!(",{}", ":".repeat(h as usize - 1)));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn escapes_zpl_control_characters() {
         let z = zpl(render_bin(
             &bin("A^B~C_D>E"),
@@ -298,11 +416,11 @@ mod tests {
             203,
         ));
         assert!(z.contains("^FH^FDA_5EB_7EC_5FD><E^FS"), "{z}");
-        assert!(z.contains("^FH^FDA_5EB_7EC_5FD>E^FS"), "{z}");
+        assert!(z.contains("^FXA B C_D>E\n"), "{z}");
         let mut r = ret(false, false);
         r.ebc_name = "Caret^Co~".into();
         let z = zpl(render_return(&r, Size::Label100x150, Format::Zpl, 203));
-        assert!(z.contains("^FH^FDCaret_5ECo_7E^FS"), "{z}");
+        assert!(z.contains("^FXCaret Co \n"), "{z}");
         // No stray carets: every ^ starts a known command.
         for part in z.split('^').skip(1) {
             assert!(
