@@ -1,5 +1,6 @@
 //! Labels over HTTP: return, bin, item labels and A4 bin sheets in SVG, PNG and ZPL, read
-//! back with an independent barcode reader (rxing); bad label requests are 4xx problem+json.
+//! back with an independent barcode reader (rxing); the ZPL drawn as a printer draws it and
+//! compared with the PNG, Chinese included; bad label requests are 4xx problem+json.
 
 use std::collections::HashSet;
 
@@ -10,6 +11,11 @@ use serde_json::json;
 
 use crate::flowkit::*;
 use crate::support::*;
+
+/// The ZPL reader of the label module's own tests (`^GB`, `^GFA` with ZPL's compression,
+/// `^BC`), shared as a file.
+#[path = "../../src/labels/zpl_raster.rs"]
+mod zpl_raster;
 
 /// Status, content type and body bytes of a GET.
 fn fetch(app: &TestApp, client: &Client, path: &str) -> (u16, String, Vec<u8>) {
@@ -80,6 +86,62 @@ fn decode_png(png: &[u8]) -> Vec<String> {
     let found = decode(&turned, &mut hints);
     assert!(!found.is_empty(), "no Code 128 in a {w}x{h} PNG");
     found
+}
+
+/// A ZPL label (one `^XA`…`^XZ`) against the PNG of the same label: the printer's dots are
+/// the PNG's, every line of text is a graphic field in the words given by its comment, drawn
+/// from glyphs the label font has (no `.notdef` boxes) and clear of the barcode and its quiet
+/// zones, and the barcode that the printer draws decodes to `data`. Returns the words.
+fn zpl_prints_the_png(zpl: &[u8], png: &[u8], data: &str) -> Vec<String> {
+    let labels = zpl_raster::read(std::str::from_utf8(zpl).expect("UTF-8 ZPL"));
+    assert_eq!(labels.len(), 1);
+    let l = &labels[0];
+    let img = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .expect("a PNG")
+        .to_luma8();
+    assert_eq!((l.width, l.height), img.dimensions());
+    let differ = (0..l.height)
+        .flat_map(|y| (0..l.width).map(move |x| (x, y)))
+        .filter(|&(x, y)| l.at(x, y) != (img.get_pixel(x, y).0[0] == 0))
+        .count();
+    assert_eq!(differ, 0, "the ZPL prints other dots than the PNG shows");
+    let bars = l.barcodes();
+    assert_eq!(bars.len(), 1);
+    let zpl_raster::Kind::Barcode { data: d, module } = &bars[0].kind else {
+        unreachable!()
+    };
+    assert_eq!(d, data);
+    let q = 10 * module;
+    let b = bars[0];
+    let words: Vec<String> = l
+        .graphics()
+        .into_iter()
+        .map(|(words, f)| {
+            assert!(
+                !f.meets(b.x.saturating_sub(q), b.y, b.w + 2 * q, b.h),
+                "{words:?} at {f:?} is on the barcode {b:?} or its quiet zones"
+            );
+            let ink = (f.y..f.y + f.h)
+                .flat_map(|y| (f.x..(f.x + f.w).min(l.width)).map(move |x| (x, y)))
+                .filter(|&(x, y)| l.at(x, y))
+                .count();
+            assert!(ink > 10 * words.chars().count(), "{words:?} has {ink} dots");
+            for c in words.chars() {
+                assert!(
+                    bonded_returns::labels::font::covers(c).expect("the font"),
+                    "{c} of {words:?} prints as a box"
+                );
+            }
+            words.to_string()
+        })
+        .collect();
+    assert_eq!(decode_png(png), [data], "the PNG's barcode");
+    let mut out = Vec::new();
+    l.to_image()
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("a PNG of the ZPL");
+    assert_eq!(decode_png(&out), [data], "the ZPL's barcode as printed");
+    words
 }
 
 fn svg_ok(body: &[u8]) -> String {
@@ -198,6 +260,38 @@ both! {
         }
         zpl_ok(&ok(app, &k.floor_a, &format!("/api/v1/labels/items/{id}/1.zpl"), ""), &data);
         svg_ok(&ok(app, &k.floor_a, &format!("/api/v1/labels/items/{id}/1.svg"), "image/svg+xml"));
+    }
+
+    fn chinese_words_print_the_same_in_png_and_zpl_and_keep_off_the_barcode(app: &TestApp) {
+        let k = Kit::new(app);
+        let (_, id) = k.return_in("received");
+        let wh = k.seed.a.warehouse.clone();
+        let bin = k.seed.a.bin("restock").to_string();
+        for dpi in [203, 300] {
+            for size in ["100x150", "60x40"] {
+                let q = format!("size={size}&dpi={dpi}");
+                let png = ok(app, &k.floor_a, &format!("/api/v1/labels/returns/{id}.png?{q}"), "image/png");
+                let zpl = ok(app, &k.floor_a, &format!("/api/v1/labels/returns/{id}.zpl?{q}"), "application/x-zpl");
+                let words = zpl_prints_the_png(&zpl, &png, &id);
+                assert!(words.iter().any(|w| w.starts_with("到达")), "{size} {dpi}: {words:?}");
+                if size == "100x150" {
+                    for w in ["退货 RETURN", "跨境优选电子商务有限公司", "电商企业 EBC", "仓库 WAREHOUSE"] {
+                        assert!(words.iter().any(|x| x == w), "{w} on the {size} label at {dpi}: {words:?}");
+                    }
+                }
+            }
+            let q = format!("dpi={dpi}");
+            let png = ok(app, &k.floor_a, &format!("/api/v1/labels/bins/{wh}/{bin}.png?{q}"), "image/png");
+            let zpl = ok(app, &k.floor_a, &format!("/api/v1/labels/bins/{wh}/{bin}.zpl?{q}"), "application/x-zpl");
+            let words = zpl_prints_the_png(&zpl, &png, &bin);
+            assert!(words.contains(&"上架 RESTOCK".to_string()), "{words:?}");
+        }
+        // A parcel on hold: the mark is a white-on-black field of its own.
+        k.hold(&id).assert_status(200);
+        let png = ok(app, &k.sup, &format!("/api/v1/labels/returns/{id}.png"), "image/png");
+        let zpl = ok(app, &k.sup, &format!("/api/v1/labels/returns/{id}.zpl"), "application/x-zpl");
+        let words = zpl_prints_the_png(&zpl, &png, &id);
+        assert!(words.contains(&"扣留 HOLD".to_string()), "{words:?}");
     }
 
     fn bad_label_requests_are_4xx_problems(app: &TestApp) {
