@@ -287,6 +287,8 @@ fn serve(bind: Option<String>, db: DbArgs, demo: bool) -> Result<i32, AppError> 
     let state = crate::app::state(config, pool.clone(), writer.clone())?;
     println!("bonded-returns serving on http://{bound} ({backend} database)");
     crate::app::start_housekeeping(writer.clone());
+    // Labels straight to the printers, until the server stops.
+    let _printing = crate::printing::start(pool.clone(), writer.clone(), state.config.printing)?;
     if let Some(target) = push {
         tracing::info!(url = %target.url, "pushing the audit feed to customs");
         crate::audit::push::start(pool, writer, state.signer.clone(), target, postgres);

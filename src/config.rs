@@ -25,6 +25,9 @@ pub struct Config {
     /// Where the audit feed is pushed (`BR_CUSTOMS_FEED_URL`, `BR_CUSTOMS_FEED_AUTH`,
     /// `BR_CUSTOMS_FEED_TIMEOUT_SECONDS`); none by default.
     pub customs_feed: Option<crate::audit::push::Target>,
+    /// How labels are sent to printers (`BR_PRINT_ATTEMPTS`, `BR_PRINT_CONNECT_TIMEOUT_SECONDS`,
+    /// `BR_PRINT_WRITE_TIMEOUT_SECONDS`).
+    pub printing: crate::printing::Options,
     /// The installation's Ed25519 signing key (`BR_SIGNING_KEY`; made at the first start).
     pub signing_key: std::path::PathBuf,
     /// The footage shown around a step (`BR_FOOTAGE_BEFORE_SECONDS`, `BR_FOOTAGE_AFTER_SECONDS`).
@@ -134,6 +137,21 @@ impl Config {
             cookie_secure: env_bool("BR_COOKIE_SECURE", false)?,
             trusted_proxies: trusted_proxies(&env_or("BR_TRUSTED_PROXIES", ""))?,
             signing_key,
+            printing: crate::printing::Options {
+                attempts: env_parse(
+                    "BR_PRINT_ATTEMPTS",
+                    crate::domain::printing::DEFAULT_ATTEMPTS,
+                )?
+                .clamp(1, 20),
+                timeouts: crate::printing::send::Timeouts {
+                    connect: std::time::Duration::from_secs(
+                        env_parse("BR_PRINT_CONNECT_TIMEOUT_SECONDS", 5u64)?.clamp(1, 60),
+                    ),
+                    write: std::time::Duration::from_secs(
+                        env_parse("BR_PRINT_WRITE_TIMEOUT_SECONDS", 10u64)?.clamp(1, 120),
+                    ),
+                },
+            },
             customs_feed: match std::env::var("BR_CUSTOMS_FEED_URL")
                 .ok()
                 .map(|u| u.trim().to_string())

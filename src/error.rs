@@ -27,7 +27,8 @@ pub struct FieldError {
     /// The rule the value broke, for a screen to say it in its reader's language: `required`,
     /// `too_long` (with `max`), `code` (letters, digits, `-`, `_`, with `max`),
     /// `enterprise_code`, `invt_no`, `gcode`, `waybill`, `one_of` (with `allowed`),
-    /// `control_characters`, `unknown` (a reference to something that does not exist).
+    /// `control_characters`, `unknown` (a reference to something that does not exist),
+    /// `printer_address` (not a `host:port`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'static str>,
     /// With `too_long` and `code`: the most characters allowed.
@@ -319,7 +320,8 @@ pub struct Problem {
     pub exists: Option<Exists>,
 }
 
-/// What exists already: its kind (`enterprise`, `warehouse`, `bin`, `camera`, `user`) and id.
+/// What exists already: its kind (`enterprise`, `warehouse`, `bin`, `camera`, `printer`, `user`)
+/// and id.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Exists {
     pub kind: String,

@@ -16,3 +16,4 @@ pub mod error;
 pub mod flows;
 pub mod http;
 pub mod labels;
+pub mod printing;

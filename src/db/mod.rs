@@ -409,6 +409,7 @@ where
 
 pub mod idempotency;
 pub mod parties;
+pub mod printing;
 pub mod returns;
 pub mod users;
 

@@ -254,11 +254,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    printers (warehouse_code, code) {
+        warehouse_code -> Text,
+        code -> Text,
+        name -> Text,
+        address -> Text,
+        dpi -> Integer,
+        size -> Text,
+        area -> Text,
+        enabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    print_jobs (id) {
+        id -> BigInt,
+        warehouse_code -> Text,
+        printer_code -> Text,
+        printer_name -> Text,
+        label_kind -> Text,
+        label_id -> Text,
+        gnum -> Nullable<Integer>,
+        origin -> Text,
+        state -> Text,
+        attempts -> Integer,
+        failures -> Integer,
+        error -> Nullable<Text>,
+        error_detail -> Nullable<Text>,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        next_try_at -> Nullable<Timestamp>,
+        claim -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        size -> Nullable<Text>,
+        dpi -> Nullable<Integer>,
+        bytes -> Nullable<Integer>,
+        retried_by -> Nullable<Text>,
+        retried_at -> Nullable<Timestamp>,
+        note -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (username));
 diesel::joinable!(credit_ratings -> enterprises (enterprise_code));
 diesel::joinable!(warehouses -> enterprises (operator_code));
 diesel::joinable!(bins -> warehouses (warehouse_code));
 diesel::joinable!(cameras -> warehouses (warehouse_code));
+diesel::joinable!(printers -> warehouses (warehouse_code));
+diesel::joinable!(print_jobs -> warehouses (warehouse_code));
 diesel::joinable!(declaration_lines -> declarations (invt_no));
 diesel::joinable!(returns -> declarations (invt_no));
 diesel::joinable!(return_lines -> returns (return_id));
@@ -269,6 +317,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     warehouses,
     bins,
     cameras,
+    printers,
+    print_jobs,
     users,
     sessions,
     sign_in_throttle,

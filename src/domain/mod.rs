@@ -4,5 +4,6 @@ pub mod credit;
 pub mod deadlines;
 pub mod grading;
 pub mod ids;
+pub mod printing;
 pub mod returns;
 pub mod roles;

@@ -362,6 +362,7 @@ impl Demo<'_> {
                 warehouse: wh.clone(),
                 camera: format!("CAM-{wh}-DOCK"),
                 bin: Some(format!("{wh}-RCV-01")),
+                printer: None,
             };
             done(receive::receive(tx, &floor(&wh), &id, &input)?).map(|_| ())
         })

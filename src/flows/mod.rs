@@ -6,7 +6,9 @@ pub mod demo;
 pub mod eligibility;
 pub mod idempotency;
 pub mod imports;
+pub mod labels;
 pub mod parties;
+pub mod printing;
 pub mod returns;
 pub mod users;
 

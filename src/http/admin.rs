@@ -279,7 +279,7 @@ pub async fn list_warehouses(
     Ok(HttpResponse::Ok().json(Items { items }))
 }
 
-async fn visible_warehouse(
+pub(super) async fn visible_warehouse(
     state: &web::Data<AppState>,
     s: &Session,
     code: String,

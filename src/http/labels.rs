@@ -6,11 +6,9 @@ use serde::Deserialize;
 
 use super::auth::Session;
 use super::{off_thread, read, AppState};
-use crate::db::{parties, returns as store};
-use crate::domain::deadlines;
 use crate::error::AppError;
-use crate::flows::returns::load_visible;
-use crate::labels::{self, BinLabel, Format, ItemLabel, LabelError, Rendered, ReturnLabel, Size};
+use crate::flows::labels as label_data;
+use crate::labels::{self, BinLabel, Format, LabelError, Rendered, Size};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/labels/returns/{file}", web::get().to(return_label))
@@ -116,24 +114,7 @@ pub async fn return_label(
     let dpi = q.dpi.unwrap_or(203);
     let actor = s.actor();
     let id2 = id.clone();
-    let label = read(&state, move |c| {
-        let l = load_visible(c, &actor, &id2)?;
-        let released = l
-            .decl
-            .released_at
-            .ok_or_else(|| AppError::InvalidState("the list has no release time".into()))?;
-        Ok(ReturnLabel {
-            return_id: l.ret.id.clone(),
-            ebc_code: l.decl.ebc_code.clone(),
-            ebc_name: l.decl.ebc_name.clone(),
-            warehouse: l.ret.warehouse_code.clone().unwrap_or_else(|| "-".into()),
-            arrived_on: l.ret.received_at.map(|t| t.date()),
-            arrival_deadline: deadlines::arrival_deadline(released).date(),
-            late: l.ret.late,
-            held: l.ret.state == "held",
-        })
-    })
-    .await?;
+    let label = read(&state, move |c| label_data::return_label(c, &actor, &id2)).await?;
     let r = off_thread(move || labels::render_return(&label, size, format, dpi))
         .await?
         .map_err(label_error)?;
@@ -152,16 +133,7 @@ async fn bin_rows(
         )));
     }
     read(state, move |c| {
-        parties::warehouse(c, &warehouse)?
-            .ok_or_else(|| AppError::NotFound(format!("warehouse {warehouse} does not exist")))?;
-        Ok(parties::list_bins(c, &warehouse, area.as_deref())?
-            .into_iter()
-            .map(|b| BinLabel {
-                warehouse: b.warehouse_code,
-                area: b.area,
-                bin: b.code,
-            })
-            .collect())
+        label_data::bin_labels(c, &warehouse, area.as_deref())
     })
     .await
 }
@@ -239,22 +211,7 @@ pub async fn item_label(
     let dpi = q.dpi.unwrap_or(203);
     let actor = s.actor();
     let label = read(&state, move |c| {
-        let l = load_visible(c, &actor, &id)?;
-        let line = store::declaration_lines(c, &l.decl.invt_no)?
-            .into_iter()
-            .find(|d| {
-                d.gnum == gnum
-                    && store::lines(c, &id)
-                        .map(|ls| ls.iter().any(|x| x.gnum == gnum))
-                        .unwrap_or(false)
-            })
-            .ok_or_else(|| AppError::NotFound(format!("line {gnum} is not in return {id}")))?;
-        Ok(ItemLabel {
-            owner: l.decl.ebc_code,
-            gcode: line.gcode,
-            return_id: id,
-            gnum: gnum as u32,
-        })
+        label_data::item_label(c, &actor, &id, gnum)
     })
     .await?;
     let name = label.data();

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod health;
 pub mod labels;
 pub mod openapi;
+pub mod printing;
 pub mod returns;
 pub mod ui;
 
@@ -516,6 +517,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(audit::routes)
                 .configure(returns::routes)
                 .configure(labels::routes)
+                .configure(printing::routes)
                 .default_service(web::to(no_route)),
         )
         .configure(ui::routes)
@@ -687,6 +689,7 @@ pub type SharedState = Arc<AppState>;
 pub fn flow_api() -> utoipa::openapi::OpenApi {
     let mut doc = <returns::FlowApi as utoipa::OpenApi>::openapi();
     doc.merge(<labels::LabelApi as utoipa::OpenApi>::openapi());
+    doc.merge(<printing::PrintingApi as utoipa::OpenApi>::openapi());
     doc
 }
 

@@ -296,13 +296,47 @@ macro_rules! floor_step {
     };
 }
 
-floor_step!(
-    receive_return,
-    "/api/v1/returns/{id}/receive",
-    ReceiveInput,
-    receive::receive,
-    (status = 400, description = "the camera or the bin is not in the warehouse, or the bin is not for receiving (`validation`)")
-);
+/// Receives a parcel at the dock; with `printer`, its return label is queued for that printer
+/// in the same transaction (the answer's `print_job`) and sent by the printing worker.
+#[utoipa::path(post, path = "/api/v1/returns/{id}/receive", request_body = ReceiveInput, params(("id" = String, Path, description = "the return id")), responses(
+    (status = 200, description = "the return after the step (with `print_job` when a printer was named)", body = ReturnView),
+    (status = 400, description = "the camera or the bin is not in the warehouse, or the bin is not for receiving (`validation`)"),
+    (status = 403, description = "only floor staff do the steps (`forbidden`), in their own warehouse; a party or the warehouse's operator is excluded (`enterprise_excluded`; a return in the warehouse is put on customs hold)"),
+    (status = 404, description = "no such return (or not in the worker's warehouse), or no such warehouse"),
+    (status = 409, description = "not possible in the return's state, or on customs hold (`invalid_state`)"),
+))]
+pub async fn receive_return(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: FloorCaller,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    caller.session().require(&[Role::Floor])?;
+    let id = upper(path);
+    let answer = mutate_floor(
+        &state,
+        &req,
+        &caller,
+        &body,
+        move |tx, actor, input: ReceiveInput| match receive::receive_and_print(
+            tx, actor, &id, &input,
+        )? {
+            Step::Done((done, job)) => {
+                let mut v = view::of_step(tx.conn, actor, done)?;
+                v.print_job = job.map(Into::into);
+                ok(&v)
+            }
+            Step::Held(e) => refusal_after_change(&e),
+        },
+    )
+    .await;
+    if answer.is_ok() {
+        // A label may wait: the worker need not wait for its next look.
+        crate::printing::wake();
+    }
+    answer
+}
 floor_step!(
     sort_return,
     "/api/v1/returns/{id}/sort",

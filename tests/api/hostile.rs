@@ -337,6 +337,10 @@ struct World {
     waybills: Vec<String>,
     pending_disposal: i64,
     samples: Vec<(&'static str, String)>,
+    /// A label printer of A, and a print job of it that was sent (so that no reprint or
+    /// cancel of it can be done: any body is refused).
+    printer: String,
+    print_job: i64,
 }
 
 impl World {
@@ -415,6 +419,28 @@ fn build_world(app: &TestApp) -> World {
         (Role::FloorA, app.make_token(&k.floor_a, PASSWORD)),
         (Role::FloorB, app.make_token(&k.floor_b, PASSWORD)),
     ];
+    let printer = "PRN-A1".to_string();
+    app.post_json(
+        &k.admin,
+        &format!("/api/v1/warehouses/{}/printers", k.seed.a.warehouse),
+        &json!({"code": printer, "name": "收货台打印机", "address": "192.0.2.10", "area": "receiving"}),
+    )
+    .assert_status(201);
+    let queued = app.post_json(
+        &k.floor_a,
+        &format!(
+            "/api/v1/warehouses/{}/printers/{printer}/jobs",
+            k.seed.a.warehouse
+        ),
+        &json!({"label": "bin", "id": k.seed.a.bin("restock")}),
+    );
+    queued.assert_status(201);
+    let print_job = queued.json["id"].as_i64().expect("a print job");
+    app.db
+        .sql(&format!(
+            "UPDATE print_jobs SET state = 'sent', next_try_at = NULL WHERE id = {print_job}"
+        ))
+        .expect("the print job is marked sent");
     World {
         host: app.base_url.trim_start_matches("http://").to_string(),
         tokens,
@@ -425,6 +451,8 @@ fn build_world(app: &TestApp) -> World {
         waybills,
         pending_disposal,
         samples,
+        printer,
+        print_job,
     }
 }
 
@@ -508,6 +536,37 @@ fn template(route: &Route, w: &World) -> Template {
             json!({"code": "CAM-A9", "name": "复核台", "area": "discrepancy"}),
             vec![("code", Code), ("name", Huge(5000)), ("area", Code)],
         ),
+        "/api/v1/warehouses/{code}/printers" => (
+            "",
+            json!({"code": "PRN-A9", "name": "复核台打印机", "address": "192.0.2.20:9100", "area": "discrepancy"}),
+            vec![
+                ("code", Code),
+                ("name", Huge(5000)),
+                ("address", Code),
+                ("area", Code),
+                ("size", Code),
+            ],
+        ),
+        // A printer that is not there: even a body let through changes nothing.
+        "/api/v1/warehouses/{code}/printers/{printer}" => (
+            "",
+            json!({"name": "收货台打印机", "address": "192.0.2.21", "enabled": true}),
+            vec![("name", Huge(5000)), ("address", Code), ("area", Code)],
+        ),
+        "/api/v1/warehouses/{code}/printers/{printer}/jobs" => (
+            "",
+            json!({"label": "bin", "id": a.bin("restock")}),
+            vec![("label", Code), ("id", Code)],
+        ),
+        // The print job was sent: no reprint nor cancel of it can be made.
+        "/api/v1/print-jobs/{id}/retry" => {
+            ("", json!({"printer": w.printer}), vec![("printer", Code)])
+        }
+        "/api/v1/print-jobs/{id}/cancel" => (
+            "",
+            json!({"reason": "已用浏览器打印"}),
+            vec![("reason", Huge(201))],
+        ),
         "/api/v1/users" => (
             "",
             json!({"username": "new.user", "role": "floor", "warehouse": a.warehouse, "password": "a-long-password"}),
@@ -553,8 +612,13 @@ fn template(route: &Route, w: &World) -> Template {
         ),
         "/api/v1/returns/{id}/receive" => (
             "declared",
-            json!({"warehouse": a.warehouse, "camera": a.camera}),
-            vec![("warehouse", Code), ("camera", Code), ("bin", Code)],
+            json!({"warehouse": a.warehouse, "camera": a.camera, "printer": w.printer}),
+            vec![
+                ("warehouse", Code),
+                ("camera", Code),
+                ("bin", Code),
+                ("printer", Code),
+            ],
         ),
         "/api/v1/returns/{id}/sort" => (
             "received",
@@ -612,6 +676,18 @@ fn template(route: &Route, w: &World) -> Template {
         route
             .template
             .replace("{id}", &w.pending_disposal.to_string())
+    } else if route.template.contains("/print-jobs/{id}/") {
+        route.template.replace("{id}", &w.print_job.to_string())
+    } else if route.template.ends_with("/printers/{printer}") {
+        route
+            .template
+            .replace("{code}", &a.warehouse)
+            .replace("{printer}", "PRN-NOBODY")
+    } else if route.template.contains("{printer}") {
+        route
+            .template
+            .replace("{code}", &a.warehouse)
+            .replace("{printer}", &w.printer)
     } else if route.template.contains("{username}") {
         route.template.replace("{username}", "nobody.here")
     } else {
@@ -1548,6 +1624,8 @@ fn fill(rng: &mut StdRng, template: &str, w: &World, tricks: bool) -> (String, S
             "warehouse" => w.seed.a.warehouse.clone(),
             "bin" => w.seed.a.bin("restock").to_string(),
             "id" if out.contains("/returns/") => w.any_return(rng),
+            "id" if out.contains("/print-jobs/") => w.print_job.to_string(),
+            "printer" => w.printer.clone(),
             "id" => w.pending_disposal.to_string(),
             "return_id" => w.any_return(rng),
             "invt_no" => w.invt_nos.choose(rng).expect("a list").clone(),
@@ -1840,6 +1918,15 @@ fn routes_from_openapi(spec: &Value) -> Vec<Route> {
                 }
                 ("POST", t) if t.starts_with("/api/v1/returns/") => (Shape::Json, &[FloorA]),
                 ("POST", t) if t.starts_with("/api/v1/disposals/") => (Shape::Json, &[Supervisor]),
+                ("POST", t) if t.starts_with("/api/v1/print-jobs/") || t.ends_with("/jobs") => {
+                    (Shape::Json, &[Admin, FloorA])
+                }
+                ("DELETE", "/api/v1/warehouses/{code}/printers/{printer}") => {
+                    (Shape::AuthOnly, &[])
+                }
+                ("PATCH", "/api/v1/warehouses/{code}/printers/{printer}") => {
+                    (Shape::Json, &[Admin])
+                }
                 ("POST", _) | ("PATCH", "/api/v1/users/{username}") => (Shape::Json, &[Admin]),
                 _ => unreachable!(),
             };
@@ -2307,6 +2394,8 @@ const TABLES: &[&str] = &[
     "warehouses",
     "bins",
     "cameras",
+    "printers",
+    "print_jobs",
     "users",
     "sessions",
     "sign_in_throttle",

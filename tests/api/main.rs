@@ -34,6 +34,7 @@ mod invariants;
 mod labels;
 mod overview;
 mod privacy;
+mod printing;
 mod refusals;
 mod scan;
 mod xml_cost;

@@ -269,6 +269,10 @@ struct World {
     secrets: Vec<String>,
     /// A bearer token of the matrix's signer (a supervisor), by its public id.
     signer_token: String,
+    /// A label printer of A, one to remove, and a print job queued for the first.
+    printer: String,
+    spare_printer: String,
+    print_job: i64,
 }
 
 fn world(k: &Kit) -> World {
@@ -307,6 +311,24 @@ fn world(k: &Kit) -> World {
         read_list.waybill.clone(),
     ];
     secrets.extend(a.bins.iter().map(|(_, b)| b.clone()));
+    let (printer, spare_printer) = ("PRN-A1".to_string(), "PRN-A2".to_string());
+    for code in [&printer, &spare_printer] {
+        k.app
+            .post_json(
+                &k.admin,
+                &format!("/api/v1/warehouses/{}/printers", a.warehouse),
+                &json!({"code": code, "name": "收货台打印机", "address": "192.0.2.10", "area": "receiving"}),
+            )
+            .assert_status(201);
+    }
+    let queued = k.app.post_json(
+        &k.floor_a,
+        &format!("/api/v1/warehouses/{}/printers/{printer}/jobs", a.warehouse),
+        &json!({"label": "bin", "id": a.bin("restock")}),
+    );
+    queued.assert_status(201);
+    let print_job = queued.json["id"].as_i64().expect("a print job");
+    secrets.push(printer.clone());
     World {
         read,
         to_receive,
@@ -320,6 +342,9 @@ fn world(k: &Kit) -> World {
         spare,
         secrets,
         signer_token: String::new(),
+        printer,
+        spare_printer,
+        print_job,
     }
 }
 
@@ -373,6 +398,21 @@ fn rows<'a>(k: &'a Kit, w: &'a World, signer: &'a TestUser) -> Vec<Row<'a>> {
         row(Method::GET, "/api/v1/warehouses/{code}/cameras", format!("/api/v1/warehouses/{wh}/cameras"), SEES_A).reveals(a.camera.as_str()),
         row(Method::POST, "/api/v1/warehouses/{code}/cameras", format!("/api/v1/warehouses/{wh}/cameras"), ADMIN_CREATES)
             .json_with(move || json!({"code": format!("CAM-S{}", serial()), "name": "复核台", "area": "discrepancy"})),
+        // Label printers and the print queue.
+        row(Method::GET, "/api/v1/warehouses/{code}/printers", format!("/api/v1/warehouses/{wh}/printers"), SEES_A).reveals(w.printer.as_str()),
+        row(Method::POST, "/api/v1/warehouses/{code}/printers", format!("/api/v1/warehouses/{wh}/printers"), ADMIN_CREATES)
+            .json_with(move || json!({"code": format!("PRN-S{}", serial()), "name": "收货台打印机", "address": "192.0.2.11:9100", "area": "receiving"})),
+        row(Method::PATCH, "/api/v1/warehouses/{code}/printers/{printer}", format!("/api/v1/warehouses/{wh}/printers/{}", w.printer), [401, 403, 403, 403, 200])
+            .json(json!({"name": "收货台打印机 1号"})),
+        row(Method::POST, "/api/v1/warehouses/{code}/printers/{printer}/jobs", format!("/api/v1/warehouses/{wh}/printers/{}/jobs", w.printer), [401, 201, 404, 403, 201])
+            .json(json!({"label": "bin", "id": restock_bin})),
+        row(Method::DELETE, "/api/v1/warehouses/{code}/printers/{printer}", format!("/api/v1/warehouses/{wh}/printers/{}", w.spare_printer), [401, 403, 403, 403, 204]),
+        row(Method::GET, "/api/v1/print-jobs", format!("/api/v1/print-jobs?warehouse={wh}"), SIGNED_IN).reveals(w.printer.as_str()),
+        row(Method::GET, "/api/v1/print-jobs/{id}", format!("/api/v1/print-jobs/{}", w.print_job), SEES_A),
+        row(Method::POST, "/api/v1/print-jobs/{id}/retry", format!("/api/v1/print-jobs/{}/retry", w.print_job), [401, 200, 404, 403, 200])
+            .json(json!({})),
+        row(Method::POST, "/api/v1/print-jobs/{id}/cancel", format!("/api/v1/print-jobs/{}/cancel", w.print_job), [401, 200, 404, 403, 200])
+            .json(json!({"reason": "已用浏览器打印"})),
         // Users.
         row(Method::GET, "/api/v1/users", "/api/v1/users", [401, 403, 403, 403, 200]),
         row(Method::POST, "/api/v1/users", "/api/v1/users", ADMIN_CREATES).json_with(

@@ -5,11 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{Done, Loaded, Step};
 use crate::audit::{Actor, Changes, NewEntry};
+use crate::db::printing::JobRow;
 use crate::db::returns as store;
 use crate::db::writer::Tx;
 use crate::domain::returns::{Action, State};
+use crate::domain::printing::LabelKind;
 use crate::domain::{deadlines, ids};
 use crate::error::AppError;
+use crate::flows::printing::{self, LabelRef};
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +26,48 @@ pub struct ReceiveInput {
     /// A receiving-area bin where the parcel is put (optional).
     #[schema(schema_with = crate::domain::ids::schema::bin_code_or_null)]
     pub bin: Option<String>,
+    /// The printer (of this warehouse) the handheld prints on: the return label is queued for
+    /// it in the same transaction, once, and sent by the printing worker. Left out: the label
+    /// is printed from the browser.
+    #[serde(default)]
+    #[schema(schema_with = crate::domain::ids::schema::bin_code_or_null)]
+    pub printer: Option<String>,
+}
+
+/// Receives the parcel and, when the handheld names a printer, queues its return label for
+/// that printer in the same transaction (so an acknowledged receive always has its label job,
+/// and a receive replayed with its Idempotency-Key makes none again).
+pub fn receive_and_print(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    input: &ReceiveInput,
+) -> Result<Step<(Done, Option<JobRow>)>, AppError> {
+    let printer = input
+        .printer
+        .as_deref()
+        .map(|p| ids::place_code("printer", p, 30))
+        .transpose()?;
+    let done = match receive(tx, actor, id, input)? {
+        Step::Done(done) => done,
+        Step::Held(e) => return Ok(Step::Held(e)),
+    };
+    let job = match (printer, done.ret.warehouse_code.clone()) {
+        (Some(printer), Some(warehouse)) => Some(printing::queue(
+            tx,
+            actor,
+            &warehouse,
+            &printer,
+            &LabelRef {
+                kind: LabelKind::Return,
+                id: done.ret.id.clone(),
+                gnum: None,
+            },
+            "receive",
+        )?),
+        _ => None,
+    };
+    Ok(Step::Done((done, job)))
 }
 
 pub fn receive(

@@ -161,6 +161,10 @@ pub struct ReturnView {
     /// Where its counted units are now: on which shelves, still in the sorting bin, waiting
     /// for approval or gone (empty until it is sorted).
     pub whereabouts: Vec<Whereabouts>,
+    /// The return label queued for the handheld's printer by this step (a receive that named a
+    /// `printer`); only in that step's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub print_job: Option<crate::flows::printing::PrintJobView>,
 }
 
 /// Masks an identifier (identity number, passport, telephone): at least half of it and all but
@@ -396,6 +400,7 @@ fn build_from(
         }),
         history,
         whereabouts,
+        print_job: None,
     })
 }
 
