@@ -70,14 +70,18 @@ fn decode(img: &image::GrayImage) -> Vec<String> {
     Vec::new()
 }
 
-/// Writes a picture for a person to look at (`target/label-previews/NAME.png`).
-fn preview(name: &str, img: &image::GrayImage) {
+fn preview_dir() -> std::path::PathBuf {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
         .join("label-previews");
     std::fs::create_dir_all(&dir).expect("the preview folder");
-    img.save(dir.join(format!("{name}.png")))
+    dir
+}
+
+/// Writes a picture for a person to look at (`target/label-previews/NAME.png`).
+fn preview(name: &str, img: &image::GrayImage) {
+    img.save(preview_dir().join(format!("{name}.png")))
         .expect("a preview");
 }
 
@@ -266,6 +270,8 @@ fn return_labels_print_their_chinese_in_png_and_zpl_alike() {
             );
             let name = format!("return-{size}-{dpi}{}", if late { "-marks" } else { "" });
             preview(&format!("{name}-png"), &png);
+            let svg = render_return(&l, size, Format::Svg, dpi).unwrap();
+            std::fs::write(preview_dir().join(format!("{name}.svg")), svg.bytes).unwrap();
             preview(&format!("{name}-zpl"), &labels[0].to_image());
         }
     }
