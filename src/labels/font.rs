@@ -204,7 +204,18 @@ pub fn fit(
     }
     // Shortened at the smallest size: the longest beginning that fits with the ellipsis.
     let chars: Vec<char> = text.chars().collect();
-    for n in (0..chars.len()).rev() {
+    // Start from the longest beginning whose advances leave room for the ellipsis (the ink
+    // check below may still step back a character or two).
+    let room = avail_w as f32 - width(ELLIPSIS, min_size, bold)? as f32;
+    let mut sum = 0.0;
+    let longest = advances(f, text, min_size)
+        .iter()
+        .take_while(|&&a| {
+            sum += a;
+            sum <= room
+        })
+        .count();
+    for n in (0..=longest.min(chars.len() - 1)).rev() {
         let head: String = chars[..n].iter().collect();
         let t = place(format!("{}{ELLIPSIS}", head.trim_end()), min_size)?;
         if fits(&t) {
