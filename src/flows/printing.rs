@@ -714,6 +714,9 @@ pub fn retry(
     job.printer_name = printer.name;
     job.state = JobState::Queued.as_str().into();
     job.failures = 0;
+    // A new round of tries: its failures, if any, are said afresh.
+    job.error = None;
+    job.error_detail = None;
     job.next_try_at = Some(tx.now);
     job.claim = None;
     job.claimed_until = None;

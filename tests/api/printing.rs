@@ -456,6 +456,7 @@ both! {
         again.assert_status(200);
         assert_eq!(state_of(&again.json), "queued");
         assert!(again.json["retried_by"].is_string() && again.json["retried_at"].is_string());
+        assert!(again.json["error"].is_null(), "a new round of tries: {}", again.text);
         let sent = wait_for("the reprint to be sent", || {
             let j = job(app, &k.floor_a, job_id);
             (state_of(&j) == "sent").then_some(j)
