@@ -251,6 +251,119 @@ pub fn get_with_declaration(
         .optional())?)
 }
 
+/// What a floor step reads of a return, in one statement: the return, its list, its lines
+/// with their list lines, and (for a restock) the bonded stock of each line's product at
+/// `stock_bin`.
+#[derive(Debug)]
+pub struct StepRows {
+    pub ret: ReturnRow,
+    pub decl: DeclarationRow,
+    pub lines: Vec<ReturnLineRow>,
+    pub decl_lines: Vec<DeclarationLineRow>,
+    /// Stock at `stock_bin` by line number, for the lines that have some.
+    pub stock: std::collections::BTreeMap<i32, i64>,
+}
+
+pub fn load_step(
+    conn: &mut DbConn,
+    id: &str,
+    stock_bin: Option<&str>,
+) -> Result<Option<StepRows>, AppError> {
+    // No bin code is empty: without a bin the stock join finds nothing.
+    let bin = stock_bin.unwrap_or("");
+    type Row = (
+        ReturnRow,
+        DeclarationRow,
+        Option<ReturnLineRow>,
+        Option<DeclarationLineRow>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = on_inner!(conn, |c| returns::table
+        .inner_join(declarations::table)
+        .left_join(return_lines::table.on(return_lines::return_id.eq(returns::id)))
+        .left_join(
+            declaration_lines::table.on(declaration_lines::invt_no
+                .eq(returns::invt_no)
+                .and(declaration_lines::gnum.eq(return_lines::gnum))),
+        )
+        .left_join(
+            stock::table.on(stock::owner_code
+                .eq(declarations::ebc_code)
+                .and(stock::gcode.eq(declaration_lines::gcode))
+                .and(stock::warehouse_code.nullable().eq(returns::warehouse_code))
+                .and(stock::bin_code.eq(bin))),
+        )
+        .filter(returns::id.eq(id))
+        .order(return_lines::gnum)
+        .select((
+            ReturnRow::as_select(),
+            DeclarationRow::as_select(),
+            Option::<ReturnLineRow>::as_select(),
+            Option::<DeclarationLineRow>::as_select(),
+            stock::qty.nullable(),
+        ))
+        .load(c))?;
+    let mut rows = rows.into_iter();
+    let Some((ret, decl, line, decl_line, qty)) = rows.next() else {
+        return Ok(None);
+    };
+    let mut out = StepRows {
+        ret,
+        decl,
+        lines: Vec::new(),
+        decl_lines: Vec::new(),
+        stock: Default::default(),
+    };
+    let mut add = |line: Option<ReturnLineRow>, d: Option<DeclarationLineRow>, q: Option<i64>| {
+        if let Some(l) = line {
+            if let Some(q) = q {
+                out.stock.insert(l.gnum, q);
+            }
+            out.lines.push(l);
+        }
+        out.decl_lines.extend(d);
+    };
+    add(line, decl_line, qty);
+    for (_, _, line, decl_line, qty) in rows {
+        add(line, decl_line, qty);
+    }
+    Ok(Some(out))
+}
+
+/// Raises bonded stock for (owner, gcode, warehouse, bin) by `row.qty` in one statement;
+/// the quantity it has now.
+pub fn raise_stock(conn: &mut DbConn, row: &StockRow) -> Result<i64, AppError> {
+    Ok(on_inner!(conn, |c| diesel::insert_into(stock::table)
+        .values(row)
+        .on_conflict((
+            stock::owner_code,
+            stock::gcode,
+            stock::warehouse_code,
+            stock::bin_code,
+        ))
+        .do_update()
+        .set((
+            stock::qty.eq(stock::qty + row.qty),
+            stock::updated_at.eq(row.updated_at),
+        ))
+        .returning(stock::qty)
+        .get_result::<i64>(c))?)
+}
+
+/// Records the discrepancies found at sorting, in one statement.
+pub fn insert_discrepancies(
+    conn: &mut DbConn,
+    rows: &[NewDiscrepancy<'_>],
+) -> Result<(), AppError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    on_inner!(conn, |c| diesel::insert_into(return_discrepancies::table)
+        .values(rows)
+        .execute(c))?;
+    Ok(())
+}
+
 /// The list line of the product with barcode `code` in the newest return holding it, among
 /// the returns in `warehouse` when given (floor staff learn only of their own warehouse's).
 pub fn product_by_barcode(

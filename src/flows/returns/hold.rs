@@ -2,12 +2,12 @@
 
 use diesel::prelude::*;
 
-use crate::audit::{Actor, Changes, NewEntry};
-use crate::db::returns::{self as store, ReturnRow};
+use super::decide;
+use crate::audit::Actor;
+use crate::db::returns::ReturnRow;
 use crate::db::schema::{declarations, returns};
 use crate::db::writer::Tx;
 use crate::db::DbConn;
-use crate::domain::returns::{Action, State};
 use crate::error::AppError;
 
 /// Returns physically in a warehouse (received, sorted, inspected) that involve `party` as
@@ -26,82 +26,27 @@ pub fn open_returns_of_party(conn: &mut DbConn, party: &str) -> Result<Vec<Strin
         .load(conn)?)
 }
 
-/// The e-commerce enterprise of a return, so that holds are found by enterprise in the log.
-fn ebc_of(conn: &mut DbConn, r: &ReturnRow) -> Result<Option<String>, AppError> {
-    Ok(store::declaration(conn, &r.invt_no)?.map(|d| d.ebc_code))
-}
-
-fn load(tx: &mut Tx<'_>, id: &str) -> Result<ReturnRow, AppError> {
-    store::get(tx.conn, id)?
-        .ok_or_else(|| AppError::NotFound(format!("return {id} does not exist")))
-}
-
-/// Puts a return on hold, remembering where it was.
+/// Puts a return on hold, remembering where it was: load, decide ([`decide::hold`]), write.
 pub fn hold_return(
     tx: &mut Tx<'_>,
     actor: &Actor,
     id: &str,
     reason: &str,
 ) -> Result<ReturnRow, AppError> {
-    let mut r = load(tx, id)?;
-    let state = State::parse(&r.state)
-        .ok_or_else(|| AppError::Internal(format!("bad state {}", r.state)))?;
-    if state.next(Action::Hold).is_none() {
-        return Err(AppError::InvalidState(format!(
-            "return {id} is {} and cannot be held",
-            r.state
-        )));
-    }
-    let before = r.state.clone();
-    r.held_from = Some(before.clone());
-    r.state = State::Held.as_str().into();
-    store::update_from(tx.conn, &r, &before)?;
-    let ebc = ebc_of(tx.conn, &r)?;
-    tx.audit(
-        actor,
-        NewEntry {
-            action: "return.hold",
-            entity_kind: "return",
-            entity_id: id,
-            warehouse: r.warehouse_code.as_deref(),
-            enterprise: ebc.as_deref(),
-            changes: Changes::new().set("state", &before, "held"),
-            reason: Some(reason),
-        },
-    )?;
-    Ok(r)
+    let facts = super::load(tx, id, None)?;
+    let d = super::save(tx, actor, decide::hold(&facts, None, reason)?)?;
+    Ok(d.ret)
 }
 
-/// Releases a held return back to the state it was held in.
+/// Releases a held return back to the state it was held in: load, decide
+/// ([`decide::release`]), write.
 pub fn release_return(
     tx: &mut Tx<'_>,
     actor: &Actor,
     id: &str,
     reason: &str,
 ) -> Result<ReturnRow, AppError> {
-    let mut r = load(tx, id)?;
-    if r.state != State::Held.as_str() {
-        return Err(AppError::InvalidState(format!(
-            "return {id} is {}, not held",
-            r.state
-        )));
-    }
-    let back = r.held_from.clone().unwrap_or_else(|| "received".into());
-    r.state = back.clone();
-    r.held_from = None;
-    store::update_from(tx.conn, &r, "held")?;
-    let ebc = ebc_of(tx.conn, &r)?;
-    tx.audit(
-        actor,
-        NewEntry {
-            action: "return.release",
-            entity_kind: "return",
-            entity_id: id,
-            warehouse: r.warehouse_code.as_deref(),
-            enterprise: ebc.as_deref(),
-            changes: Changes::new().set("state", "held", &back),
-            reason: Some(reason),
-        },
-    )?;
-    Ok(r)
+    let facts = super::load(tx, id, None)?;
+    let d = super::save(tx, actor, decide::release(&facts, reason)?)?;
+    Ok(d.ret)
 }

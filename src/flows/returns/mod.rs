@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod customs;
+pub mod decide;
 pub mod hold;
 pub mod inspect;
 pub mod receive;
@@ -12,7 +13,7 @@ pub mod sort;
 pub mod stats;
 pub mod view;
 
-use crate::audit::Actor;
+use crate::audit::{Actor, NewEntry};
 use crate::db::parties::{BinRow, WarehouseRow};
 use crate::db::returns::{
     self as store, DeclarationLineRow, DeclarationRow, DisposalRow, ReturnLineRow, ReturnRow,
@@ -245,6 +246,171 @@ pub fn begin_step(
         )));
     }
     Ok(Step::Done(l))
+}
+
+/// A failure of the database or of the process (it ends the request at once), as opposed to
+/// a refusal, which is for `decide` to give in its turn.
+fn fault(e: &AppError) -> bool {
+    matches!(e, AppError::Internal(_) | AppError::Unavailable(_))
+}
+
+/// A look-up whose refusal `decide` gives in its turn; a fault ends the step at once.
+pub(crate) fn refusal<T>(r: Result<T, AppError>) -> Result<Result<T, AppError>, AppError> {
+    match r {
+        Err(e) if fault(&e) => Err(e),
+        r => Ok(r),
+    }
+}
+
+/// Loads what a step decides on, in one statement (`stock_bin`: the bin a restock names).
+pub(crate) fn load(
+    tx: &mut Tx<'_>,
+    id: &str,
+    stock_bin: Option<&str>,
+) -> Result<decide::Facts, AppError> {
+    let rows = store::load_step(tx.conn, id, stock_bin)?
+        .ok_or_else(|| AppError::NotFound(format!("return {id} does not exist")))?;
+    Ok(decide::Facts {
+        ret: rows.ret,
+        decl: rows.decl,
+        lines: rows.lines,
+        decl_lines: rows.decl_lines,
+        stock: rows.stock,
+    })
+}
+
+/// What reference data (from the cache) says of a return for `actor`, looked up in the
+/// order `decide::gate` checks it, and no further than the first refusal.
+pub(crate) fn gate_of(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    facts: &decide::Facts,
+) -> Result<decide::Gate, AppError> {
+    let visible = if actor.role != "floor" {
+        true
+    } else {
+        match (actor.warehouse.as_deref(), &facts.ret.warehouse_code) {
+            (None, _) => false,
+            (Some(mine), Some(w)) => w == mine,
+            (Some(mine), None) => tx
+                .refs
+                .warehouse(tx.conn, mine)?
+                .is_some_and(|w| w.operator_code == facts.decl.area_code),
+        }
+    };
+    let mut gate = decide::Gate {
+        visible,
+        ..Default::default()
+    };
+    if !visible {
+        return Ok(gate);
+    }
+    if let Some(w) = facts.ret.warehouse_code.clone() {
+        gate.warehouse = refusal(warehouse_operable(tx, &w))?.err();
+        if gate.warehouse.is_some() {
+            return Ok(gate);
+        }
+    }
+    gate.party = refusal(parties_eligible_now(tx, &facts.decl))?.err();
+    Ok(gate)
+}
+
+/// The bin `raw` of `warehouse` as [`bin_in`] finds it, a refusal left for `decide`.
+pub(crate) fn bin_for_decide(
+    tx: &mut Tx<'_>,
+    warehouse: &str,
+    raw: &str,
+) -> Result<Result<BinRow, AppError>, AppError> {
+    refusal(bin_in(tx, warehouse, raw))
+}
+
+/// The camera covering `area` as [`covering_camera`] finds it, a refusal left for `decide`.
+pub(crate) fn camera_for_decide(
+    tx: &mut Tx<'_>,
+    warehouse: &str,
+    area: &str,
+) -> Result<Result<String, AppError>, AppError> {
+    refusal(covering_camera(tx, warehouse, area))
+}
+
+/// Loads a return and runs the checks every step makes ([`decide::gate`]); a hold they lead
+/// to is saved here. `Err`: refused; `Ok(Err(step))`: held, answer `step`.
+pub(crate) fn load_and_gate<T>(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    action: Action,
+    stock_bin: Option<&str>,
+) -> Result<Result<decide::Facts, Step<T>>, AppError> {
+    let facts = load(tx, id, stock_bin)?;
+    let gate = gate_of(tx, actor, &facts)?;
+    match decide::gate(&facts, gate, action)? {
+        decide::Verdict::Go => Ok(Ok(facts)),
+        decide::Verdict::Hold(held, e) => {
+            save(tx, actor, *held)?;
+            Ok(Err(Step::Held(e)))
+        }
+    }
+}
+
+/// Writes a decision: the disposal it records (whose id the entry then names), the lines that
+/// changed, the discrepancies, the stock, the return (refused as a lost race when it is no
+/// longer in the state decided from) and the audit entry.
+pub(crate) fn save(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    mut d: decide::Decision,
+) -> Result<decide::Decision, AppError> {
+    let id = d.ret.id.clone();
+    if let Some(plan) = &d.disposal {
+        let disposal_id = store::insert_disposal(
+            tx.conn,
+            &store::NewDisposal {
+                return_id: &id,
+                gnum: plan.gnum,
+                qty: plan.qty,
+                route: plan.route.as_str(),
+                reference: &plan.reference,
+                status: plan.status,
+                requested_by: &actor.username,
+                requested_at: tx.now,
+            },
+        )?;
+        decide::with_disposal_id(&mut d.entry, plan, disposal_id);
+    }
+    for l in d.lines.iter().filter(|l| d.changed.contains(&l.gnum)) {
+        store::save_line(tx.conn, l)?;
+    }
+    let now = tx.now;
+    let found: Vec<store::NewDiscrepancy<'_>> = d
+        .discrepancies
+        .iter()
+        .map(|(code, qty)| store::NewDiscrepancy {
+            return_id: &id,
+            code,
+            qty: *qty,
+            created_at: now,
+        })
+        .collect();
+    store::insert_discrepancies(tx.conn, &found)?;
+    if let Some(s) = &d.stock {
+        store::raise_stock(tx.conn, s)?;
+    }
+    store::update_from(tx.conn, &d.ret, d.from.as_str())?;
+    let e = &d.entry;
+    tx.audit(
+        e.actor.as_ref().unwrap_or(actor),
+        NewEntry {
+            action: e.action,
+            entity_kind: "return",
+            entity_id: &id,
+            warehouse: e.warehouse.as_deref(),
+            enterprise: e.enterprise.as_deref(),
+            changes: e.changes.clone(),
+            reason: e.reason.as_deref(),
+        },
+    )?;
+    Ok(d)
 }
 
 /// The e-commerce enterprise and the declaring agent of a return may not be excluded.

@@ -3,14 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Done, Loaded, Step};
-use crate::audit::{Actor, Changes, NewEntry};
+use super::{decide, Done, Step};
+use crate::audit::Actor;
 use crate::db::printing::JobRow;
-use crate::db::returns as store;
 use crate::db::writer::Tx;
-use crate::domain::returns::{Action, State};
+use crate::domain::ids;
 use crate::domain::printing::LabelKind;
-use crate::domain::{deadlines, ids};
+use crate::domain::returns::Action;
 use crate::error::AppError;
 use crate::flows::printing::{self, LabelRef};
 
@@ -70,84 +69,40 @@ pub fn receive_and_print(
     Ok(Step::Done((done, job)))
 }
 
+/// Receives a parcel: load, decide ([`decide::receive`]), write.
 pub fn receive(
     tx: &mut Tx<'_>,
     actor: &Actor,
     id: &str,
     input: &ReceiveInput,
 ) -> Result<Step<Done>, AppError> {
-    let warehouse = ids::place_code("warehouse", &input.warehouse, 20)?;
-    let camera = ids::place_code("camera", &input.camera, 30)?;
-    if actor.warehouse.as_deref() != Some(warehouse.as_str()) {
-        return Err(AppError::Forbidden(format!(
-            "you work in warehouse {}, not {warehouse}",
-            actor.warehouse.as_deref().unwrap_or("-")
-        )));
-    }
+    let (warehouse, camera) = decide::receive_where(actor, input)?;
     let wh = super::warehouse_operable(tx, &warehouse)?;
-    let Loaded { mut ret, decl } = match super::begin_step(tx, actor, id, Action::Receive)? {
-        Step::Done(l) => l,
-        Step::Held(e) => return Ok(Step::Held(e)),
+    let facts = match super::load_and_gate(tx, actor, id, Action::Receive, None)? {
+        Ok(f) => f,
+        Err(held) => return Ok(held),
     };
-    if wh.operator_code != decl.area_code {
-        return Err(AppError::Forbidden(format!(
-            "this parcel is for the return center of {} (list {}), not warehouse {warehouse}",
-            decl.area_code, decl.invt_no
-        )));
-    }
-    if tx.refs.camera(tx.conn, &warehouse, &camera)?.is_none() {
-        return Err(AppError::validation(
-            "camera",
-            format!("camera {camera} is not in warehouse {warehouse}"),
-        ));
-    }
-    if let Some(b) = &input.bin {
-        let b = ids::place_code("bin", b, 30)?;
-        match tx.refs.bin(tx.conn, &warehouse, &b)? {
-            Some(bin) if bin.area == "receiving" || bin.area == "hold" => ret.bin_code = Some(b),
-            Some(bin) => {
-                return Err(AppError::validation(
-                    "bin",
-                    format!("bin {b} is in the {} area, not receiving", bin.area),
-                ))
+    let bin = match &input.bin {
+        Some(b) => Some(match ids::place_code("bin", b, 30) {
+            Ok(b) => {
+                let row = tx.refs.bin(tx.conn, &warehouse, &b)?;
+                Ok((b, row))
             }
-            None => {
-                return Err(AppError::validation(
-                    "bin",
-                    format!("bin {b} is not in warehouse {warehouse}"),
-                ))
-            }
-        }
-    }
-    let released_at = decl
-        .released_at
-        .ok_or_else(|| AppError::InvalidState("the list has no release time".into()))?;
-    let late = deadlines::is_late(released_at, tx.now);
-    ret.state = State::Received.as_str().into();
-    ret.warehouse_code = Some(warehouse.clone());
-    ret.camera_code = Some(camera.clone());
-    ret.received_at = Some(tx.now);
-    ret.late = late;
-    store::update_from(tx.conn, &ret, State::Declared.as_str())?;
-    tx.audit(
-        actor,
-        NewEntry {
-            action: "return.receive",
-            entity_kind: "return",
-            entity_id: id,
-            warehouse: Some(&warehouse),
-            enterprise: Some(&decl.ebc_code),
-            changes: Changes::new()
-                .set("state", "declared", "received")
-                .created("warehouse", &warehouse)
-                .created("camera", &camera)
-                .created("bin", &ret.bin_code)
-                .created("received_at", tx.now)
-                .set("late", false, late),
-            reason: late
-                .then(|| format!("arrived after the {}-day limit ({}): may only leave the zone, be re-exported or destroyed", deadlines::ARRIVAL_DAYS, deadlines::arrival_deadline(released_at).format("%Y-%m-%d")))
-                .as_deref(),
-        },
-    )?;
-    Ok(Step::Done(Done::before_inspection(ret, decl, None, None)))
+            Err(e) => Err(e),
+        }),
+        None => None,
+    };
+    let refs = decide::ReceiveRefs {
+        warehouse: wh,
+        camera: tx.refs.camera(tx.conn, &warehouse, &camera)?,
+        bin,
+    };
+    let d = decide::receive(&facts, (&warehouse, &camera), refs, tx.now)?;
+    let d = super::save(tx, actor, d)?;
+    Ok(Step::Done(Done::before_inspection(
+        d.ret,
+        facts.decl,
+        Some(d.lines),
+        Some(facts.decl_lines),
+    )))
 }
