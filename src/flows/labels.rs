@@ -73,5 +73,6 @@ pub fn item_label(
         gcode: line.gcode,
         return_id: id.to_string(),
         gnum: gnum as u32,
+        name: line.gname,
     })
 }

@@ -723,7 +723,9 @@ fn item_rows_text(l: &ItemLabel, vertical: bool) -> Vec<Row> {
     let gcode = clean(&l.gcode);
     let rid = clean(&l.return_id);
     let gnum = l.gnum.to_string();
+    let name = clean(&l.name);
     let fields = [
+        ("商品名称 PRODUCT", name),
         ("货主 OWNER", owner),
         ("商品编码 HS CODE", gcode),
         ("退货单 RETURN", rid),
@@ -782,6 +784,8 @@ pub fn item_label(l: &ItemLabel, size: Size, format: Format, dpi: u32) -> Result
                         cell(0.28, &format!("#{}", l.gnum), Right, true),
                     ],
                 ),
+                Row::Gap(1.2),
+                Row::Cells(4.0, vec![cell(1.0, &l.name, Left, false)]),
                 Row::Fill,
             ];
             doc.items = stack(
@@ -963,6 +967,7 @@ mod tests {
             gcode: "3304990099".into(),
             return_id: "RT20261122000001".into(),
             gnum: 1,
+            name: "保湿面霜".into(),
         };
         for dpi in super::super::SUPPORTED_DPI {
             for f in [Format::Svg, Format::Png, Format::Zpl] {
@@ -978,6 +983,7 @@ mod tests {
                     gcode: "1".into(),
                     return_id: "R1".into(),
                     gnum: 2,
+                    name: "保湿面霜".into(),
                 };
                 check(&item_label(&short, Size::Label60x40, f, dpi).unwrap());
                 let d = item_label(&short, Size::Label100x150, f, dpi).unwrap();

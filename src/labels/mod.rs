@@ -256,6 +256,8 @@ pub struct ItemLabel {
     pub return_id: String,
     /// Line number in the declaration list.
     pub gnum: u32,
+    /// Product name of the line (gname, usually Chinese), printed for the people who shelve it.
+    pub name: String,
 }
 
 impl ItemLabel {
@@ -534,6 +536,7 @@ mod tests {
                 gcode: "3304990099".into(),
                 return_id: "RT20261122000001".into(),
                 gnum: 1,
+                name: "保湿面霜".into(),
             };
             assert!(matches!(
                 render_item(&i, Size::Label100x150, f, 203),
@@ -558,6 +561,7 @@ mod tests {
             gcode: "3304990099".into(),
             return_id: "RT20261122000001".into(),
             gnum: 1,
+            name: "保湿面霜".into(),
         };
         for f in [Format::Svg, Format::Png, Format::Zpl] {
             for dpi in SUPPORTED_DPI {

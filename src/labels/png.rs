@@ -234,6 +234,7 @@ mod tests {
             gcode: "3304990099".into(),
             return_id: "RT20261122000001".into(),
             gnum: 1,
+            name: "保湿面霜".into(),
         };
         assert_eq!(i.data(), "HK0000E001-3304990099-RT20261122000001-1");
         // A short item code fits across a 60x40 label and across 100x150.
@@ -242,6 +243,7 @@ mod tests {
             gcode: "33".into(),
             return_id: "R7".into(),
             gnum: 12,
+            name: "保湿面霜".into(),
         };
         for dpi in SUPPORTED_DPI {
             // The standard data runs along the long side of a 100x150 label.

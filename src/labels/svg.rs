@@ -229,6 +229,7 @@ mod tests {
             gcode: "3304990099".into(),
             return_id: "RT20261122000001".into(),
             gnum: 1,
+            name: "保湿面霜".into(),
         };
         let s = svg(render_item(&i, Size::Label100x150, Format::Svg, 300));
         let (w, h, _, v) = well_formed(&s);

@@ -270,6 +270,7 @@ mod tests {
             gcode: "3304990099".into(),
             return_id: "RT20261122000001".into(),
             gnum: 1,
+            name: "保湿面霜".into(),
         }
     }
 

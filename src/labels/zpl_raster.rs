@@ -18,8 +18,13 @@ pub enum Kind {
     Graphic { comment: String },
     /// A `^GB` box.
     Box,
-    /// A `^BC` Code 128 symbol carrying `data` (quiet zones not included in the rectangle).
-    Barcode { data: String, module: u32 },
+    /// A `^BC` Code 128 symbol carrying `data` (quiet zones not included in the rectangle),
+    /// `rotated` when it runs down the label (`^BCR`).
+    Barcode {
+        data: String,
+        module: u32,
+        rotated: bool,
+    },
 }
 
 /// A field and the rectangle it covers, in dots (a graphic field: whole bytes wide).
@@ -33,6 +38,23 @@ pub struct Field {
 }
 
 impl Field {
+    /// A barcode's rectangle with its quiet zones of 10 modules before and after the symbol.
+    pub fn with_quiet_zones(&self) -> (u32, u32, u32, u32) {
+        match self.kind {
+            Kind::Barcode {
+                module,
+                rotated: false,
+                ..
+            } => (self.x - 10 * module, self.y, self.w + 20 * module, self.h),
+            Kind::Barcode {
+                module,
+                rotated: true,
+                ..
+            } => (self.x, self.y - 10 * module, self.w, self.h + 20 * module),
+            _ => (self.x, self.y, self.w, self.h),
+        }
+    }
+
     /// Whether the field's rectangle and `(x, y, w, h)` share a dot.
     pub fn meets(&self, x: u32, y: u32, w: u32, h: u32) -> bool {
         self.x < x + w && x < self.x + self.w && self.y < y + h && y < self.y + self.h
@@ -328,7 +350,11 @@ pub fn read(zpl: &str) -> Vec<Label> {
                     (height, len)
                 };
                 l.fields.push(Field {
-                    kind: Kind::Barcode { data, module },
+                    kind: Kind::Barcode {
+                        data,
+                        module,
+                        rotated: o == 'R',
+                    },
                     x: ox,
                     y: oy,
                     w,

@@ -107,18 +107,18 @@ fn zpl_prints_the_png(zpl: &[u8], png: &[u8], data: &str) -> Vec<String> {
     assert_eq!(differ, 0, "the ZPL prints other dots than the PNG shows");
     let bars = l.barcodes();
     assert_eq!(bars.len(), 1);
-    let zpl_raster::Kind::Barcode { data: d, module } = &bars[0].kind else {
+    let zpl_raster::Kind::Barcode { data: d, .. } = &bars[0].kind else {
         unreachable!()
     };
     assert_eq!(d, data);
-    let q = 10 * module;
     let b = bars[0];
+    let (zx, zy, zw, zh) = b.with_quiet_zones();
     let words: Vec<String> = l
         .graphics()
         .into_iter()
         .map(|(words, f)| {
             assert!(
-                !f.meets(b.x.saturating_sub(q), b.y, b.w + 2 * q, b.h),
+                !f.meets(zx, zy, zw, zh),
                 "{words:?} at {f:?} is on the barcode {b:?} or its quiet zones"
             );
             let ink = (f.y..f.y + f.h)
@@ -250,16 +250,21 @@ both! {
         assert_eq!(r.0, 404);
     }
 
-    fn item_labels_carry_owner_gcode_return_and_line(app: &TestApp) {
+    fn item_labels_carry_product_name_owner_gcode_return_and_line(app: &TestApp) {
         let k = Kit::new(app);
         let (l, id) = k.return_in("inspected");
         let data = format!("{}-{}-{}-{}", l.ebc, l.line(1).gcode, id, 1);
+        let name = l.line(1).gname.clone();
         for dpi in [203, 300] {
             let png = ok(app, &k.floor_a, &format!("/api/v1/labels/items/{id}/1.png?dpi={dpi}"), "image/png");
             assert_eq!(decode_png(&png), std::slice::from_ref(&data), "{dpi} dpi");
+            let zpl = ok(app, &k.floor_a, &format!("/api/v1/labels/items/{id}/1.zpl?dpi={dpi}"), "application/x-zpl");
+            zpl_ok(&zpl, &data);
+            let words = zpl_prints_the_png(&zpl, &png, &data);
+            assert!(words.contains(&name) && words.contains(&"商品名称 PRODUCT".to_string()), "{words:?}");
         }
-        zpl_ok(&ok(app, &k.floor_a, &format!("/api/v1/labels/items/{id}/1.zpl"), ""), &data);
-        svg_ok(&ok(app, &k.floor_a, &format!("/api/v1/labels/items/{id}/1.svg"), "image/svg+xml"));
+        let svg = svg_ok(&ok(app, &k.floor_a, &format!("/api/v1/labels/items/{id}/1.svg"), "image/svg+xml"));
+        assert!(svg.contains(&format!(">{name}</text>")), "{svg}");
     }
 
     fn chinese_words_print_the_same_in_png_and_zpl_and_keep_off_the_barcode(app: &TestApp) {
