@@ -310,6 +310,107 @@ pub fn append(
     Ok(entry)
 }
 
+/// [`append`] in the same statement as `change`, a data-modifying statement on PostgreSQL:
+/// `WITH changed AS (change RETURNING 1) INSERT INTO audit_entries … SELECT … FROM changed`.
+/// The entry is inserted, and the head advanced, only when the change touched a row; `None`
+/// when it touched none. One round trip instead of two for a step's change and its entry.
+pub fn append_after<C>(
+    conn: &mut diesel::PgConnection,
+    head: &mut ChainHead,
+    actor: &Actor,
+    now: NaiveDateTime,
+    e: NewEntry<'_>,
+    change: C,
+) -> Result<Option<AuditEntry>, AppError>
+where
+    C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    let mut entry = AuditEntry {
+        seq: head.seq + 1,
+        at: now.trunc_subsecs(6),
+        actor: actor.username.clone(),
+        role: actor.role.clone(),
+        action: e.action.into(),
+        entity_kind: e.entity_kind.into(),
+        entity_id: e.entity_id.into(),
+        warehouse: e.warehouse.map(Into::into),
+        enterprise: e.enterprise.map(Into::into),
+        changes: e.changes.encode(),
+        reason: e.reason.map(Into::into),
+        request_id: actor.request_id.clone(),
+        prev_hash: head.hash.clone(),
+        hash: String::new(),
+    };
+    entry.hash = entry.compute_hash();
+    let n = AppendAfter {
+        change,
+        entry: &entry,
+    }
+    .execute(conn)?;
+    if n != 1 {
+        return Ok(None);
+    }
+    head.seq = entry.seq;
+    head.hash.clone_from(&entry.hash);
+    Ok(Some(entry))
+}
+
+/// The statement of [`append_after`].
+struct AppendAfter<'a, C> {
+    change: C,
+    entry: &'a AuditEntry,
+}
+
+impl<C> diesel::query_builder::QueryId for AppendAfter<'_, C> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C> diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendAfter<'_, C>
+where
+    C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+        let e = self.entry;
+        out.push_sql("WITH \"changed\" AS (");
+        self.change.walk_ast(out.reborrow())?;
+        out.push_sql(
+            " RETURNING 1) INSERT INTO \"audit_entries\" (\"seq\", \"at\", \"actor\", \"role\", \
+             \"action\", \"entity_kind\", \"entity_id\", \"warehouse\", \"enterprise\", \
+             \"changes\", \"reason\", \"request_id\", \"prev_hash\", \"hash\") SELECT ",
+        );
+        out.push_bind_param::<BigInt, _>(&e.seq)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&e.at)?;
+        for text in [&e.actor, &e.role, &e.action, &e.entity_kind, &e.entity_id] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        for opt in [&e.warehouse, &e.enterprise] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(opt)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&e.changes)?;
+        for opt in [&e.reason, &e.request_id] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(opt)?;
+        }
+        for text in [&e.prev_hash, &e.hash] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        out.push_sql(" FROM \"changed\"");
+        Ok(())
+    }
+}
+
+impl<Conn, C> RunQueryDsl<Conn> for AppendAfter<'_, C> {}
+
 /// The outcome of checking the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {

@@ -513,6 +513,129 @@ pub fn update_from(conn: &mut DbConn, r: &ReturnRow, expected: &str) -> Result<(
     Ok(())
 }
 
+/// The UPDATE of [`update_from`], to run inside another statement (on PostgreSQL, with the
+/// step's audit entry: `Tx::audit_after`).
+pub fn return_save<'a>(
+    r: &'a ReturnRow,
+    expected: &'a str,
+) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a {
+    FixedUpdate::<_, _, _, UpdateReturnSql>::new(
+        returns::table,
+        ReturnProgress::from(r),
+        returns::id.eq(&r.id).and(returns::state.eq(expected)),
+    )
+}
+
+/// The refusal when a return is no longer in the state a step decided from.
+pub fn changed_meanwhile(id: &str) -> AppError {
+    AppError::InvalidState(format!("return {id} changed meanwhile; scan it again"))
+}
+
+/// Saves the counts of several lines of one return in one statement (one line: [`save_line`]).
+pub fn save_lines(conn: &mut DbConn, lines: &[&ReturnLineRow]) -> Result<(), AppError> {
+    match lines {
+        [] => Ok(()),
+        [one] => save_line(conn, one),
+        _ => {
+            on_inner!(conn, |c| SaveLines(lines).execute(c))?;
+            Ok(())
+        }
+    }
+}
+
+/// `WITH v(gnum, counts…) AS (VALUES …) UPDATE return_lines SET counts = v.counts FROM v
+/// WHERE return_id = … AND gnum = v.gnum`: the same on both backends.
+struct SaveLines<'a>(&'a [&'a ReturnLineRow]);
+
+impl diesel::query_builder::QueryId for SaveLines<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+const LINE_COUNTS: [&str; 12] = [
+    "sorted",
+    "inspected",
+    "intact",
+    "damaged_packaging",
+    "used",
+    "defective",
+    "not_original",
+    "restocked",
+    "disposed_exit",
+    "disposed_reexport",
+    "disposed_destroy",
+    "pending_disposal",
+];
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for SaveLines<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Integer>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Bool>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Bool, Integer, Text};
+        out.push_sql("WITH \"v\" (\"gnum\"");
+        for c in LINE_COUNTS {
+            out.push_sql(", \"");
+            out.push_sql(c);
+            out.push_sql("\"");
+        }
+        out.push_sql(") AS (VALUES ");
+        for (i, l) in self.0.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            out.push_bind_param::<Integer, _>(&l.gnum)?;
+            out.push_sql(", ");
+            out.push_bind_param::<BigInt, _>(&l.sorted)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Bool, _>(&l.inspected)?;
+            // The rest of LINE_COUNTS, in its order.
+            for n in [
+                &l.intact,
+                &l.damaged_packaging,
+                &l.used,
+                &l.defective,
+                &l.not_original,
+                &l.restocked,
+                &l.disposed_exit,
+                &l.disposed_reexport,
+                &l.disposed_destroy,
+                &l.pending_disposal,
+            ] {
+                out.push_sql(", ");
+                out.push_bind_param::<BigInt, _>(n)?;
+            }
+            out.push_sql(")");
+        }
+        out.push_sql(") UPDATE \"return_lines\" SET ");
+        for (i, c) in LINE_COUNTS.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_sql("\"");
+            out.push_sql(c);
+            out.push_sql("\" = \"v\".\"");
+            out.push_sql(c);
+            out.push_sql("\"");
+        }
+        out.push_sql(" FROM \"v\" WHERE \"return_lines\".\"return_id\" = ");
+        out.push_bind_param::<Text, _>(&self.0[0].return_id)?;
+        out.push_sql(" AND \"return_lines\".\"gnum\" = \"v\".\"gnum\"");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for SaveLines<'_> {}
+
 pub fn lines(conn: &mut DbConn, id: &str) -> Result<Vec<ReturnLineRow>, AppError> {
     Ok(on_inner!(conn, |c| return_lines::table
         .filter(return_lines::return_id.eq(id))

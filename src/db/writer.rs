@@ -81,6 +81,27 @@ impl Tx<'_> {
         audit::append(self.conn, self.head, actor, self.now, entry)
     }
 
+    /// On PostgreSQL, appends an audit entry in the same statement as `change` (one round
+    /// trip; see `audit::append_after`): `Some(false)` when the change touched no row (nothing
+    /// appended). `None` on SQLite, where a statement is no round trip: nothing is done, the
+    /// caller runs the change and then [`Tx::audit`].
+    pub fn audit_after<C>(
+        &mut self,
+        actor: &Actor,
+        entry: NewEntry<'_>,
+        change: C,
+    ) -> Result<Option<bool>, AppError>
+    where
+        C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    {
+        match &mut *self.conn {
+            DbConn::Pg(c) => Ok(Some(
+                audit::append_after(c, self.head, actor, self.now, entry, change)?.is_some(),
+            )),
+            DbConn::Sqlite(_) => Ok(None),
+        }
+    }
+
     /// Runs `f` in a savepoint: on error its writes (and audit entries) are undone.
     pub fn savepoint<T>(
         &mut self,

@@ -378,9 +378,12 @@ pub(crate) fn save(
         )?;
         decide::with_disposal_id(&mut d.entry, plan, disposal_id);
     }
-    for l in d.lines.iter().filter(|l| d.changed.contains(&l.gnum)) {
-        store::save_line(tx.conn, l)?;
-    }
+    let changed: Vec<&store::ReturnLineRow> = d
+        .lines
+        .iter()
+        .filter(|l| d.changed.contains(&l.gnum))
+        .collect();
+    store::save_lines(tx.conn, &changed)?;
     let now = tx.now;
     let found: Vec<store::NewDiscrepancy<'_>> = d
         .discrepancies
@@ -396,20 +399,26 @@ pub(crate) fn save(
     if let Some(s) = &d.stock {
         store::raise_stock(tx.conn, s)?;
     }
-    store::update_from(tx.conn, &d.ret, d.from.as_str())?;
     let e = &d.entry;
-    tx.audit(
-        e.actor.as_ref().unwrap_or(actor),
-        NewEntry {
-            action: e.action,
-            entity_kind: "return",
-            entity_id: &id,
-            warehouse: e.warehouse.as_deref(),
-            enterprise: e.enterprise.as_deref(),
-            changes: e.changes.clone(),
-            reason: e.reason.as_deref(),
-        },
-    )?;
+    let by = e.actor.as_ref().unwrap_or(actor);
+    let entry = || NewEntry {
+        action: e.action,
+        entity_kind: "return",
+        entity_id: &id,
+        warehouse: e.warehouse.as_deref(),
+        enterprise: e.enterprise.as_deref(),
+        changes: e.changes.clone(),
+        reason: e.reason.as_deref(),
+    };
+    // The return and its entry: one statement on PostgreSQL.
+    match tx.audit_after(by, entry(), store::return_save(&d.ret, d.from.as_str()))? {
+        Some(true) => {}
+        Some(false) => return Err(store::changed_meanwhile(&id)),
+        None => {
+            store::update_from(tx.conn, &d.ret, d.from.as_str())?;
+            tx.audit(by, entry())?;
+        }
+    }
     Ok(d)
 }
 
