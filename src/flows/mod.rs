@@ -4,6 +4,7 @@
 pub mod declarations;
 pub mod demo;
 pub mod eligibility;
+pub mod handheld;
 pub mod idempotency;
 pub mod imports;
 pub mod labels;

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod feed;
+pub mod handheld;
 pub mod health;
 pub mod labels;
 pub mod openapi;
@@ -517,6 +518,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(audit::routes)
                 .configure(returns::routes)
                 .configure(labels::routes)
+                .configure(handheld::routes)
                 .configure(printing::routes)
                 .default_service(web::to(no_route)),
         )
@@ -689,6 +691,7 @@ pub type SharedState = Arc<AppState>;
 pub fn flow_api() -> utoipa::openapi::OpenApi {
     let mut doc = <returns::FlowApi as utoipa::OpenApi>::openapi();
     doc.merge(<labels::LabelApi as utoipa::OpenApi>::openapi());
+    doc.merge(<handheld::HandheldApi as utoipa::OpenApi>::openapi());
     doc.merge(<printing::PrintingApi as utoipa::OpenApi>::openapi());
     doc
 }

@@ -27,6 +27,7 @@ mod faults;
 mod flow;
 mod flow_races;
 mod flowkit;
+mod handheld;
 mod hostile;
 mod idempotency_flow;
 mod imports;

@@ -476,6 +476,10 @@ fn rows<'a>(k: &'a Kit, w: &'a World, signer: &'a TestUser) -> Vec<Row<'a>> {
         // After the restock above, so that there is stock in A to (not) see.
         row(Method::GET, "/api/v1/stock", format!("/api/v1/stock?warehouse={wh}"), SIGNED_IN).reveals(restock_bin),
         row(Method::GET, "/api/v1/stats", format!("/api/v1/stats?warehouse={wh}"), SIGNED_IN),
+        // The handheld's copy of A's open work: A's staff, and supervisors and admins naming A;
+        // B's staff naming A are refused outright (warehouse codes are no secret).
+        row(Method::GET, "/api/v1/handheld/snapshot", format!("/api/v1/handheld/snapshot?warehouse={wh}"), [401, 200, 403, 200, 200])
+            .reveals(w.inspected.as_str()),
         // Labels.
         row(Method::GET, "/api/v1/labels/returns/{file}", format!("/api/v1/labels/returns/{r}.svg"), SEES_A),
         row(Method::GET, "/api/v1/labels/bins/{warehouse}/{file}", format!("/api/v1/labels/bins/{wh}/{restock_bin}.svg"), SEES_A),

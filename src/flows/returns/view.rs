@@ -468,7 +468,7 @@ fn whereabouts(
 }
 
 /// The lines of return `r`, each with its list line.
-fn line_views(
+pub(crate) fn line_views(
     r: &ReturnRow,
     lines: Vec<ReturnLineRow>,
     decl_lines: &[DeclarationLineRow],
