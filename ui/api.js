@@ -21,7 +21,7 @@ export class ApiError extends Error {
   /** Worth trying again later: the request may never have arrived, or the server was busy. */
   get transient() {
     return this.code === 'network' || this.code === 'unavailable' || this.code === 'rate_limited'
-      || this.status === 502 || this.status === 503 || this.status === 504;
+      || this.code === 'idempotency_in_progress' || this.status === 502 || this.status === 503 || this.status === 504;
   }
 }
 
@@ -81,6 +81,38 @@ async function parseBody(res) {
   return null;
 }
 
+// Whether the server answers: the browser may say it is online while the Wi-Fi reaches no
+// server (or the server is down). Every request tells; 'br:connectivity' says when it changes.
+let reachable = true;
+
+function setReachable(yes) {
+  if (yes === reachable) return;
+  reachable = yes;
+  window.dispatchEvent(new CustomEvent('br:connectivity', { detail: { online: isOnline() } }));
+}
+
+/** The server can be reached, as far as the last request and the browser know. */
+export function isOnline() {
+  return navigator.onLine !== false && reachable;
+}
+
+/** Asks the server whether it is there (GET /healthz, not a session request); resolves the
+ *  answer and tells everyone when it changed. */
+export async function probe(timeout = 5000) {
+  if (navigator.onLine === false) return false;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  try {
+    const res = await fetch('/healthz', { cache: 'no-store', signal: controller.signal });
+    setReachable(res.status < 500 || res.status === 503);
+  } catch {
+    setReachable(false);
+  } finally {
+    clearTimeout(timer);
+  }
+  return reachable;
+}
+
 /**
  * One HTTP request. Resolves with the parsed JSON body; throws ApiError otherwise
  * (code 'network' when the server could not be reached or did not answer in time).
@@ -106,10 +138,13 @@ export async function request(method, path, { body, key, query, timeout } = {}) 
       signal: controller.signal,
     });
   } catch {
+    setReachable(false);
     throw new ApiError(0, { code: 'network' });
   } finally {
     clearTimeout(timer);
   }
+  // A proxy's "bad gateway" or "gateway timeout" is no answer from the server either.
+  setReachable(res.status !== 502 && res.status !== 504);
   let data;
   try {
     data = await parseBody(res);

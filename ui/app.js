@@ -1,14 +1,18 @@
-// The application: session, routes, the frame, the always-focused scan field, and the
-// pending counter. Screens live in screens/ and are loaded when first shown.
+// The application: session, routes, the frame, the always-focused scan field, the pending
+// counter and the offline banner. Screens live in screens/ and are loaded when first shown.
+// Installed and offline: the service worker (sw.js) keeps every file of this build, the local
+// copy (localcopy.js) the warehouse's open work, the outbox (outbox.js) what was done.
 import { h, fill } from './dom.js';
 import { t, setLang, getLang } from './i18n/index.js';
-import { get, request, ApiError } from './api.js';
+import { get, request, ApiError, isOnline, probe } from './api.js';
 import { setOutboxUser, subscribe } from './outbox.js';
-import { setStoreUser, cachedMe, cacheMe, setPref, pref } from './store.js';
+import { setStoreUser, cachedMe, cacheMe, setPref, pref, listDrafts } from './store.js';
+import { getMeta, setMeta } from './idb.js';
+import { startLocalCopy, forgetLocalCopy, refreshCopy, onCopyChange, copyStatus } from './localcopy.js';
 import { attachScanner, scanWithCamera } from './scan.js';
 import { say, fail, clearMessage } from './feedback.js';
 import { showError, describe } from './errors.js';
-import { buildShell, renderShell, renderPending, setKeyboardMode, defaultKeyboard } from './shell.js';
+import { buildShell, renderShell, renderPending, renderOffline, setKeyboardMode, defaultKeyboard } from './shell.js';
 import { route, match, parseHash, navigate, hashWith, takeAppNavigation } from './router.js';
 import { defaultScan } from './scanflow.js';
 import { opLabel } from './format.js';
@@ -59,6 +63,7 @@ function trackStickyHeights() {
 trackStickyHeights();
 
 let me = null;
+let copy = null;        // what the local copy of the warehouse's work holds (localcopy.js)
 let current = null;     // the ctx of the screen on show
 let renderToken = 0;
 let scanChain = Promise.resolve();
@@ -69,33 +74,49 @@ let lastSnap = { pending: 0, failed: 0 };
 function setMe(next) {
   me = next;
   cacheMe(next);
+  // Kept in IndexedDB too (who, role, warehouse: nothing more), where the outbox and the local
+  // copy live, so that a handheld that starts offline knows who it was working for.
+  setMeta('me', next ? { username: next.username, role: next.role, warehouse: next.warehouse || null } : null).catch(() => {});
   setStoreUser(next ? next.username : null);
   setOutboxUser(next ? next.username : null);
-  if (next && next.role === 'floor') setTimeout(prefetchFloorScreens, 500);
+  startLocalCopy(next);
+  if (next) setTimeout(prefetchScreens, 500);
 }
 
-// Every floor screen is loaded once while the network is there, so that a handheld that loses
-// it later can still open them (there is no service worker).
+// Every screen of the person's role is loaded once at the start, while the network is there:
+// a handheld that loses it later can still open them, and a page never mixes its own modules
+// with those of a newer build installed meanwhile (service worker).
 const FLOOR_PATHS = ['/', '/r/x', '/r/x/label', '/r/x/sort', '/r/x/inspect', '/r/x/dispose', '/restock', '/list', '/pending'];
-function prefetchFloorScreens() {
-  if (navigator.onLine === false) return;
-  for (const path of FLOOR_PATHS) {
+const DESK_PATHS = ['/dashboard', '/returns', '/approvals', '/audit', '/exports', '/tokens', '/r/x', '/r/x/label',
+  '/admin/enterprises', '/admin/enterprises/x', '/admin/warehouses', '/admin/warehouses/x', '/admin/users', '/pending'];
+function prefetchScreens() {
+  if (navigator.onLine === false || !me) return;
+  for (const path of me.role === 'floor' ? FLOOR_PATHS : DESK_PATHS) {
     const m = match(path);
     if (m) m.load().catch(() => {});
   }
 }
 
+/** The person last signed in on this device (IndexedDB, else localStorage), or null. */
+async function rememberedMe() {
+  const kept = await getMeta('me').catch(() => null);
+  return kept || cachedMe();
+}
+
 async function loadMe() {
   // Without a sign-in remembered on this device there is no session to ask about; skipping
   // the question keeps a 401 out of the console on the sign-in page.
-  if (!cachedMe()) return null;
+  const remembered = await rememberedMe();
+  if (!remembered) return null;
   try {
     return await get('/me');
   } catch (err) {
-    // Offline at start: carry on as the last person signed in on this device; the server
-    // still checks the session on every request.
-    if (err instanceof ApiError && err.code === 'network') return cachedMe();
-    return null;
+    // Only the server saying 401 ends the session on this device. Offline at start, or the
+    // server away or failing: carry on as the last person signed in here (the server still
+    // checks the session on every request, and a 401 then keeps the outbox for the next
+    // sign-in).
+    if (err instanceof ApiError && err.code === 'unauthenticated') return null;
+    return remembered;
   }
 }
 
@@ -105,6 +126,9 @@ async function signOut() {
   } catch {
     // Signing out offline still forgets the person on this device.
   }
+  // The next person may work in another warehouse: the copy of this one's work goes. What is
+  // still to be sent stays (it is sent when its owner signs in again).
+  await forgetLocalCopy().catch(() => {});
   setMe(null);
   clearMessage();
   navigate('#/signin');
@@ -179,6 +203,7 @@ async function onRoute() {
 async function showRoute() {
   const token = ++renderToken;
   const { path, query, hash } = parseHash();
+  if (me && path !== '/signin') setPref(`last_screen.${me.username}`, { hash, at: Date.now() });
   if (!me && path !== '/signin') {
     navigate(hashWith('/signin', { next: hash === '#/' ? '' : hash }), { replace: true });
     return;
@@ -201,6 +226,7 @@ async function showRoute() {
   current = null;
   renderShell(el, me, hash);
   renderPending(el, lastSnap);
+  drawOffline();
   // A message said just before the page itself moved on (a step done, a scan resolved) is
   // for the next screen; one from a while ago, or before the person went elsewhere, is not.
   const since = Number(document.getElementById('message')?.dataset.at || 0);
@@ -358,6 +384,7 @@ el.signout.addEventListener('click', signOut);
 subscribe((snap) => {
   lastSnap = snap;
   renderPending(el, snap);
+  drawOffline();
   if (!snap.event) return;
   if (snap.event.type === 'sent') {
     say(t('outbox.sent', { label: opLabel(snap.event.op) }), 'ok');
@@ -367,13 +394,144 @@ subscribe((snap) => {
   }
 });
 
-window.addEventListener('online', () => renderPending(el, lastSnap));
-window.addEventListener('offline', () => renderPending(el, lastSnap));
+// offline -------------------------------------------------------------------------------------
+
+function drawOffline() {
+  renderOffline(el, { online: isOnline(), me, copy, snap: lastSnap });
+}
+
+onCopyChange((status) => {
+  copy = status;
+  drawOffline();
+});
+
+function connectivityChanged() {
+  renderPending(el, lastSnap);
+  drawOffline();
+  // Back online: bring the copy up to date (the outbox sends on its own).
+  if (isOnline() && me) refreshCopy().catch(() => {});
+}
+
+window.addEventListener('online', () => { probe().then(connectivityChanged); });
+window.addEventListener('offline', connectivityChanged);
+window.addEventListener('br:connectivity', connectivityChanged);
 window.addEventListener('hashchange', onRoute);
+
+// While the server cannot be reached, ask it now and then whether it is back (the outbox and
+// the copy only ask when they have something to do).
+setInterval(() => {
+  if (me && !isOnline() && navigator.onLine !== false) probe().catch(() => {});
+}, 10000);
+
+// the installed app: service worker, new builds at a safe moment ----------------------------
+
+let lastActivity = Date.now();
+for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, () => { lastActivity = Date.now(); }, true);
+
+const STEP_SCREEN = /^\/r\/[^/]+\/(sort|inspect|dispose)$|^\/restock$/;
+
+/**
+ * A moment when the page may reload onto a new build without getting in anyone's way: nothing
+ * being sent, scanned or typed, no dialog or receive countdown open, nobody touching the screen
+ * for a few seconds, and no step under way (a step screen with counts not yet submitted).
+ */
+function safeMoment() {
+  if (lastSnap.sending || !el.scanBusy.hidden || el.scan.value) return false;
+  if (document.querySelector('dialog[open], [data-testid=auto-receive], #camera-overlay')) return false;
+  if (document.activeElement && document.activeElement !== el.scan && isTextEntry(document.activeElement)
+      && document.activeElement.value) return false;
+  if (document.visibilityState === 'hidden') return true;
+  if (Date.now() - lastActivity < 5000) return false;
+  const { path } = parseHash();
+  return !(STEP_SCREEN.test(path) && listDrafts().length > 0);
+}
+
+let safeTimer = null;
+function whenSafe(fn) {
+  clearInterval(safeTimer);
+  safeTimer = setInterval(() => {
+    if (!safeMoment()) return;
+    clearInterval(safeTimer);
+    fn();
+  }, 2000);
+}
+
+/** The build of the worker controlling this page (asked by message), or null. */
+function controllerBuild() {
+  const c = navigator.serviceWorker.controller;
+  if (!c) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    const timer = setTimeout(() => resolve(null), 3000);
+    ch.port1.onmessage = (e) => { clearTimeout(timer); resolve(e.data?.build || null); };
+    c.postMessage({ type: 'build' }, [ch.port2]);
+  });
+}
+
+async function startServiceWorker() {
+  // Browsers run service workers only on https (and on localhost): on plain http the app works
+  // online, keeps its outbox and its copy, but does not open without the network.
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
+  const pageBuild = document.querySelector('meta[name="ui-build"]')?.content || null;
+  let reloading = false;
+  const reloadOnto = () => {
+    if (reloading) return;
+    reloading = true;
+    location.reload();
+  };
+  let wanted = false;
+  navigator.serviceWorker.addEventListener('controllerchange', async () => {
+    if (wanted) {
+      reloadOnto();
+      return;
+    }
+    // The first worker took over a page it did not serve: reload only if it is of another build.
+    const build = await controllerBuild();
+    if (build && pageBuild && build !== pageBuild) whenSafe(reloadOnto);
+  });
+  let reg;
+  try {
+    reg = await navigator.serviceWorker.register('/sw.js', { scope: '/', updateViaCache: 'none' });
+  } catch {
+    return;
+  }
+  // A new build installed (all its files) while this page runs on the old one: take it at a
+  // safe moment; the worker then removes the old files.
+  const offer = () => {
+    if (!reg.waiting || !navigator.serviceWorker.controller) return;
+    const waiting = reg.waiting;
+    whenSafe(() => {
+      wanted = true;
+      waiting.postMessage({ type: 'skip-waiting' });
+    });
+  };
+  reg.addEventListener('updatefound', () => {
+    const w = reg.installing;
+    if (w) w.addEventListener('statechange', () => { if (w.state === 'installed') offer(); });
+  });
+  offer();
+  const build = await controllerBuild();
+  if (build && pageBuild && build !== pageBuild) whenSafe(reloadOnto);
+  // A deployment is found at the next start, or while the app stays open all shift.
+  setInterval(() => { if (isOnline()) reg.update().catch(() => {}); }, 10 * 60 * 1000);
+}
+
+/** Opened at the start page (the installed app's icon, a restarted browser): back to the screen
+ *  the person was on, as after a reload. */
+function resumeScreen() {
+  if (!me || (location.hash && location.hash !== '#/' && location.hash !== '#')) return;
+  const last = pref(`last_screen.${me.username}`);
+  if (!last || !last.hash || last.hash === '#/' || Date.now() - last.at > 12 * 3600 * 1000) return;
+  history.replaceState(null, '', last.hash);
+}
 
 (async function boot() {
   setLang(getLang());
   setMe(await loadMe());
+  copy = await copyStatus().catch(() => null);
+  resumeScreen();
   document.getElementById('app').removeAttribute('aria-busy');
+  drawOffline();
   onRoute();
+  startServiceWorker().catch(() => {});
 }());

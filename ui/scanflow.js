@@ -1,13 +1,32 @@
 // "Scan anything": a code no screen claims goes to the scan resolver, and the worker is taken
-// to what it is (a return, a bin) with its next actions.
-import { get, seg } from './api.js';
+// to what it is (a return, a bin) with its next actions. Without the server (Wi-Fi down, server
+// away) the local copy of the warehouse's open work answers instead (localcopy.js).
+import { request, seg, ApiError } from './api.js';
+import { resolveLocally, unreachable } from './localcopy.js';
 import { t, label } from './i18n/index.js';
 import { ok, fail } from './feedback.js';
 import { navigate } from './router.js';
 
-/** GET /scan/{code}, within the open return when there is one (so product barcodes match its lines). */
-export function resolveCode(code, returnId) {
-  return get(`/scan/${seg(code)}`, { return: returnId || undefined });
+/** How long a scan waits for the server when the device knows the answer itself. */
+const SCAN_TIMEOUT_WITH_COPY_MS = 4000;
+
+/**
+ * GET /scan/{code}, within the open return when there is one (so product barcodes match its
+ * lines). When the server cannot be reached, the local copy's answer (marked `offline`); a code
+ * the copy does not know then throws ApiError `not_in_copy`.
+ */
+export async function resolveCode(code, returnId) {
+  const local = await resolveLocally(code, returnId).catch(() => null);
+  try {
+    return await request('GET', `/scan/${seg(code)}`, {
+      query: { return: returnId || undefined },
+      timeout: local ? SCAN_TIMEOUT_WITH_COPY_MS : undefined,
+    });
+  } catch (err) {
+    if (!unreachable(err)) throw err;
+    if (local) return local;
+    throw new ApiError(0, { code: 'not_in_copy' });
+  }
 }
 
 /** Where the next-action buttons of a return lead. */

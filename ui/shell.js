@@ -5,6 +5,8 @@ import { h, fill } from './dom.js';
 import { t, label, getLang } from './i18n/index.js';
 import { cameraSupported } from './scan.js';
 import { pref } from './store.js';
+import { isOnline } from './api.js';
+import { fmtTime } from './format.js';
 
 const NAV = {
   floor: [['#/', 'nav.home'], ['#/restock', 'nav.restock'], ['#/list', 'nav.list']],
@@ -50,10 +52,12 @@ export function buildShell(root) {
       h('div', { class: 'scan-row' }, el.scan, el.camera, el.keyboard)),
     el.scanBusy,
     el.confirmBox);
+  // Said as long as the server cannot be reached: work goes on, on the device.
+  el.offline = h('div', { id: 'offline-banner', class: 'offline-banner', hidden: true, role: 'status', 'data-testid': 'offline-banner' });
   el.message = h('div', { id: 'message', class: 'message', hidden: true, 'aria-live': 'polite', 'data-testid': 'message' });
   el.view = h('main', { id: 'view', class: 'view', tabindex: '-1' });
   el.actions = h('footer', { id: 'actions', class: 'actions' });
-  fill(root, el.flash, el.header, el.scanbar, el.message, el.view, el.actions);
+  fill(root, el.flash, el.header, el.offline, el.scanbar, el.message, el.view, el.actions);
   return el;
 }
 
@@ -100,11 +104,35 @@ export function setKeyboardMode(el, mode) {
 export function renderPending(el, snap) {
   el.pending.dataset.count = String(snap.pending);
   el.pending.dataset.failed = String(snap.failed);
-  const text = snap.failed
-    ? t('shell.pending_failed', { n: snap.pending, f: snap.failed })
-    : t('shell.pending', { n: snap.pending });
-  const offline = navigator.onLine === false;
+  // What waits to be sent, and under it what the server refused (needs attention).
+  const parts = [];
+  if (snap.pending || !snap.failed) parts.push(t('shell.pending', { n: snap.pending }));
+  if (snap.failed) parts.push(t('shell.attention', { f: snap.failed }));
+  const offline = !isOnline();
   el.pending.dataset.offline = offline ? 'true' : 'false';
-  el.pending.textContent = offline ? `${t('shell.offline')} · ${text}` : text;
-  el.pending.setAttribute('aria-label', t('shell.pending_label', { n: snap.pending, f: snap.failed }));
+  // Offline, the counter turns amber and the banner under the header says so in words.
+  fill(el.pending, ...parts.map((p) => h('span', {}, p)));
+  const said = t('shell.pending_label', { n: snap.pending, f: snap.failed });
+  el.pending.setAttribute('aria-label', offline ? `${t('shell.offline')} · ${said}` : said);
+}
+
+/**
+ * The offline banner: shown while the server cannot be reached, with what still works and how
+ * old the device's copy of the warehouse's work is.
+ */
+export function renderOffline(el, { online, me, copy }) {
+  const show = Boolean(me) && !online;
+  // What the device has, said even while online (for the browser tests and for support).
+  el.offline.dataset.copyCount = copy ? String(copy.count ?? 0) : '';
+  el.offline.dataset.copyAt = copy?.fetched_at || '';
+  el.offline.hidden = !show;
+  document.body.classList.toggle('offline', show);
+  if (!show) return;
+  const parts = [t('offline.banner')];
+  if (me.role === 'floor') {
+    parts.push(copy && copy.fetched_at
+      ? t('offline.copy', { at: fmtTime(copy.fetched_at), n: copy.count ?? 0 })
+      : t('offline.no_copy'));
+  }
+  el.offline.textContent = parts.join(' ');
 }

@@ -3,7 +3,8 @@
 // supervisor's approval.
 import { h, fill, field } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { get, seg } from '../api.js';
+import { seg } from '../api.js';
+import { loadReturn } from '../localcopy.js';
 import { loadDraft, saveDraft, clearDraft } from '../store.js';
 import { fail, ok, say } from '../feedback.js';
 import { perform } from '../actions.js';
@@ -40,7 +41,7 @@ export default {
   async render(ctx) {
     const id = ctx.params.id;
     ctx.returnId = id;
-    let r = await get(`/returns/${seg(id)}`);
+    let r = await loadReturn(id);
     if (!ctx.alive()) return;
     const draft = { route: r.late ? 'exit' : null, reference: '', qty: {}, ...(loadDraft('dispose', id) || {}) };
     const save = () => saveDraft('dispose', id, draft);

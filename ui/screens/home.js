@@ -7,6 +7,7 @@ import { listDrafts } from '../store.js';
 import { fmtTime, daysLeftText, urgency } from '../format.js';
 import { bigButton, sectionTitle } from '../components.js';
 import { navigate } from '../router.js';
+import { localStats } from '../localcopy.js';
 
 const STEPS = ['declared', 'received', 'sorted', 'inspected', 'held'];
 
@@ -80,7 +81,13 @@ export default {
       fill(statsSlot, tiles(stats), nearList(stats));
     } catch (err) {
       if (!ctx.alive()) return;
-      fill(statsSlot, h('p', { class: 'card muted' }, err.code === 'network' ? t('home.offline') : t('home.stats_unavailable')));
+      // Offline: the counts of the device's copy of the warehouse's open work.
+      const local = err.code === 'network' && ctx.me.role === 'floor' ? await localStats().catch(() => null) : null;
+      if (!ctx.alive()) return;
+      fill(statsSlot,
+        h('p', { class: 'card muted' }, err.code === 'network' ? t('home.offline') : t('home.stats_unavailable')),
+        local ? tiles(local) : null,
+        local ? nearList(local) : null);
     }
   },
 };

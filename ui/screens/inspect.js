@@ -4,7 +4,8 @@
 // inspection (the inspection and one restock per line, as from the restock screen).
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { get, seg } from '../api.js';
+import { seg } from '../api.js';
+import { loadReturn } from '../localcopy.js';
 import { loadDraft, saveDraft, clearDraft } from '../store.js';
 import { fail, ok, say } from '../feedback.js';
 import { perform } from '../actions.js';
@@ -33,7 +34,7 @@ export default {
   async render(ctx) {
     const id = ctx.params.id;
     ctx.returnId = id;
-    const r = await get(`/returns/${seg(id)}`);
+    const r = await loadReturn(id);
     if (!ctx.alive()) return;
     const saved = loadDraft('inspect', id);
     // bin: the restock bin scanned for this return's intact units (it belongs to this draft only).
@@ -167,6 +168,8 @@ export default {
       clearDraft('inspect', id);
       let queued = res.state === 'queued';
       let now = res.data || null;
+      // Offline: the parcel as the device now has it (inspected, then restocked).
+      let local = res.local || null;
       let moved = 0;
       for (const l of bin ? r.lines : []) {
         // What the server says may go back (intact, not settled); offline, what was graded intact.
@@ -178,13 +181,15 @@ export default {
         });
         if (!step) break;
         moved += qty;
-        if (step.state === 'queued') queued = true;
-        else now = step.data || now;
+        if (step.state === 'queued') {
+          queued = true;
+          local = step.local || local;
+        } else now = step.data || now;
       }
       if (queued) say(t('outbox.queued'), 'warn');
       else if (moved) ok(t('inspect.done_restocked', { id, n: moved, bin }));
       if (!ctx.alive()) return;
-      navigate(queued ? '#/' : `#/r/${seg(id)}`);
+      navigate(queued && !local ? '#/' : `#/r/${seg(id)}`);
     }
 
     ctx.onScan = async (code) => {

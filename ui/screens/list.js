@@ -5,6 +5,7 @@ import { get, seg } from '../api.js';
 import { daysLeftText, urgency, returnBadges } from '../format.js';
 import { showError } from '../errors.js';
 import { navigate, hashWith } from '../router.js';
+import { localList } from '../localcopy.js';
 
 const STATES = ['declared', 'received', 'sorted', 'inspected', 'held'];
 
@@ -47,7 +48,15 @@ export default {
         cursor = page.next_cursor;
         more.hidden = !cursor;
       } catch (err) {
-        showError(err);
+        // Offline: the device's copy of this warehouse's open returns at that step.
+        if (err.code !== 'network' || cursor || list.childElementCount) {
+          showError(err);
+          return;
+        }
+        const local = await localList(state).catch(() => []);
+        if (!ctx.alive()) return;
+        list.append(h('li', { class: 'muted' }, t('offline.list_note')), ...local.map(row));
+        if (!local.length) list.append(h('li', { class: 'empty' }, t('common.empty')));
       } finally {
         more.disabled = false;
       }

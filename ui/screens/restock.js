@@ -2,7 +2,8 @@
 // each line can go up to its intact quantity not yet restocked. One restock per line.
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { get, seg } from '../api.js';
+import { seg } from '../api.js';
+import { loadReturn as load } from '../localcopy.js';
 import { loadDraft, saveDraft, clearDraft } from '../store.js';
 import { ok, fail, say, clearMessage } from '../feedback.js';
 import { perform } from '../actions.js';
@@ -71,7 +72,7 @@ export default {
     }
 
     async function loadReturn(id) {
-      ret = id ? await get(`/returns/${seg(id)}`) : null;
+      ret = id ? await load(id) : null;
       if (ret && draft.returnId !== ret.id) {
         draft.returnId = ret.id;
         draft.qty = {};

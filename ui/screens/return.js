@@ -3,7 +3,7 @@
 // covering the dock, and confirms with one tap. Supervisors hold/release and export CEB625.
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { get, getAll, seg } from '../api.js';
+import { getAll, seg } from '../api.js';
 import { pref, setPref, loadDraft, saveDraft } from '../store.js';
 import { ok, say, fail } from '../feedback.js';
 import { perform } from '../actions.js';
@@ -16,6 +16,7 @@ import * as places from '../places.js';
 import { printLabel, returnLabelUrl } from '../print.js';
 import { showError, excludedDetail } from '../errors.js';
 import { downloadCeb625 } from './exports.js';
+import { loadReturn } from '../localcopy.js';
 
 /** The camera chooser for receiving: the warehouse's cameras, last choice remembered. */
 async function cameraField(warehouse) {
@@ -63,6 +64,8 @@ async function warehouseField(me) {
 
 /** The e-commerce enterprise or declaring agent of the return that is excluded now, or null. */
 async function excludedParty(r) {
+  // From the device's copy (offline): the server said who was excluded when it was taken.
+  if (r.offline) return r.excluded || null;
   const parties = [['ecommerce', r.ebc], ['agent', r.agent]].filter(([, p]) => p && p.code);
   // The whole (short) list rather than one lookup per party: a party never registered is not
   // an error here, it is simply not excluded.
@@ -113,7 +116,8 @@ export default {
   async render(ctx) {
     const id = ctx.params.id;
     ctx.returnId = id;
-    const r = await get(`/returns/${seg(id)}`);
+    // The server's, or the device's copy of it while offline.
+    const r = await loadReturn(id);
     if (!ctx.alive()) return;
 
     // quiet: redrawn after a refusal that was already said (no second tone and message).
@@ -141,6 +145,7 @@ export default {
       ctx.setTitle(`${r.id} · ${t('return.title')}`);
       fill(ctx.view,
         returnHeader(r),
+        r.offline ? h('p', { class: 'card info-card', role: 'note', 'data-testid': 'offline-copy' }, t('offline.return_note')) : null,
         r.late ? h('p', { class: 'card warn-card', role: 'note' }, t('return.late_note')) : null,
         r.held || r.state === 'held' ? h('p', { class: 'card warn-card', role: 'note' }, t('return.held_note')) : null,
         awaitsApproval(r) ? h('p', { class: 'card warn-card', role: 'note', 'data-testid': 'awaiting-approval' }, t('return.awaiting_approval_note')) : null,
@@ -231,6 +236,12 @@ export default {
       if (!res) return false;
       if (res.data && res.data.late) say(t('receive.done_late', { id: r.id }), 'warn');
       if (res.data) Object.assign(r, res.data);
+      // Received on this device while offline: the label is made by the server, so it is
+      // printed from this screen once the network is back; the parcel goes on meanwhile.
+      if (res.state === 'queued') {
+        if (go && ctx.alive()) navigate(`#/r/${seg(r.id)}`);
+        return true;
+      }
       if (go && ctx.alive()) navigate(`#/r/${seg(r.id)}/label?auto=1`);
       return true;
     }

@@ -3,7 +3,8 @@
 // the parcel goes to is chosen (or its label scanned) and the count is submitted.
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { get, seg } from '../api.js';
+import { seg } from '../api.js';
+import { loadReturn } from '../localcopy.js';
 import { loadDraft, saveDraft, clearDraft } from '../store.js';
 import { ok, fail, say } from '../feedback.js';
 import { perform } from '../actions.js';
@@ -33,7 +34,7 @@ export default {
   async render(ctx) {
     const id = ctx.params.id;
     ctx.returnId = id;
-    const r = await get(`/returns/${seg(id)}`);
+    const r = await loadReturn(id);
     if (!ctx.alive()) return;
     const warehouse = r.warehouse || ctx.me.warehouse;
     let binList = [];
@@ -166,9 +167,11 @@ export default {
       if (!res) return;
       clearDraft('sort', id);
       if (!ctx.alive()) return;
-      // Sorted: inspection is the next step, on the same bench.
-      const next = res.state === 'done' && (res.data?.next_actions || []).includes('inspect') ? 'inspect' : null;
-      navigate(res.state !== 'done' ? '#/' : next ? actionHref(next, id) : `#/r/${seg(id)}`);
+      // Sorted: inspection is the next step, on the same bench (also offline: the device has
+      // the parcel sorted in its copy).
+      const now = res.data || res.local;
+      const next = (now?.next_actions || []).includes('inspect') ? 'inspect' : null;
+      navigate(next ? actionHref(next, id) : now ? `#/r/${seg(id)}` : '#/');
     }
 
     ctx.onScan = async (code) => {
@@ -188,7 +191,7 @@ export default {
       try {
         res = bin ? { kind: 'bin', id: bin.code, bin } : await resolveCode(code, id);
       } catch (err) {
-        if (err.code !== 'not_found' && err.code !== 'network') throw err;
+        if (err.code !== 'not_found' && err.code !== 'network' && err.code !== 'not_in_copy') throw err;
         res = null;
       }
       if (res && res.kind === 'bin' && res.bin) {
