@@ -310,16 +310,19 @@ pub fn append(
     Ok(entry)
 }
 
-/// [`append`] in the same statement as `change`, a data-modifying statement on PostgreSQL:
-/// `WITH changed AS (change RETURNING 1) INSERT INTO audit_entries … SELECT … FROM changed`.
-/// The entry is inserted, and the head advanced, only when the change touched a row; `None`
-/// when it touched none. One round trip instead of two for a step's change and its entry.
+/// [`append`] in the same statement as `change`, a data-modifying statement on PostgreSQL,
+/// and the data-modifying statements `with` (each run once, whatever `change` does):
+/// `WITH w0 AS (…), …, changed AS (change RETURNING 1) INSERT INTO audit_entries … SELECT …
+/// FROM changed`. The entry is inserted, and the head advanced, only when `change` touched a
+/// row; `None` when it touched none (the caller undoes the rest). One round trip for a
+/// step's writes and its entry.
 pub fn append_after<C>(
     conn: &mut diesel::PgConnection,
     head: &mut ChainHead,
     actor: &Actor,
     now: NaiveDateTime,
     e: NewEntry<'_>,
+    with: &[&dyn diesel::query_builder::QueryFragment<diesel::pg::Pg>],
     change: C,
 ) -> Result<Option<AuditEntry>, AppError>
 where
@@ -343,6 +346,7 @@ where
     };
     entry.hash = entry.compute_hash();
     let n = AppendAfter {
+        with,
         change,
         entry: &entry,
     }
@@ -357,6 +361,7 @@ where
 
 /// The statement of [`append_after`].
 struct AppendAfter<'a, C> {
+    with: &'a [&'a dyn diesel::query_builder::QueryFragment<diesel::pg::Pg>],
     change: C,
     entry: &'a AuditEntry,
 }
@@ -376,7 +381,13 @@ where
     ) -> diesel::QueryResult<()> {
         use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
         let e = self.entry;
-        out.push_sql("WITH \"changed\" AS (");
+        out.push_sql("WITH ");
+        for (i, w) in self.with.iter().enumerate() {
+            out.push_sql(&format!("\"w{i}\" AS ("));
+            w.walk_ast(out.reborrow())?;
+            out.push_sql("), ");
+        }
+        out.push_sql("\"changed\" AS (");
         self.change.walk_ast(out.reborrow())?;
         out.push_sql(
             " RETURNING 1) INSERT INTO \"audit_entries\" (\"seq\", \"at\", \"actor\", \"role\", \

@@ -537,15 +537,49 @@ pub fn save_lines(conn: &mut DbConn, lines: &[&ReturnLineRow]) -> Result<(), App
         [] => Ok(()),
         [one] => save_line(conn, one),
         _ => {
-            on_inner!(conn, |c| SaveLines(lines).execute(c))?;
+            on_inner!(conn, |c| SaveLines(lines, false).execute(c))?;
             Ok(())
         }
     }
 }
 
+/// [`save_lines`] as a part of another statement on PostgreSQL (`Tx::audit_after`).
+pub fn lines_save<'a>(
+    lines: &'a [&'a ReturnLineRow],
+) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a {
+    SaveLines(lines, true)
+}
+
+/// [`insert_discrepancies`] as a part of another statement on PostgreSQL.
+pub fn discrepancies_insert<'a>(
+    rows: &'a [NewDiscrepancy<'a>],
+) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a {
+    diesel::insert_into(return_discrepancies::table).values(rows)
+}
+
+/// [`raise_stock`] as a part of another statement on PostgreSQL.
+pub fn stock_raise<'a>(
+    row: &'a StockRow,
+) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a {
+    diesel::insert_into(stock::table)
+        .values(row)
+        .on_conflict((
+            stock::owner_code,
+            stock::gcode,
+            stock::warehouse_code,
+            stock::bin_code,
+        ))
+        .do_update()
+        .set((
+            stock::qty.eq(stock::qty + row.qty),
+            stock::updated_at.eq(row.updated_at),
+        ))
+}
+
 /// `WITH v(gnum, counts…) AS (VALUES …) UPDATE return_lines SET counts = v.counts FROM v
-/// WHERE return_id = … AND gnum = v.gnum`: the same on both backends.
-struct SaveLines<'a>(&'a [&'a ReturnLineRow]);
+/// WHERE return_id = … AND gnum = v.gnum`: the same on both backends. Inline (PostgreSQL,
+/// inside another WITH): `UPDATE … FROM (VALUES …) AS v(gnum, counts…) WHERE …`.
+struct SaveLines<'a>(&'a [&'a ReturnLineRow], bool);
 
 impl diesel::query_builder::QueryId for SaveLines<'_> {
     type QueryId = ();
@@ -584,13 +618,25 @@ where
         mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
     ) -> diesel::QueryResult<()> {
         use diesel::sql_types::{BigInt, Bool, Integer, Text};
-        out.push_sql("WITH \"v\" (\"gnum\"");
-        for c in LINE_COUNTS {
-            out.push_sql(", \"");
-            out.push_sql(c);
-            out.push_sql("\"");
+        let columns = |out: &mut diesel::query_builder::AstPass<'_, 'b, DB>| {
+            out.push_sql("\"v\" (\"gnum\"");
+            for c in LINE_COUNTS {
+                out.push_sql(", \"");
+                out.push_sql(c);
+                out.push_sql("\"");
+            }
+            out.push_sql(")");
+        };
+        let inline = self.1;
+        if inline {
+            out.push_sql("UPDATE \"return_lines\" SET ");
+            set_counts(&mut out);
+            out.push_sql(" FROM (VALUES ");
+        } else {
+            out.push_sql("WITH ");
+            columns(&mut out);
+            out.push_sql(" AS (VALUES ");
         }
-        out.push_sql(") AS (VALUES ");
         for (i, l) in self.0.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
             out.push_bind_param::<Integer, _>(&l.gnum)?;
@@ -616,21 +662,32 @@ where
             }
             out.push_sql(")");
         }
-        out.push_sql(") UPDATE \"return_lines\" SET ");
-        for (i, c) in LINE_COUNTS.iter().enumerate() {
-            if i > 0 {
-                out.push_sql(", ");
-            }
-            out.push_sql("\"");
-            out.push_sql(c);
-            out.push_sql("\" = \"v\".\"");
-            out.push_sql(c);
-            out.push_sql("\"");
+        if inline {
+            out.push_sql(") AS ");
+            columns(&mut out);
+        } else {
+            out.push_sql(") UPDATE \"return_lines\" SET ");
+            set_counts(&mut out);
+            out.push_sql(" FROM \"v\"");
         }
-        out.push_sql(" FROM \"v\" WHERE \"return_lines\".\"return_id\" = ");
+        out.push_sql(" WHERE \"return_lines\".\"return_id\" = ");
         out.push_bind_param::<Text, _>(&self.0[0].return_id)?;
         out.push_sql(" AND \"return_lines\".\"gnum\" = \"v\".\"gnum\"");
         Ok(())
+    }
+}
+
+/// `count = v.count, …` for every count of a line.
+fn set_counts<DB: diesel::backend::Backend>(out: &mut diesel::query_builder::AstPass<'_, '_, DB>) {
+    for (i, c) in LINE_COUNTS.iter().enumerate() {
+        if i > 0 {
+            out.push_sql(", ");
+        }
+        out.push_sql("\"");
+        out.push_sql(c);
+        out.push_sql("\" = \"v\".\"");
+        out.push_sql(c);
+        out.push_sql("\"");
     }
 }
 

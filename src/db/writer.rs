@@ -81,14 +81,15 @@ impl Tx<'_> {
         audit::append(self.conn, self.head, actor, self.now, entry)
     }
 
-    /// On PostgreSQL, appends an audit entry in the same statement as `change` (one round
-    /// trip; see `audit::append_after`): `Some(false)` when the change touched no row (nothing
-    /// appended). `None` on SQLite, where a statement is no round trip: nothing is done, the
+    /// On PostgreSQL, appends an audit entry in the same statement as `change` and the
+    /// statements `with` (one round trip; see `audit::append_after`): `Some(false)` when
+    /// `change` touched no row (nothing appended; the rest is undone with the request). `None` on SQLite, where a statement is no round trip: nothing is done, the
     /// caller runs the change and then [`Tx::audit`].
     pub fn audit_after<C>(
         &mut self,
         actor: &Actor,
         entry: NewEntry<'_>,
+        with: &[&dyn diesel::query_builder::QueryFragment<diesel::pg::Pg>],
         change: C,
     ) -> Result<Option<bool>, AppError>
     where
@@ -96,7 +97,7 @@ impl Tx<'_> {
     {
         match &mut *self.conn {
             DbConn::Pg(c) => Ok(Some(
-                audit::append_after(c, self.head, actor, self.now, entry, change)?.is_some(),
+                audit::append_after(c, self.head, actor, self.now, entry, with, change)?.is_some(),
             )),
             DbConn::Sqlite(_) => Ok(None),
         }

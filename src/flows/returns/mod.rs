@@ -383,7 +383,6 @@ pub(crate) fn save(
         .iter()
         .filter(|l| d.changed.contains(&l.gnum))
         .collect();
-    store::save_lines(tx.conn, &changed)?;
     let now = tx.now;
     let found: Vec<store::NewDiscrepancy<'_>> = d
         .discrepancies
@@ -395,10 +394,6 @@ pub(crate) fn save(
             created_at: now,
         })
         .collect();
-    store::insert_discrepancies(tx.conn, &found)?;
-    if let Some(s) = &d.stock {
-        store::raise_stock(tx.conn, s)?;
-    }
     let e = &d.entry;
     let by = e.actor.as_ref().unwrap_or(actor);
     let entry = || NewEntry {
@@ -410,15 +405,39 @@ pub(crate) fn save(
         changes: e.changes.clone(),
         reason: e.reason.as_deref(),
     };
-    // The return and its entry: one statement on PostgreSQL.
-    match tx.audit_after(by, entry(), store::return_save(&d.ret, d.from.as_str()))? {
-        Some(true) => {}
-        Some(false) => return Err(store::changed_meanwhile(&id)),
-        None => {
-            store::update_from(tx.conn, &d.ret, d.from.as_str())?;
-            tx.audit(by, entry())?;
+    if let DbConn::Pg(_) = tx.conn {
+        // The lines, discrepancies, stock, the return and its entry: one statement.
+        let saved = {
+            let lines = store::lines_save(&changed);
+            let discrepancies = store::discrepancies_insert(&found);
+            let stock = d.stock.as_ref().map(store::stock_raise);
+            let mut with: Vec<&dyn diesel::query_builder::QueryFragment<diesel::pg::Pg>> =
+                Vec::new();
+            if !changed.is_empty() {
+                with.push(&lines);
+            }
+            if !found.is_empty() {
+                with.push(&discrepancies);
+            }
+            if let Some(s) = &stock {
+                with.push(s);
+            }
+            let save = store::return_save(&d.ret, d.from.as_str());
+            tx.audit_after(by, entry(), &with, save)?
+        };
+        match saved {
+            Some(true) => return Ok(d),
+            Some(false) => return Err(store::changed_meanwhile(&id)),
+            None => {}
         }
     }
+    store::save_lines(tx.conn, &changed)?;
+    store::insert_discrepancies(tx.conn, &found)?;
+    if let Some(s) = &d.stock {
+        store::raise_stock(tx.conn, s)?;
+    }
+    store::update_from(tx.conn, &d.ret, d.from.as_str())?;
+    tx.audit(by, entry())?;
     Ok(d)
 }
 
