@@ -400,8 +400,7 @@ pub async fn hold_return(
         &body,
         move |tx, actor, input: ReasonInput| {
             let reason = crate::domain::ids::text("reason", &input.reason, 500)?;
-            crate::flows::returns::load_visible(tx.conn, actor, &id)?;
-            hold::hold_return(tx, actor, &id, &reason)?;
+            hold::hold_visible(tx, actor, &id, &reason)?;
             ok(&view::one(tx.conn, actor, &id)?)
         },
     )
@@ -425,10 +424,8 @@ pub async fn release_return(
         &body,
         move |tx, actor, input: ReasonInput| {
             let reason = crate::domain::ids::text("reason", &input.reason, 500)?;
-            let l = crate::flows::returns::load_visible(tx.conn, actor, &id)?;
             // Releasing does not lift an exclusion: a party still excluded keeps the return held.
-            crate::flows::returns::parties_eligible(tx.conn, &l.decl, tx.now)?;
-            hold::release_return(tx, actor, &id, &reason)?;
+            hold::release_visible(tx, actor, &id, &reason)?;
             ok(&view::one(tx.conn, actor, &id)?)
         },
     )

@@ -50,3 +50,37 @@ pub fn release_return(
     let d = super::save(tx, actor, decide::release(&facts, reason)?)?;
     Ok(d.ret)
 }
+
+/// A supervisor puts a return on hold: the return as they may see it (else not found), then
+/// [`hold_return`]'s rule; one read and one write.
+pub fn hold_visible(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<ReturnRow, AppError> {
+    let facts = super::load(tx, id, None)?;
+    if !super::visible_in_writer(tx, actor, &facts)? {
+        return Err(AppError::NotFound(format!("return {id} does not exist")));
+    }
+    let d = super::save(tx, actor, decide::hold(&facts, None, reason)?)?;
+    Ok(d.ret)
+}
+
+/// A supervisor releases a held return: the return as they may see it (else not found), its
+/// parties not excluded now (releasing does not lift an exclusion: the return stays held),
+/// then [`release_return`]'s rule; the ratings from the writer's cache.
+pub fn release_visible(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<ReturnRow, AppError> {
+    let facts = super::load(tx, id, None)?;
+    if !super::visible_in_writer(tx, actor, &facts)? {
+        return Err(AppError::NotFound(format!("return {id} does not exist")));
+    }
+    super::parties_eligible_now(tx, &facts.decl)?;
+    let d = super::save(tx, actor, decide::release(&facts, reason)?)?;
+    Ok(d.ret)
+}

@@ -286,18 +286,7 @@ pub(crate) fn gate_of(
     actor: &Actor,
     facts: &decide::Facts,
 ) -> Result<decide::Gate, AppError> {
-    let visible = if actor.role != "floor" {
-        true
-    } else {
-        match (actor.warehouse.as_deref(), &facts.ret.warehouse_code) {
-            (None, _) => false,
-            (Some(mine), Some(w)) => w == mine,
-            (Some(mine), None) => tx
-                .refs
-                .warehouse(tx.conn, mine)?
-                .is_some_and(|w| w.operator_code == facts.decl.area_code),
-        }
-    };
+    let visible = visible_in_writer(tx, actor, facts)?;
     let mut gate = decide::Gate {
         visible,
         ..Default::default()
@@ -313,6 +302,27 @@ pub(crate) fn gate_of(
     }
     gate.party = refusal(parties_eligible_now(tx, &facts.decl))?.err();
     Ok(gate)
+}
+
+/// [`visible_to`] in the writer, with the warehouse from the reference cache.
+pub(crate) fn visible_in_writer(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    facts: &decide::Facts,
+) -> Result<bool, AppError> {
+    if actor.role != "floor" {
+        return Ok(true);
+    }
+    Ok(
+        match (actor.warehouse.as_deref(), &facts.ret.warehouse_code) {
+            (None, _) => false,
+            (Some(mine), Some(w)) => w == mine,
+            (Some(mine), None) => tx
+                .refs
+                .warehouse(tx.conn, mine)?
+                .is_some_and(|w| w.operator_code == facts.decl.area_code),
+        },
+    )
 }
 
 /// The bin `raw` of `warehouse` as [`bin_in`] finds it, a refusal left for `decide`.
