@@ -1,4 +1,4 @@
-//! The command line: serve, migrate, user create, audit verify, import.
+//! The command line: serve, migrate, user create, audit verify, feed and folders status, import.
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -60,6 +60,11 @@ pub enum Command {
         #[command(subcommand)]
         command: FeedCommand,
     },
+    /// The customs client's folders (BR_CEB_OUTBOX, BR_CEB_INBOX).
+    Folders {
+        #[command(subcommand)]
+        command: FoldersCommand,
+    },
     /// Import CEB621 / CEB622 / CEB625 / CEB626 XML files.
     Import {
         #[arg(required = true)]
@@ -72,6 +77,16 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum FeedCommand {
     /// Where the push to customs stands: delivered up to, lag, last error, next try.
+    Status {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FoldersCommand {
+    /// Where the folders stand: files waiting and failed (with their reasons), applications
+    /// not yet written or not yet collected by the customs client.
     Status {
         #[command(flatten)]
         db: DbArgs,
@@ -239,6 +254,15 @@ pub fn run(cli: Cli) -> Result<i32, AppError> {
             }
             Ok(0)
         }
+        Command::Folders {
+            command: FoldersCommand::Status { db },
+        } => {
+            let config = load(&db, None)?;
+            let mut conn = crate::db::open_existing(&config.database, config.sqlite_sync)?;
+            let s = crate::ceb_folders::status(&mut conn, &config.ceb_folders)?;
+            print!("{}", crate::ceb_folders::status_text(&s));
+            Ok(0)
+        }
         Command::Import { files, db } => {
             let config = load(&db, None)?;
             let (_pool, writer) = crate::app::open(&config)?;
@@ -275,6 +299,7 @@ fn serve(bind: Option<String>, db: DbArgs, demo: bool) -> Result<i32, AppError> 
     }
     crate::app::ensure_first_admin(&pool, &writer)?;
     let push = config.customs_feed.clone();
+    let folders = config.ceb_folders.clone();
     let postgres = config.database.backend() == "postgres";
     let (backend, bound) = (
         config.database.backend(),
@@ -291,8 +316,16 @@ fn serve(bind: Option<String>, db: DbArgs, demo: bool) -> Result<i32, AppError> 
     let _printing = crate::printing::start(pool.clone(), writer.clone(), state.config.printing)?;
     if let Some(target) = push {
         tracing::info!(url = %target.url, "pushing the audit feed to customs");
-        crate::audit::push::start(pool, writer, state.signer.clone(), target, postgres);
+        crate::audit::push::start(
+            pool.clone(),
+            writer.clone(),
+            state.signer.clone(),
+            target,
+            postgres,
+        );
     }
+    // The customs client's folders, worked until the server stops.
+    let _folders = crate::ceb_folders::start(pool, writer, folders, postgres);
     actix_web::rt::System::new()
         .block_on(crate::http::serve(state, listener))
         .map_err(|e| AppError::Startup(format!("server stopped: {e}")))?;

@@ -25,6 +25,8 @@ pub struct Config {
     /// Where the audit feed is pushed (`BR_CUSTOMS_FEED_URL`, `BR_CUSTOMS_FEED_AUTH`,
     /// `BR_CUSTOMS_FEED_TIMEOUT_SECONDS`); none by default.
     pub customs_feed: Option<crate::audit::push::Target>,
+    /// The customs client's folders (`BR_CEB_OUTBOX`, `BR_CEB_INBOX`); none by default.
+    pub ceb_folders: crate::ceb_folders::Folders,
     /// How labels are sent to printers (`BR_PRINT_ATTEMPTS`, `BR_PRINT_CONNECT_TIMEOUT_SECONDS`,
     /// `BR_PRINT_WRITE_TIMEOUT_SECONDS`).
     pub printing: crate::printing::Options,
@@ -152,6 +154,10 @@ impl Config {
                     ),
                 },
             },
+            ceb_folders: crate::ceb_folders::Folders::from_settings(
+                std::env::var("BR_CEB_OUTBOX").ok().as_deref(),
+                std::env::var("BR_CEB_INBOX").ok().as_deref(),
+            )?,
             customs_feed: match std::env::var("BR_CUSTOMS_FEED_URL")
                 .ok()
                 .map(|u| u.trim().to_string())

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod ceb_folders;
 pub mod cli;
 pub mod config;
 pub mod customs;

@@ -226,7 +226,7 @@ fn run(pool: Pool, writer: Writer, signer: Arc<Signer>, target: Target, postgres
     let mut leader: Option<diesel::r2d2::PooledConnection<crate::db::DbManager>> = None;
     loop {
         if postgres && leader.is_none() {
-            leader = take_lead(&pool);
+            leader = take_lead(&pool, LEADER_LOCK);
             if leader.is_none() {
                 std::thread::sleep(Duration::from_secs(2));
                 continue;
@@ -252,19 +252,21 @@ fn run(pool: Pool, writer: Writer, signer: Arc<Signer>, target: Target, postgres
     }
 }
 
-/// The advisory lock of the delivering node, on a connection kept for it, or `None`.
-fn take_lead(pool: &Pool) -> Option<diesel::r2d2::PooledConnection<crate::db::DbManager>> {
+/// The advisory lock `key` (PostgreSQL) of a node that works alone, on a connection kept for
+/// it (the lock lasts as long as the connection), or `None` when another node holds it.
+pub(crate) fn take_lead(
+    pool: &Pool,
+    key: i64,
+) -> Option<diesel::r2d2::PooledConnection<crate::db::DbManager>> {
     #[derive(QueryableByName)]
     struct Got {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
     let mut conn = pool.get().ok()?;
-    let got: Got = diesel::sql_query(format!(
-        "SELECT pg_try_advisory_lock({LEADER_LOCK}) AS locked"
-    ))
-    .get_result(&mut *conn)
-    .ok()?;
+    let got: Got = diesel::sql_query(format!("SELECT pg_try_advisory_lock({key}) AS locked"))
+        .get_result(&mut *conn)
+        .ok()?;
     got.locked.then_some(conn)
 }
 

@@ -300,6 +300,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ceb_outbox (message_guid) {
+        message_guid -> Text,
+        return_id -> Text,
+        file_name -> Text,
+        xml -> Text,
+        created_at -> Timestamp,
+        written_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ceb_inbox_files (id) {
+        id -> BigInt,
+        file_name -> Text,
+        sha256 -> Text,
+        size -> BigInt,
+        kind -> Nullable<Text>,
+        message_guid -> Nullable<Text>,
+        outcome -> Text,
+        summary -> Text,
+        reason -> Nullable<Text>,
+        moved_to -> Text,
+        imported_at -> Timestamp,
+        moved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ceb_folder_state (folder) {
+        folder -> Text,
+        scanned_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        error_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (username));
 diesel::joinable!(credit_ratings -> enterprises (enterprise_code));
 diesel::joinable!(warehouses -> enterprises (operator_code));
@@ -310,6 +347,7 @@ diesel::joinable!(print_jobs -> warehouses (warehouse_code));
 diesel::joinable!(declaration_lines -> declarations (invt_no));
 diesel::joinable!(returns -> declarations (invt_no));
 diesel::joinable!(return_lines -> returns (return_id));
+diesel::joinable!(ceb_outbox -> returns (return_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     enterprises,
@@ -333,4 +371,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     return_discrepancies,
     disposals,
     stock,
+    ceb_outbox,
+    ceb_inbox_files,
+    ceb_folder_state,
 );

@@ -69,6 +69,7 @@ impl Scope {
                     || path.starts_with("/api/v1/audit/")
                     || path == "/api/v1/feed"
                     || path == "/api/v1/feed/status"
+                    || path == "/api/v1/customs/folders"
                     || path.starts_with("/api/v1/exports/")
                     || (path.starts_with("/api/v1/returns/") && path.ends_with("/ceb625.xml"));
                 // A token may always end itself.
@@ -110,6 +111,7 @@ mod scope_tests {
             ("GET", "/api/v1/exports/ceb625", true),
             ("GET", "/api/v1/returns/RT1/ceb625.xml", true),
             ("GET", "/api/v1/me", true),
+            ("GET", "/api/v1/customs/folders", true),
             ("DELETE", "/api/v1/session", true),
             ("GET", "/api/v1/returns", false),
             ("GET", "/api/v1/returns/RT1", false),

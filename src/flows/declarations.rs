@@ -444,6 +444,13 @@ pub fn release(
     if d.return_status == Some(status) && d.released_at == released_at {
         return Ok(Outcome::Unchanged);
     }
+    // A receipt from before the release already recorded (receipts arrive out of order, and a
+    // message may carry a list's earlier statuses, e.g. 120 then 800): it changes nothing, so
+    // the same message imported again changes nothing either.
+    let earlier = matches!((at, d.released_at), (Some(at), Some(released)) if at <= released);
+    if status != STATUS_RELEASED && d.return_status == Some(STATUS_RELEASED) && earlier {
+        return Ok(Outcome::Unchanged);
+    }
     store::set_release(tx.conn, invt_no, status, released_at)?;
     tx.audit(
         actor,

@@ -14,6 +14,10 @@ pub struct Health {
     /// With a push to customs configured: how far it has come (no error texts here).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feed: Option<FeedHealth>,
+    /// With the customs client's folders set: files waiting, failed and not yet written or
+    /// collected, and the worker's last look (no names or texts here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folders: Option<crate::ceb_folders::FoldersHealth>,
     /// With `BR_WRITER_STATS=true`: what this node's writer has done since it started.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub writer: Option<crate::db::writer::CountsNow>,
@@ -33,18 +37,27 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
     // Whatever keeps the database from answering, the service is unavailable (503), so that a
     // load balancer takes this node out; the cause goes to the log, not to the prober.
     let configured = state.config.customs_feed.is_some();
-    let feed = super::read(&state, move |c| {
+    let ceb_folders = state.config.ceb_folders.clone();
+    let (feed, folders) = super::read(&state, move |c| {
         c.batch_execute("SELECT 1").map_err(AppError::from)?;
+        let folders = if ceb_folders.any() {
+            Some(crate::ceb_folders::health(c, &ceb_folders)?)
+        } else {
+            None
+        };
         if !configured {
-            return Ok(None);
+            return Ok((None, folders));
         }
         let s = crate::audit::push::status(c, true)?;
-        Ok(Some(FeedHealth {
-            delivered_seq: s.delivered_seq,
-            lag_entries: s.lag_entries,
-            lag_seconds: s.lag_seconds,
-            failures: s.failures,
-        }))
+        Ok((
+            Some(FeedHealth {
+                delivered_seq: s.delivered_seq,
+                lag_entries: s.lag_entries,
+                lag_seconds: s.lag_seconds,
+                failures: s.failures,
+            }),
+            folders,
+        ))
     })
     .await
     .map_err(|e| {
@@ -55,9 +68,7 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
         status: "ok",
         database: state.backend,
         feed,
-        writer: state
-            .config
-            .writer_stats
-            .then(|| state.writer.counts()),
+        folders,
+        writer: state.config.writer_stats.then(|| state.writer.counts()),
     }))
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod feed;
+pub mod folders;
 pub mod handheld;
 pub mod health;
 pub mod labels;
@@ -510,6 +511,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/throttles", web::get().to(auth::list_throttles))
                 .route("/feed", web::get().to(feed::feed))
                 .route("/feed/status", web::get().to(feed::status))
+                .route("/customs/folders", web::get().to(folders::status))
                 .route(
                     "/throttles/{username}",
                     web::delete().to(auth::clear_throttle),

@@ -42,7 +42,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, auth, feed, health};
+use super::{admin, audit, auth, feed, folders, health};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -82,6 +82,7 @@ use super::{admin, audit, auth, feed, health};
         audit::key,
         feed::feed,
         feed::status,
+        folders::status,
         audit::export_csv,
         audit::export_xlsx,
     ),

@@ -256,12 +256,29 @@ pub async fn create_return(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     s.require(&[Role::Admin, Role::Supervisor, Role::Floor])?;
-    mutate(&state, &req, &s, &body, |tx, actor, input: ApplyInput| {
-        let r = apply::apply(tx, actor, &input, None, None)?;
-        // Floor staff apply only for their own warehouse's parcels, so they see the new return
-        // (with the buyer masked, as always for them).
-        created(&view::one(tx.conn, actor, &r.id)?)
-    })
+    // With the customs client's outbox set, the application is filed for it in the same
+    // transaction (written into the folder after the commit).
+    let outbox = state
+        .config
+        .ceb_folders
+        .outbox
+        .as_ref()
+        .map(|_| state.config.base_transfer.clone());
+    mutate(
+        &state,
+        &req,
+        &s,
+        &body,
+        move |tx, actor, input: ApplyInput| {
+            let r = apply::apply(tx, actor, &input, None, None)?;
+            if let Some(base) = &outbox {
+                crate::ceb_folders::outbox::enqueue(tx, &r, base)?;
+            }
+            // Floor staff apply only for their own warehouse's parcels, so they see the new return
+            // (with the buyer masked, as always for them).
+            created(&view::one(tx.conn, actor, &r.id)?)
+        },
+    )
     .await
 }
 

@@ -21,6 +21,7 @@ mod users;
 
 // The return flow.
 mod audit_export;
+mod customs_folders;
 mod customs_link;
 mod customs_review;
 mod faults;
@@ -34,8 +35,8 @@ mod imports;
 mod invariants;
 mod labels;
 mod overview;
-mod privacy;
 mod printing;
+mod privacy;
 mod refusals;
 mod scan;
 mod xml_cost;

@@ -429,6 +429,7 @@ fn rows<'a>(k: &'a Kit, w: &'a World, signer: &'a TestUser) -> Vec<Row<'a>> {
         row(Method::GET, "/api/v1/audit/key", "/api/v1/audit/key", SIGNED_IN),
         row(Method::GET, "/api/v1/feed", "/api/v1/feed?after=0&limit=5", CUSTOMS_READS),
         row(Method::GET, "/api/v1/feed/status", "/api/v1/feed/status", CUSTOMS_READS),
+        row(Method::GET, "/api/v1/customs/folders", "/api/v1/customs/folders", CUSTOMS_READS),
         // Declarations and customs messages.
         row(Method::POST, "/api/v1/declarations", "/api/v1/declarations", [401, 403, 403, 201, 201])
             .json_with(move || k.list().json()),

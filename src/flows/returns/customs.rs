@@ -78,6 +78,18 @@ pub fn ceb625_messages(
     customs::write_ceb625_batches(&apps, base).map_err(customs_err)
 }
 
+/// The CEB625 message of one return under the message guid `message_guid` (the outbox keeps
+/// the guid, so that the file it writes has one name and one content).
+pub fn ceb625_message(
+    conn: &mut DbConn,
+    r: &ReturnRow,
+    base: &BaseTransfer,
+    message_guid: &str,
+) -> Result<String, AppError> {
+    let app = invt_refund(conn, r)?;
+    customs::write_ceb625(std::slice::from_ref(&app), base, message_guid).map_err(customs_err)
+}
+
 /// Records customs' CEB626 receipt on the return it answers (by application guid, else by list).
 pub fn record_receipt(
     tx: &mut Tx<'_>,
