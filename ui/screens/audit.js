@@ -41,6 +41,45 @@ function chainState(v) {
     h('strong', {}, t('audit.chain_bad', { seq: v.first_bad_seq })), ' ', v.detail || '');
 }
 
+// A folder's trouble, when its worker is kept from its work.
+function trouble(f) {
+  return f.last_error ? h('p', { class: 'chain-bad', 'data-testid': 'folder-error' }, t('folders.trouble', { at: fmtSecond(f.error_at), error: f.last_error })) : null;
+}
+
+function foldersState(st) {
+  const { inbox, outbox } = st;
+  if (!inbox.configured && !outbox.configured) return [h('p', { class: 'muted', id: 'folders-off' }, t('folders.not_configured'))];
+  const at = (f) => (f.scanned_at ? fmtSecond(f.scanned_at) : t('folders.never'));
+  const parts = [];
+  if (inbox.configured) {
+    parts.push(h('p', { id: 'folders-inbox', class: inbox.failed_total ? 'chain-bad' : '' },
+      t('folders.inbox', { waiting: inbox.waiting_total, failed: inbox.failed_total, at: at(inbox) })), trouble(inbox));
+    // Each failed file with its reason as the site operator reads it in failed/.
+    parts.push(...inbox.failed.map((f) => h('details', { class: 'folder-failed', 'data-file': f.name },
+      h('summary', {}, h('span', { class: 'code' }, `failed/${f.name}`), ` · ${fmtSecond(f.failed_at)}`),
+      h('pre', { class: 'folder-reason' }, f.reason || t('folders.no_reason')))));
+    if (inbox.waiting.length) {
+      parts.push(h('p', { class: 'muted', 'data-testid': 'folders-waiting' }, t('folders.waiting_files', { names: inbox.waiting.map((f) => f.name).join('、') })));
+    }
+  } else {
+    parts.push(h('p', { class: 'muted' }, t('folders.inbox_off')));
+  }
+  if (outbox.configured) {
+    parts.push(h('p', { id: 'folders-outbox', class: outbox.unwritten_total ? 'chain-bad' : '' },
+      t('folders.outbox', { unwritten: outbox.unwritten_total, uncollected: outbox.uncollected_total, at: at(outbox) })), trouble(outbox));
+    const waiting = [...outbox.unwritten, ...outbox.uncollected];
+    if (waiting.length) {
+      parts.push(h('ul', { class: 'folder-files' }, waiting.map((f) => h('li', { 'data-file': f.name },
+        h('span', { class: 'code small-url' }, f.name), ' ',
+        f.return_id ? h('a', { href: `#/r/${seg(f.return_id)}`, class: 'code' }, f.return_id) : null,
+        ' ', h('span', { class: 'muted' }, f.written_at ? t('folders.written', { at: fmtSecond(f.written_at) }) : t('folders.not_written'))))));
+    }
+  } else {
+    parts.push(h('p', { class: 'muted' }, t('folders.outbox_off')));
+  }
+  return [h('strong', {}, t('folders.title')), ...parts.filter(Boolean)];
+}
+
 function entry(e) {
   const isReturn = e.entity_kind === 'return';
   return h('li', { class: 'audit-entry', 'data-seq': e.seq, 'data-action': e.action, 'data-testid': `audit-${e.seq}` },
@@ -146,6 +185,13 @@ export default {
     const list = h('ol', { class: 'audit-list', id: 'audit-list' });
     const more = h('button', { type: 'button', class: 'btn secondary', id: 'more', 'data-action': 'more', hidden: true }, t('common.more'));
 
+    // The customs client's folders: what waits, what failed and why, what customs has not
+    // yet collected.
+    const folders = h('div', { class: 'signed-head folders-status', id: 'folders-status', 'data-testid': 'folders-status' });
+    get('/customs/folders').then((st) => {
+      if (ctx.alive()) fill(folders, ...foldersState(st));
+    }).catch(() => {});
+
     // What customs keeps: the installation's public key and the signed head, to check later
     // with `bonded-returns audit verify --expect-head … --public-key …`.
     const signed = h('div', { class: 'signed-head', id: 'signed-head' });
@@ -165,7 +211,7 @@ export default {
 
     fill(ctx.view,
       h('div', { class: 'page-head' }, h('h1', {}, t('nav.audit')), h('div', { class: 'button-row' }, exportLink, xlsxLink)),
-      h('section', { class: 'card chain-card' }, chain, verifyBtn, signed),
+      h('section', { class: 'card chain-card' }, chain, verifyBtn, signed, folders),
       form, list, more);
 
     let cursor = null;
