@@ -1,5 +1,5 @@
-// Warehouses, bins and cameras change rarely: they are fetched once per page and kept on the
-// device too, so a handheld that loses the network can still offer its bins and cameras.
+// Warehouses, bins, cameras and printers change rarely: they are fetched once per page and kept on the
+// device too, so a handheld that loses the network can still offer its bins, cameras and printers.
 import { getAll, seg } from './api.js';
 import { pref, setPref } from './store.js';
 
@@ -31,7 +31,11 @@ export function cameras(warehouse) {
   return cached(`cameras.${warehouse}`, () => getAll(`/warehouses/${seg(warehouse)}/cameras`));
 }
 
-/** Forget what was fetched (after an admin creates a bin or camera). */
+export function printers(warehouse) {
+  return cached(`printers.${warehouse}`, () => getAll(`/warehouses/${seg(warehouse)}/printers`));
+}
+
+/** Forget what was fetched (after an admin creates a bin, camera or printer). */
 export function forget(prefix) {
   for (const key of [...memo.keys()]) if (key.startsWith(prefix)) memo.delete(key);
 }

@@ -1,4 +1,4 @@
-// The floor home: scan prompt, unfinished work on this device, this warehouse's parcels
+// The floor home: scan prompt, labels still to print, unfinished work on this device, this warehouse's parcels
 // waiting at each step and the returns nearest their limits.
 import { h, fill } from '../dom.js';
 import { t, label } from '../i18n/index.js';
@@ -8,6 +8,7 @@ import { fmtTime, daysLeftText, urgency } from '../format.js';
 import { bigButton, sectionTitle } from '../components.js';
 import { navigate } from '../router.js';
 import { localStats } from '../localcopy.js';
+import { printQueue } from '../printing.js';
 
 const STEPS = ['declared', 'received', 'sorted', 'inspected', 'held'];
 
@@ -72,7 +73,9 @@ export default {
       h('h1', {}, t('home.scan_prompt')),
       h('p', { class: 'muted' }, t('home.scan_hint')));
     const statsSlot = h('div', { 'aria-live': 'polite' }, h('p', { class: 'loading' }, t('common.loading')));
-    fill(ctx.view, prompt, draftsCard(), statsSlot);
+    // Labels not printed yet (the printer was off, say), reprinted here with one tap.
+    const queue = ctx.me.role === 'floor' ? printQueue(ctx, warehouse, { hideEmpty: true }) : null;
+    fill(ctx.view, prompt, queue, draftsCard(), statsSlot);
     ctx.setActions(
       bigButton(t('home.restock_by_bin'), { class: 'secondary', 'data-action': 'restock', onclick: () => navigate('#/restock') }));
     try {

@@ -1,14 +1,18 @@
-// The return label after receiving: a preview, one big print button (printed automatically
-// once when arriving from receive), then on to the next parcel.
+// The return label after receiving: a preview, one big print button, then on to the next
+// parcel. On a handheld with a label printer (a device setting) the server prints it: the
+// screen follows the print job ("sent to printer X" or "not printed" and why) and shows the
+// labels still to print, each reprinted with one tap. Without one, the label goes through the
+// browser's print dialog (printed automatically once when arriving from receive).
 import { h, fill } from '../dom.js';
 import { t } from '../i18n/index.js';
-import { seg } from '../api.js';
+import { get, seg } from '../api.js';
 import { say, ok } from '../feedback.js';
 import { bigButton, sectionTitle } from '../components.js';
 import { printLabel, returnLabelUrl } from '../print.js';
 import { pref, setPref, loadDraft, saveDraft } from '../store.js';
 import { resolveCode, routeResolved, actionHref } from '../scanflow.js';
 import { navigate } from '../router.js';
+import { usablePrinter, jobStatus, printOn, printQueue, queuedNote } from '../printing.js';
 
 export default {
   title: 'label.title',
@@ -16,29 +20,55 @@ export default {
   async render(ctx) {
     const id = ctx.params.id;
     ctx.returnId = id;
-    let size = pref('label.size', '100x150');
+    const floor = ctx.me.role === 'floor';
+    const warehouse = ctx.me.warehouse;
+    const printer = floor ? await usablePrinter(warehouse) : null;
+    if (!ctx.alive()) return;
+    let size = printer ? printer.size : pref('label.size', '100x150');
     const img = h('img', { class: 'label-preview', id: 'label-preview', alt: t('label.alt', { id }) });
     const setSize = (next) => {
       size = next;
-      setPref('label.size', next);
+      if (!printer) setPref('label.size', next);
       img.src = returnLabelUrl(id, size);
       for (const b of sizes.querySelectorAll('button')) b.setAttribute('aria-pressed', b.dataset.size === size ? 'true' : 'false');
     };
-    const sizes = h('div', { class: 'chips', role: 'group', 'aria-label': t('label.size') },
+    // A printer's labels are the size loaded in it; the choice is the print dialog's.
+    const sizes = h('div', { class: 'chips', role: 'group', 'aria-label': t('label.size'), hidden: Boolean(printer) },
       ['100x150', '60x40'].map((s) => h('button', { type: 'button', class: 'chip', 'data-size': s, onclick: () => setSize(s) }, t(`label.size_${s}`))));
     img.addEventListener('error', () => say(t('label.load_failed'), 'error'));
 
-    const print = async () => {
-      await printLabel(returnLabelUrl(id, size), size);
+    const status = h('div', { 'data-testid': 'print-status-slot' });
+    let queue = null;
+    const watch = (job) => fill(status, jobStatus(job, { alive: ctx.alive, onSettled: () => queue && queue.refresh() }));
+    // A label reprinted from the queue is followed here too; the one shown here is not listed.
+    if (floor) queue = printQueue(ctx, warehouse, { hideEmpty: true, onReprint: watch, except: () => status.firstChild?.dataset.job });
+
+    const dialog = () => printLabel(returnLabelUrl(id, size), size);
+    const print = async (e) => {
+      if (!printer) {
+        await dialog();
+        return;
+      }
+      const job = await printOn(warehouse, printer.code, { label: 'return', id }, e && e.currentTarget);
+      if (job && job.id) {
+        watch(job);
+        if (queue) queue.refresh();
+      } else if (job && job.queued) {
+        queuedNote(printer);
+      }
     };
 
     fill(ctx.view,
+      status,
       h('section', { class: 'card' },
         sectionTitle(t('label.title')),
         h('p', { class: 'code xl', 'data-testid': 'return-id' }, id),
         h('p', {}, t('label.stick')),
+        printer ? h('p', { class: 'muted', 'data-testid': 'label-printer' }, t('label.on_printer', { printer: printer.name || printer.code })) : null,
         sizes,
-        h('div', { class: 'label-frame' }, img)));
+        h('div', { class: 'label-frame' }, img),
+        printer ? h('button', { type: 'button', class: 'btn secondary', 'data-action': 'print-dialog', onclick: dialog }, t('printq.dialog')) : null),
+      queue);
     setSize(size);
     ctx.setActions(
       bigButton(t('label.print'), { id: 'print', 'data-action': 'print_label', onclick: print }),
@@ -61,10 +91,22 @@ export default {
       return true;
     };
 
-    if (ctx.query.auto === '1') {
+    if (ctx.query.job) {
+      // Printed by the server with the receive: follow it. A reload follows it again (no
+      // second label: the job is the one made with the receive).
+      try {
+        const job = await get(`/print-jobs/${seg(ctx.query.job)}`);
+        if (ctx.alive()) watch(job);
+      } catch {
+        say(t('print.unknown'), 'warn');
+      }
+    } else if (ctx.query.queued === '1' && printer) {
+      // Received on the device while offline: printed once the step is sent.
+      queuedNote(printer);
+    } else if (ctx.query.auto === '1') {
       // Print once; a reload of this screen must not print the label again.
       history.replaceState(null, '', `#/r/${seg(id)}/label`);
-      print();
+      dialog();
     }
   },
 };

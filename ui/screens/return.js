@@ -14,6 +14,7 @@ import { resolveCode, routeResolved, actionHref } from '../scanflow.js';
 import { navigate } from '../router.js';
 import * as places from '../places.js';
 import { printLabel, returnLabelUrl } from '../print.js';
+import { printerSetting, printOnReceive, devicePrinter } from '../printing.js';
 import { showError, excludedDetail } from '../errors.js';
 import { downloadCeb625 } from './exports.js';
 import { loadReturn } from '../localcopy.js';
@@ -139,7 +140,9 @@ export default {
           h('h2', {}, t('receive.title')),
           h('p', {}, t('receive.check')),
           await warehouseField(ctx.me),
-          warehouse ? await cameraField(warehouse) : await cameraField(pref('receive.warehouse', '') || ''));
+          warehouse ? await cameraField(warehouse) : await cameraField(pref('receive.warehouse', '') || ''),
+          // This handheld's label printer (a device setting): the label is printed there.
+          floor ? await printerSetting(warehouse) : null);
       if (!ctx.alive()) return;
       if (excluded && !quiet) fail(t('err.enterprise_excluded'), { detail: excludedDetail(excluded) });
       ctx.setTitle(`${r.id} · ${t('return.title')}`);
@@ -223,9 +226,13 @@ export default {
         return;
       }
       if (camera) setPref(`camera.${wh}`, camera);
+      // Printed by the server on the device's printer, in the same step (also when the step
+      // waits on the device for the network and is sent later).
+      const printer = ctx.me.role === 'floor' && printOnReceive(wh) ? devicePrinter(wh) : null;
+      const body = printer ? { warehouse: wh, camera, printer } : { warehouse: wh, camera };
       let excludedNow = false;
       const res = await perform({
-        path: `/returns/${seg(r.id)}/receive`, body: { warehouse: wh, camera }, button, context: 'receive',
+        path: `/returns/${seg(r.id)}/receive`, body, button, context: 'receive',
         label: { k: 'op.receive', v: { id: r.id } },
         okText: t('receive.done', { id: r.id }),
         onRefused: (err) => { excludedNow = err.code === 'enterprise_excluded'; },
@@ -236,14 +243,17 @@ export default {
       if (!res) return false;
       if (res.data && res.data.late) say(t('receive.done_late', { id: r.id }), 'warn');
       if (res.data) Object.assign(r, res.data);
-      // Received on this device while offline: the label is made by the server, so it is
-      // printed from this screen once the network is back; the parcel goes on meanwhile.
-      if (res.state === 'queued') {
-        if (go && ctx.alive()) navigate(`#/r/${seg(r.id)}`);
-        return true;
-      }
-      if (go && ctx.alive()) navigate(`#/r/${seg(r.id)}/label?auto=1`);
-      return true;
+      // The label: watched on its way to the printer, waiting for the step to be sent, or
+      // printed from the browser.
+      const job = res.data && res.data.print_job;
+      let label = `#/r/${seg(r.id)}/label?auto=1`;
+      if (job) label = `#/r/${seg(r.id)}/label?job=${seg(job.id)}`;
+      else if (printer && res.state === 'queued') label = `#/r/${seg(r.id)}/label?queued=1`;
+      // Received on this device while offline, no printer: the label is made by the server, so
+      // it is printed from this screen once the network is back; the parcel goes on meanwhile.
+      else if (res.state === 'queued') label = `#/r/${seg(r.id)}`;
+      if (go && ctx.alive()) navigate(label);
+      return label;
     }
 
     ctx.onScan = async (code) => {
@@ -259,7 +269,7 @@ export default {
         saveDraft('sort', r.id, draft);
         ok(t('sort.counted', { name: res.line.gname || res.line.gcode }));
         // Just received by this scan: its label is printed first, sorting goes on from there.
-        navigate(received ? `#/r/${seg(r.id)}/label?auto=1` : actionHref('sort', r.id));
+        navigate(typeof received === 'string' && received.includes('/label') ? received : actionHref('sort', r.id));
         return true;
       }
       if (res.kind === 'bin' && res.bin && res.bin.area === 'restock' && (r.next_actions || []).includes('restock')) {

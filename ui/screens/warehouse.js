@@ -1,12 +1,14 @@
-// One warehouse: its bins by area (create, print one label or an A4 sheet of an area) and its
-// cameras (create), the cameras being what the audit record names for each floor action.
+// One warehouse: its bins by area (create, print one label or an A4 sheet of an area), its
+// cameras (create), the cameras being what the audit record names for each floor action, and its
+// label printers (register, change, take out of service, remove; a test label; what was printed).
 import { h, fill, field, select } from '../dom.js';
 import { t, label } from '../i18n/index.js';
-import { getAll, seg } from '../api.js';
+import { get, getAll, seg } from '../api.js';
 import { perform } from '../actions.js';
 import { sectionTitle, table } from '../components.js';
 import { printBinLabel, printBinSheet, downloadZpl, zplDpi, setZplDpi } from '../print.js';
 import * as places from '../places.js';
+import { printersSection } from '../printers.js';
 
 export const AREAS = ['receiving', 'pending_inspection', 'discrepancy', 'hold', 'restock', 'exit'];
 
@@ -15,9 +17,11 @@ export default {
   roles: ['admin'],
   async render(ctx) {
     const code = ctx.params.code;
-    const [bins, cameras] = await Promise.all([
+    const [bins, cameras, printers, jobs] = await Promise.all([
       getAll(`/warehouses/${seg(code)}/bins`),
       getAll(`/warehouses/${seg(code)}/cameras`),
+      getAll(`/warehouses/${seg(code)}/printers`),
+      get('/print-jobs', { warehouse: code, limit: 20 }),
     ]);
     if (!ctx.alive()) return;
 
@@ -129,6 +133,7 @@ export default {
       h('h2', {}, t('cameras.title')),
       coverage,
       camTable,
-      camForm);
+      camForm,
+      printersSection(ctx, code, { printers, jobs: jobs.items || [], bins }));
   },
 };
