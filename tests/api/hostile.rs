@@ -612,7 +612,8 @@ fn template(route: &Route, w: &World) -> Template {
         ),
         "/api/v1/returns/{id}/receive" => (
             "declared",
-            json!({"warehouse": a.warehouse, "camera": a.camera, "printer": w.printer}),
+            // `printer` is optional: only its hostile values are sent.
+            json!({"warehouse": a.warehouse, "camera": a.camera}),
             vec![
                 ("warehouse", Code),
                 ("camera", Code),
@@ -895,6 +896,7 @@ const NULLABLE: &[&str] = &[
     "bar_code",
     "code",
     "gnum",
+    "printer",
 ];
 
 /// A wrong JSON type for a field whose valid value is `valid`: refused by the parser.
