@@ -14,7 +14,7 @@ import * as places from '../places.js';
 const ACTIONS = ['return.apply', 'return.receive', 'return.sort', 'return.inspect', 'return.restock', 'return.dispose',
   'return.dispose_request', 'return.dispose_approve', 'return.dispose_reject', 'return.hold', 'return.release',
   'return.customs_receipt', 'declaration.record', 'declaration.receipt', 'enterprise.create', 'enterprise.rate',
-  'warehouse.create', 'bin.create', 'camera.create', 'user.create', 'user.update', 'return.cancel',
+  'warehouse.create', 'bin.create', 'camera.create', 'printer.create', 'printer.update', 'printer.delete', 'user.create', 'user.update', 'return.cancel',
   'token.create', 'token.revoke', 'throttle.clear', 'refused.enterprise_excluded'];
 const FILTERS = ['search', 'from', 'to', 'warehouse', 'camera', 'enterprise', 'actor', 'action', 'entity'];
 
