@@ -479,3 +479,349 @@ async fn a_handheld_works_a_whole_parcel_through_without_the_network() {
         site.world.shots.display()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A new deployment
+
+/// How the proxy in front of the server answers: as the server does, or as a new deployment of
+/// the UI would (every build mark `from` read as `to`), possibly with one file still of the old
+/// build (a deployment met half way).
+#[derive(Clone, Debug)]
+enum Deployment {
+    Same,
+    New {
+        from: String,
+        to: String,
+        stale: Option<&'static str>,
+    },
+}
+
+/// An HTTP/1.1 proxy on loopback in front of the server (one request per connection), which can
+/// play a new deployment of the UI without changing a file of the working tree: the build the
+/// server writes into `index.html`, `sw.js` and every file's `X-UI-Build` is swapped for
+/// another, so the browser meets a new service worker whose files must all carry the new build.
+struct Proxy {
+    port: u16,
+    mode: std::sync::Arc<std::sync::Mutex<Deployment>>,
+}
+
+impl Proxy {
+    fn start(upstream: u16) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a proxy port");
+        let port = listener.local_addr().expect("its port").port();
+        let mode = std::sync::Arc::new(std::sync::Mutex::new(Deployment::Same));
+        let shared = mode.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let shared = shared.clone();
+                std::thread::spawn(move || {
+                    let _ = Self::serve(conn, upstream, &shared);
+                });
+            }
+        });
+        Self { port, mode }
+    }
+
+    fn set(&self, d: Deployment) {
+        if let Ok(mut m) = self.mode.lock() {
+            *m = d;
+        }
+    }
+
+    fn serve(
+        mut client: std::net::TcpStream,
+        upstream: u16,
+        shared: &std::sync::Mutex<Deployment>,
+    ) -> std::io::Result<()> {
+        use std::io::{Read, Write};
+        let (head, mut body) = read_message(&mut client, true)?;
+        // As deployed when the request comes (a browser opens connections ahead of time).
+        let mode = shared.lock().map(|m| m.clone()).unwrap_or(Deployment::Same);
+        let mode = &mode;
+        let mut lines = head.split("\r\n");
+        let request_line = lines.next().unwrap_or_default().to_string();
+        let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
+        let path_only = path.split('?').next().unwrap_or("/").to_string();
+        let ui_file = !path_only.starts_with("/api/") && path_only != "/healthz";
+        // Every request whole, no validators (a new deployment has new ones), one per connection.
+        let mut out = format!("{request_line}\r\n");
+        for l in lines.filter(|l| !l.is_empty()) {
+            let name = l.split(':').next().unwrap_or_default().to_ascii_lowercase();
+            if [
+                "connection",
+                "keep-alive",
+                "if-none-match",
+                "if-modified-since",
+            ]
+            .contains(&name.as_str())
+            {
+                continue;
+            }
+            out.push_str(l);
+            out.push_str("\r\n");
+        }
+        out.push_str("Connection: close\r\n\r\n");
+        let mut server = std::net::TcpStream::connect(("127.0.0.1", upstream))?;
+        server.write_all(out.as_bytes())?;
+        server.write_all(&body)?;
+        let (head, answer) = read_message(&mut server, false)?;
+        body = answer;
+        let mut head = head;
+        if let (Deployment::New { from, to, stale }, true) = (mode, ui_file) {
+            if stale != &Some(path_only.as_str()) {
+                head = head.replace(from.as_str(), to);
+            }
+            if path_only == "/sw.js" || path_only == "/" || path_only == "/index.html" {
+                body = String::from_utf8_lossy(&body)
+                    .replace(from.as_str(), to)
+                    .into_bytes();
+            }
+        }
+        let mut reply = String::new();
+        for l in head.split("\r\n").filter(|l| !l.is_empty()) {
+            let name = l.split(':').next().unwrap_or_default().to_ascii_lowercase();
+            if [
+                "connection",
+                "keep-alive",
+                "content-length",
+                "transfer-encoding",
+            ]
+            .contains(&name.as_str())
+            {
+                continue;
+            }
+            reply.push_str(l);
+            reply.push_str("\r\n");
+        }
+        reply.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        ));
+        client.write_all(reply.as_bytes())?;
+        client.write_all(&body)?;
+        client.flush()?;
+        let mut rest = Vec::new();
+        let _ = client.read_to_end(&mut rest);
+        Ok(())
+    }
+}
+
+/// One HTTP/1.1 message from `s`: its head (without the blank line) and its body (by
+/// Content-Length, chunks, or until the end for an answer).
+fn read_message(s: &mut std::net::TcpStream, request: bool) -> std::io::Result<(String, Vec<u8>)> {
+    use std::io::Read;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+    let mut body = buf[end + 4..].to_vec();
+    let header = |name: &str| {
+        head.split("\r\n").find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    };
+    let no_body = head.starts_with("HTTP/1.1 304") || head.starts_with("HTTP/1.1 204");
+    if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        while body.len() < len {
+            let n = s.read(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+        body.truncate(len);
+    } else if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        loop {
+            let n = s.read(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+        body = unchunk(&body);
+    } else if !request && !no_body {
+        s.read_to_end(&mut body)?;
+    }
+    Ok((head, body))
+}
+
+fn unchunk(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    while let Some(i) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(
+            String::from_utf8_lossy(&rest[..i])
+                .split(';')
+                .next()
+                .unwrap_or("0")
+                .trim(),
+            16,
+        )
+        .unwrap_or(0);
+        if size == 0 || rest.len() < i + 2 + size {
+            break;
+        }
+        out.extend_from_slice(&rest[i + 2..i + 2 + size]);
+        rest = &rest[(i + 4 + size).min(rest.len())..];
+    }
+    out
+}
+
+/// The page's own mark, gone once it has reloaded.
+async fn marked(b: &Browser) -> R<bool> {
+    Ok(b.js("return window.__sameDocument === true", vec![])
+        .await?
+        == json!(true))
+}
+
+/// Asks the browser to look for a new service worker now (as it does at navigations and every
+/// ten minutes while the app is open).
+async fn look_for_update(b: &Browser) -> R<Value> {
+    js_async(
+        b,
+        "const done = arguments[arguments.length - 1];
+         navigator.serviceWorker.getRegistration().then((r) => r.update()).then(() => done(true), (e) => done(String(e)));",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_new_deployment_is_taken_whole_and_at_a_quiet_moment() {
+    let Some(mut site) = Site::start("deploy.db") else {
+        return;
+    };
+    let proxy = Proxy::start(site.server.port);
+    let base = format!("http://127.0.0.1:{}", proxy.port);
+    site.world.base = base.clone();
+    let mut console: Vec<Value> = Vec::new();
+    let mut open: Option<Browser> = None;
+    let outcome = tokio::time::timeout(Duration::from_secs(240), async {
+        let floor = Api::sign_in(&base, FLOOR.0, FLOOR.1).await?;
+        let sc = scene(&floor).await?;
+        let b = open.insert(site.world.browser("floor", HANDHELD).await?);
+        let old = install(b).await?;
+        let new = "0123456789abcdef".to_string();
+        ensure!(old != new, "the build is made of the files");
+
+        // A deployment met half way (one screen still of the old build): the new worker does
+        // not install, the app stays whole on the old build.
+        proxy.set(Deployment::New {
+            from: old.clone(),
+            to: new.clone(),
+            stale: Some("/screens/sort.js"),
+        });
+        look_for_update(b).await?;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        ensure!(
+            caches(b).await? == vec![format!("br-ui-{old}")],
+            "a half-deployed build was kept: {:?}",
+            caches(b).await?
+        );
+        let waiting = b
+            .js("return navigator.serviceWorker.getRegistration().then((r) => Boolean(r.waiting || r.installing))", vec![])
+            .await?;
+        ensure!(waiting == json!(false), "a half-deployed worker is waiting");
+
+        // The whole deployment: installed in the background, taken only once the worker is
+        // done with the step at hand.
+        proxy.set(Deployment::New {
+            from: old.clone(),
+            to: new.clone(),
+            stale: None,
+        });
+        // A sort under way: counted, not yet submitted.
+        b.go("#/").await?;
+        b.find("[data-testid=tile-declared]").await?;
+        b.scan(&sc.parcel.waybill).await?;
+        b.click("#receive").await?;
+        let start = Instant::now();
+        while floor.state(&sc.parcel.id).await? != "received" {
+            ensure!(start.elapsed() < WAIT, "{} not received", sc.parcel.id);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        b.go(&format!("#/r/{}/sort", sc.parcel.id)).await?;
+        b.find("[data-testid^=line-]").await?;
+        b.scan(&sc.parcel.lines[0].code).await?;
+        b.counts_are(
+            &[Line {
+                qty: 1,
+                ..sc.parcel.lines[0].clone()
+            }],
+            "",
+        )
+        .await?;
+        b.js("window.__sameDocument = true; return true", vec![]).await?;
+        let looked = look_for_update(b).await?;
+        ensure!(looked == json!(true), "the update check: {looked}");
+        b.until(
+            "the new build waiting",
+            "navigator.serviceWorker.getRegistration().then((r) => Boolean(r && r.waiting))",
+        )
+        .await?;
+        let both = caches(b).await?;
+        ensure!(
+            both.contains(&format!("br-ui-{new}")) && both.contains(&format!("br-ui-{old}")),
+            "the new build is installed beside the old one: {both:?}"
+        );
+        // Counts under way: no reload, however long the worker looks at the screen.
+        tokio::time::sleep(Duration::from_secs(9)).await;
+        ensure!(marked(b).await?, "the page reloaded in the middle of a sort");
+        // Done with it (the count stays a draft on the device): home, and a quiet moment.
+        b.go("#/").await?;
+        b.until(
+            "the page on the new build",
+            &format!("!window.__sameDocument && document.querySelector('meta[name=\"ui-build\"]')?.content === {new:?}"),
+        )
+        .await?;
+        signed_in_as_floor(b).await?;
+        b.until(
+            "the old build's files removed",
+            &format!("caches.keys().then((k) => k.length === 1 && k[0] === 'br-ui-{new}')"),
+        )
+        .await?;
+        // The sort draft survived the switch.
+        b.go(&format!("#/r/{}/sort", sc.parcel.id)).await?;
+        b.counts_are(
+            &[Line {
+                qty: 1,
+                ..sc.parcel.lines[0].clone()
+            }],
+            "",
+        )
+        .await?;
+        Ok::<(), String>(())
+    })
+    .await
+    .unwrap_or_else(|_| Err("the deployment scenario took more than 4 minutes".into()));
+    if let Some(b) = open.take() {
+        console.extend(b.close().await);
+    }
+    site.stop();
+    if let Err(e) = outcome {
+        let lines: Vec<String> = console.iter().map(|e| e.to_string()).collect();
+        panic!(
+            "{e}\n--- console ---\n{}\n--- server log (last lines) ---\n{}",
+            lines.join("\n"),
+            site.server.log_tail(40)
+        );
+    }
+    let errors = unexpected(&console, "");
+    assert!(
+        errors.is_empty(),
+        "console errors in the browser:\n{}",
+        errors.join("\n")
+    );
+}

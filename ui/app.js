@@ -489,6 +489,11 @@ async function startServiceWorker() {
     const build = await controllerBuild();
     if (build && pageBuild && build !== pageBuild) whenSafe(reloadOnto);
   });
+  navigator.serviceWorker.addEventListener('message', (e) => {
+    // A new build that could not be installed whole (a deployment met half way, the network
+    // gone meanwhile): this one goes on, and the next check tries again.
+    if (e.data?.type === 'install-failed') console.warn(`new build ${e.data.build} not installed: ${e.data.error}`);
+  });
   let reg;
   try {
     reg = await navigator.serviceWorker.register('/sw.js', { scope: '/', updateViaCache: 'none' });

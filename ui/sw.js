@@ -31,7 +31,13 @@ async function install() {
 }
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(install());
+  event.waitUntil(install().catch(async (err) => {
+    // Tried again at the next update check; the pages say why in their console.
+    for (const c of await self.clients.matchAll({ includeUncontrolled: true })) {
+      c.postMessage({ type: 'install-failed', build: BUILD, error: String(err && err.message ? err.message : err) });
+    }
+    throw err;
+  }));
 });
 
 self.addEventListener('activate', (event) => {

@@ -433,12 +433,22 @@ impl Browser {
     }
 
     pub async fn find(&self, css: &str) -> R<Element> {
-        self.until(
-            &format!("{css} on the page"),
-            &format!("document.querySelector({css:?}) !== null"),
-        )
-        .await?;
-        self.c.find(Locator::Css(css)).await.ctx(css)
+        let mut tries = 0;
+        loop {
+            self.until(
+                &format!("{css} on the page"),
+                &format!("document.querySelector({css:?}) !== null"),
+            )
+            .await?;
+            // Drawn again between the two looks (a screen still starting up): look again.
+            match self.c.find(Locator::Css(css)).await {
+                Ok(e) => return Ok(e),
+                Err(err) if tries < 3 && err.to_string().contains("no such element") => {
+                    tries += 1;
+                }
+                Err(err) => return Err(format!("{css}: {err}")),
+            }
+        }
     }
 
     /// Clicks an element once it is there and enabled, scrolled clear of the sticky bars.
@@ -457,10 +467,25 @@ impl Browser {
         e.click().await.ctx(&format!("[{}] click {css}", self.who))
     }
 
+    /// Types `text` into the field, found afresh if the page drew it again meanwhile (a screen
+    /// still starting up re-renders once).
     pub async fn fill(&self, css: &str, text: &str) -> R {
-        let e = self.find(css).await?;
-        e.clear().await.ctx(css)?;
-        e.send_keys(text).await.ctx(css)
+        let mut tries = 0;
+        loop {
+            let e = self.find(css).await?;
+            let done = match e.clear().await {
+                Ok(()) => e.send_keys(text).await,
+                Err(err) => Err(err),
+            };
+            match done {
+                Ok(()) => return Ok(()),
+                Err(err) if tries < 3 && err.to_string().contains("stale element") => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(err) => return Err(format!("{css}: {err}")),
+            }
+        }
     }
 
     /// Types a code into the scan field and presses Enter, as a wedge scanner does.
