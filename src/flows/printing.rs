@@ -705,7 +705,7 @@ pub fn retry(
     let printer = existing_printer(tx, &job.warehouse_code, &code)?;
     super::eligibility::ensure_warehouse_operable(tx.conn, &job.warehouse_code, tx.now)?;
     if !printer.enabled {
-        return Err(AppError::InvalidState(format!(
+        return Err(AppError::Conflict(format!(
             "printer {} is out of service: choose another one",
             printer.code
         )));

@@ -274,7 +274,7 @@ pub async fn get_job(
 
 /// Reprints a label now (one tap on the handheld): a failed, cancelled or waiting job is sent
 /// at once, on the same printer or another of its warehouse, with its automatic tries afresh.
-#[utoipa::path(post, path = "/api/v1/print-jobs/{id}/retry", request_body = RetryInput, params(("id" = String, Path, description = "the print job's id")), responses((status = 200, description = "the job, queued again", body = PrintJobView), (status = 403, description = "floor staff (of its warehouse) and admins reprint (`forbidden`); the warehouse's operator is excluded (`enterprise_excluded`)"), (status = 404, description = "no such print job (for floor staff: not of their warehouse), or no such printer"), (status = 409, description = "already sent or being sent, or the printer is out of service (`invalid_state`)")))]
+#[utoipa::path(post, path = "/api/v1/print-jobs/{id}/retry", request_body = RetryInput, params(("id" = String, Path, description = "the print job's id")), responses((status = 200, description = "the job, queued again", body = PrintJobView), (status = 403, description = "floor staff (of its warehouse) and admins reprint (`forbidden`); the warehouse's operator is excluded (`enterprise_excluded`)"), (status = 404, description = "no such print job (for floor staff: not of their warehouse), or no such printer"), (status = 409, description = "already sent or being sent (`invalid_state`); the printer is out of service (`conflict`)")))]
 pub async fn retry_job(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -497,7 +497,7 @@ both! {
 
         // Reprinted on the other printer: it arrives there.
         let ja = app.get(&k.floor_a, &format!("/api/v1/print-jobs?label_id={a}")).json["items"][0]["id"].as_i64().unwrap();
-        app.post_json(&k.floor_a, &format!("/api/v1/print-jobs/{ja}/retry"), &json!({"printer": "PRN-DOCK-1"})).assert_problem(409, "invalid_state");
+        app.post_json(&k.floor_a, &format!("/api/v1/print-jobs/{ja}/retry"), &json!({"printer": "PRN-DOCK-1"})).assert_problem(409, "conflict");
         let moved = app.post_json(&k.floor_a, &format!("/api/v1/print-jobs/{ja}/retry"), &json!({"printer": "prn-dock-2"}));
         moved.assert_status(200);
         assert_eq!(moved.json["printer"], "PRN-DOCK-2");

@@ -820,6 +820,7 @@ export default {
   'printq.cancelled': 'Label {id} will not be printed.',
   'label.on_printer': 'The label prints on printer {printer}.',
   'err.print.not_found': 'No such printer or label (it may have been removed). Choose the printer again on the receive screen.',
+  'err.print.conflict': 'That printer is out of service: choose another one on the receive screen, then tap "Reprint".',
   'err.print.invalid_state': 'This label was already printed or is being sent: no reprint needed. To print another, tap "Print label".',
   'printers.title': 'Label printers',
   'printers.intro': 'Handhelds can choose a registered printer: when a parcel is received, the server sends its label straight to the printer (network port 9100), without the print dialog. A label that does not print is tried again and shown on the handheld.',

@@ -820,6 +820,7 @@ export default {
   'printq.cancelled': '标签 {id} 不再打印。',
   'label.on_printer': '标签会打印到打印机 {printer}。',
   'err.print.not_found': '没有这台打印机或这张标签（可能已被删除）。请在收货页重新选择打印机。',
+  'err.print.conflict': '这台打印机已停用：请在收货页选择另一台打印机，再点“重新打印”。',
   'err.print.invalid_state': '这张标签已经打印过或正在发送，不用重打；要再打一张请点“打印标签”。',
   'printers.title': '标签打印机',
   'printers.intro': '登记后，手持终端可选择这台打印机：收货时服务器直接把标签发送到打印机（网络 9100 端口），不再弹出打印对话框。打印不出来时会自动重试，并在手持终端上提示。',
