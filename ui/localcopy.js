@@ -400,7 +400,9 @@ export async function applyStep(op) {
   if (!s) return null;
   const rec = await db.getReturn(s.id);
   if (!rec) return null;
-  rec.local_steps = [...new Set([...(rec.local_steps || []), op.key])];
+  // Already applied to this record (a refresh that did not bring the return again).
+  if ((rec.local_steps || []).includes(op.key)) return asView(rec);
+  rec.local_steps = [...(rec.local_steps || []), op.key];
   if (!stepOn(rec, s.step, op.body || {}, op.made_at || new Date().toISOString())) return null;
   rec.next_actions = nextActions(rec);
   await db.changeReturns({ put: [rec] });
@@ -419,7 +421,12 @@ export async function settleStep(op, answer) {
     if (!rec.local_steps.length) delete rec.local_steps;
     await db.changeReturns({ put: [rec] });
   }
-  if (answer && answer.id) await rememberReturn(answer);
+  if (answer && answer.id) {
+    await rememberReturn(answer);
+    // The server's word on the step sent; the later steps of the parcel still waiting on the
+    // device stand on top of it.
+    for (const o of await pendingOps()) if (o.key !== op.key && stepOf(o)?.id === s.id) await applyStep(o);
+  }
   await changed();
 }
 
