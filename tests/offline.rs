@@ -13,8 +13,10 @@
 //! 4. The server comes back while the handheld is still offline, and a supervisor puts the second
 //!    parcel on customs hold over the API.
 //! 5. The handheld comes back online: every step is sent once (the audit log shows each once,
-//!    the parcel is closed and its goods are on the shelf), and the refused receive waits under
-//!    "needs attention" with the hold's reason, in Chinese and in English.
+//!    the parcel is closed and its goods are on the shelf), the label of the parcel received
+//!    offline arrives once at the dock's printer (a loopback listener playing it, chosen on the
+//!    handheld before the Wi-Fi went), and the refused receive waits under "needs attention" with
+//!    the hold's reason, in Chinese and in English.
 //!
 //! Screenshots of the offline states (banner, pending counter, needs attention) in Chinese and
 //! English at 360×640 (and 1280×800) are saved in `target/screenshots/offline-*.png`.
@@ -22,6 +24,8 @@
 //! Without chromium or chromedriver the test prints `SKIPPED (chromium/chromedriver not
 //! installed)` and passes, unless `CI` is set: then it fails.
 
+use std::io::Read;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -35,6 +39,88 @@ const FLOOR: (&str, &str) = ("floor.xy", "demo-floor-2026");
 const SUPERVISOR: (&str, &str) = ("supervisor", "demo-supervisor-2026");
 /// The reason the supervisor gives for the hold, which the handheld must show.
 const HOLD_REASON: &str = "海关布控查验（离线测试）";
+/// The dock's label printer, registered by the admin.
+const PRINTER: &str = "PRN-DOCK";
+
+/// The label printer on a loopback port: each connection read to its end is a label, as raw
+/// TCP 9100 takes them.
+struct Printer {
+    port: u16,
+    labels: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Printer {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("the printer's port");
+        let port = listener.local_addr().expect("its port").port();
+        let labels = Arc::new(Mutex::new(Vec::new()));
+        let got = labels.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+                let mut label = Vec::new();
+                if stream.read_to_end(&mut label).is_ok() {
+                    if let Ok(mut l) = got.lock() {
+                        l.push(label);
+                    }
+                }
+            }
+        });
+        Self { port, labels }
+    }
+
+    fn labels(&self) -> Vec<Vec<u8>> {
+        self.labels.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// A label as the API gives it.
+async fn label_bytes(api: &Api, path: &str) -> R<Vec<u8>> {
+    let res = api
+        .http
+        .get(format!("{}/api/v1{path}", api.base))
+        .send()
+        .await
+        .ctx(path)?;
+    ensure!(res.status().is_success(), "GET {path}: {}", res.status());
+    Ok(res.bytes().await.ctx(path)?.to_vec())
+}
+
+/// The admin registers the dock's printer at `port` (over the API; the printer test drives the
+/// admin's screen).
+async fn register_printer(admin: &Api, port: u16) -> R {
+    let res = admin
+        .http
+        .post(format!("{}/api/v1/warehouses/XY01/printers", admin.base))
+        .json(&json!({ "code": PRINTER, "name": "收货台打印机", "address": format!("127.0.0.1:{port}"), "area": "receiving" }))
+        .send()
+        .await
+        .ctx("register the printer")?;
+    ensure!(
+        res.status().as_u16() == 201,
+        "register the printer: {}",
+        res.status()
+    );
+    Ok(())
+}
+
+/// The handheld chooses the dock's printer on a receive screen, online, as a device setting.
+async fn choose_printer(b: &Browser, on: &str) -> R {
+    b.go(&format!("#/r/{on}")).await?;
+    b.find("#printer").await?;
+    b.js(
+        &format!("const s = document.getElementById('printer'); s.value = {PRINTER:?}; s.dispatchEvent(new Event('change', {{ bubbles: true }})); return true;"),
+        vec![],
+    )
+    .await?;
+    b.until(
+        "print on receive on",
+        "(c => c && !c.disabled && c.checked)(document.getElementById('print-on-receive'))",
+    )
+    .await
+    .map(|_| ())
+}
 
 /// What the demo offers the scenario, found through the API.
 struct Scene {
@@ -235,8 +321,15 @@ async fn walk_offline(b: &mut Browser, sc: &Scene) -> R {
     b.shown_state(&p.id, "declared").await?;
     b.find("[data-testid=offline-copy]").await?;
     b.click("#receive").await?;
-    b.shown_state(&p.id, "received").await?;
+    // The label is printed by the server on the dock's printer once the receive is sent.
+    b.hash_is(&format!("#/r/{}/label?queued=1", p.id)).await?;
     counter_is(b, 1, 0).await?;
+    // Said plainly: no broken image, no red error.
+    b.until(
+        "the label to come once online",
+        "(n => n && !n.hidden)(document.querySelector('[data-testid=label-offline]')) && document.getElementById('message').dataset.kind !== 'error'",
+    )
+    .await?;
     b.shots("offline-02-received").await?;
     // Sorting: every unit scanned, then the pending-inspection bin.
     b.scan(&p.lines[0].code).await?;
@@ -279,7 +372,8 @@ async fn walk_offline(b: &mut Browser, sc: &Scene) -> R {
     b.scan(&sc.held.waybill).await?;
     b.shown_state(&sc.held.id, "declared").await?;
     b.click("#receive").await?;
-    b.shown_state(&sc.held.id, "received").await?;
+    b.hash_is(&format!("#/r/{}/label?queued=1", sc.held.id))
+        .await?;
     counter_is(b, 4 + p.lines.len(), 0).await?;
     // The offline states, in Chinese and in English.
     b.go("#/").await?;
@@ -300,7 +394,7 @@ async fn walk_offline(b: &mut Browser, sc: &Scene) -> R {
 }
 
 /// 5. Back online: everything sent once; the held parcel's receive needs attention.
-async fn back_online(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
+async fn back_online(b: &mut Browser, sup: &Api, sc: &Scene, printer: &Printer) -> R {
     let p = &sc.parcel;
     network(b, false).await?;
     counter_is(b, 0, 1).await?;
@@ -377,10 +471,28 @@ async fn back_online(b: &mut Browser, sup: &Api, sc: &Scene) -> R {
     b.click("#attention-list [data-action=discard]").await?;
     b.click("[data-action=dialog-ok]").await?;
     counter_is(b, 0, 0).await?;
-    // The label of the parcel received offline: printed by the server on the device's printer
-    // when the receive was sent. HOOK for the printer work (issue 18, point 3): once a printer
-    // can be chosen on the handheld, choose it before going offline and check here that its
-    // listener got exactly one label for `p.id` (tests/api/printing.rs has the listener).
+    // The label of the parcel received offline arrived once at the dock's printer, byte for
+    // byte the label endpoint's for the printer (100x150 at 203 dpi); none for the held one.
+    let start = Instant::now();
+    while printer.labels().is_empty() && start.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let labels = printer.labels();
+    let expected = label_bytes(
+        sup,
+        &format!("/labels/returns/{}.zpl?size=100x150&dpi=203", p.id),
+    )
+    .await?;
+    ensure!(
+        labels.len() == 1 && labels[0] == expected,
+        "one label, the endpoint's, at the printer: {} labels, {:?}",
+        labels.len(),
+        labels
+            .iter()
+            .map(|l| String::from_utf8_lossy(&l[..l.len().min(80)]).to_string())
+            .collect::<Vec<_>>()
+    );
     Ok(())
 }
 
@@ -400,6 +512,7 @@ async fn a_handheld_works_a_whole_parcel_through_without_the_network() {
     };
     let started = Instant::now();
     let profile = site.dir.path().join("handheld-profile");
+    let printer = Printer::start();
     std::fs::create_dir_all(&profile).expect("a browser profile");
     let mut console: Vec<Value> = Vec::new();
     let mut open: Option<Browser> = None;
@@ -410,8 +523,14 @@ async fn a_handheld_works_a_whole_parcel_through_without_the_network() {
         let sc = scene(&floor).await?;
         held = sc.held.id.clone();
 
+        let admin = Api::sign_in(&site.world.base, "admin", "demo-admin-2026").await?;
+        register_printer(&admin, printer.port).await?;
         let b = open.insert(site.world.browser_in("floor", HANDHELD, &profile).await?);
         let build = install(b).await?;
+        // The dock's printer is chosen on this handheld while the Wi-Fi is there.
+        choose_printer(b, &sc.held.id).await?;
+        b.go("#/list?state=declared").await?;
+        b.find("#return-list li").await?;
         // 2. The Wi-Fi goes: nothing answers any more.
         site.server.stop();
         reload_offline(b).await?;
@@ -450,7 +569,7 @@ async fn a_handheld_works_a_whole_parcel_through_without_the_network() {
             .ctx("hold")?;
         ensure!(res.status().is_success(), "hold: {}", res.status());
         // 5. Back online.
-        back_online(b, &sup, &sc).await?;
+        back_online(b, &sup, &sc, &printer).await?;
         Ok::<(), String>(())
     })
     .await

@@ -346,6 +346,7 @@ export default {
   'label.to_return': 'Open return',
   'label.next_parcel': 'Next parcel',
   'label.load_failed': 'The label could not be loaded. Check the network and try again.',
+  'label.offline': 'Offline: the label is made by the server; it shows and prints once the network is back.',
   'label.zpl': 'Download ZPL',
   'label.zpl_one': 'Download the ZPL label of bin {bin}',
   'label.zpl_dpi': 'Zebra printer resolution',

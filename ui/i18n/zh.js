@@ -346,6 +346,7 @@ export default {
   'label.to_return': '查看退货',
   'label.next_parcel': '下一件',
   'label.load_failed': '标签无法加载，请检查网络后重试。',
+  'label.offline': '离线：标签由服务器生成，联网后才能显示和打印。',
   'label.zpl': '下载 ZPL',
   'label.zpl_one': '下载库位 {bin} 的 ZPL 标签',
   'label.zpl_dpi': '斑马打印机分辨率',

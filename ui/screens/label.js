@@ -5,7 +5,7 @@
 // browser's print dialog (printed automatically once when arriving from receive).
 import { h, fill } from '../dom.js';
 import { t } from '../i18n/index.js';
-import { get, seg } from '../api.js';
+import { get, seg, isOnline } from '../api.js';
 import { say, ok } from '../feedback.js';
 import { bigButton, sectionTitle } from '../components.js';
 import { printLabel, returnLabelUrl } from '../print.js';
@@ -35,7 +35,21 @@ export default {
     // A printer's labels are the size loaded in it; the choice is the print dialog's.
     const sizes = h('div', { class: 'chips', role: 'group', 'aria-label': t('label.size'), hidden: Boolean(printer) },
       ['100x150', '60x40'].map((s) => h('button', { type: 'button', class: 'chip', 'data-size': s, onclick: () => setSize(s) }, t(`label.size_${s}`))));
-    img.addEventListener('error', () => say(t('label.load_failed'), 'error'));
+    // Offline the server cannot draw the label: said plainly, not as a broken image and a red
+    // error (the label is printed, or can be, once the network is back).
+    const offlineNote = h('p', { class: 'muted label-offline', hidden: true, 'data-testid': 'label-offline' }, t('label.offline'));
+    img.addEventListener('error', () => {
+      if (!isOnline()) {
+        img.hidden = true;
+        offlineNote.hidden = false;
+        return;
+      }
+      say(t('label.load_failed'), 'error');
+    });
+    img.addEventListener('load', () => {
+      img.hidden = false;
+      offlineNote.hidden = true;
+    });
 
     const status = h('div', { 'data-testid': 'print-status-slot' });
     let queue = null;
@@ -66,7 +80,7 @@ export default {
         h('p', {}, t('label.stick')),
         printer ? h('p', { class: 'muted', 'data-testid': 'label-printer' }, t('label.on_printer', { printer: printer.name || printer.code })) : null,
         sizes,
-        h('div', { class: 'label-frame' }, img),
+        h('div', { class: 'label-frame' }, img, offlineNote),
         printer ? h('button', { type: 'button', class: 'btn secondary', 'data-action': 'print-dialog', onclick: dialog }, t('printq.dialog')) : null),
       queue);
     setSize(size);
