@@ -522,3 +522,53 @@ fn exclusion_now(
         held: false,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::warehouse_for;
+    use crate::audit::Actor;
+
+    fn actor(role: &str, warehouse: Option<&str>) -> Actor {
+        Actor {
+            username: "someone".into(),
+            role: role.into(),
+            warehouse: warehouse.map(String::from),
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn floor_staff_take_the_copy_of_their_own_warehouse_only() {
+        let floor = actor("floor", Some("XY01"));
+        for asked in [None, Some("XY01"), Some("xy01"), Some(" XY01 "), Some("")] {
+            assert_eq!(
+                warehouse_for(&floor, asked).ok().as_deref(),
+                Some("XY01"),
+                "{asked:?}"
+            );
+        }
+        let other = warehouse_for(&floor, Some("LG01")).expect_err("another warehouse");
+        assert_eq!(other.code(), "forbidden");
+        let nowhere = warehouse_for(&actor("floor", None), None).expect_err("no warehouse");
+        assert_eq!(nowhere.code(), "forbidden");
+    }
+
+    #[test]
+    fn supervisors_and_admins_name_the_warehouse() {
+        for role in ["supervisor", "admin"] {
+            let a = actor(role, None);
+            assert_eq!(
+                warehouse_for(&a, Some("lg01")).ok().as_deref(),
+                Some("LG01")
+            );
+            assert_eq!(
+                warehouse_for(&a, None).expect_err("none named").code(),
+                "validation"
+            );
+            assert_eq!(
+                warehouse_for(&a, Some("  ")).expect_err("blank").code(),
+                "validation"
+            );
+        }
+    }
+}
