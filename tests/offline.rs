@@ -19,6 +19,9 @@
 //!    offline arrives once at the dock's printer (a loopback listener playing it, chosen on the
 //!    handheld before the Wi-Fi went), and the refused receive waits under "needs attention" with
 //!    the hold's reason, in Chinese and in English.
+//! 6. Without a printer chosen, a parcel received offline (the server stopped again) is listed on
+//!    the home screen among the labels to print once its receive is sent; printing it from there
+//!    opens the print dialog on its return label and takes it off the list.
 //!
 //! Screenshots of the offline states (banner, pending counter, needs attention) in Chinese and
 //! English at 360×640 (and 1280×800) are saved in `target/screenshots/offline-*.png`.
@@ -130,6 +133,9 @@ struct Scene {
     parcel: Parcel,
     /// Declared too: received offline, put on hold meanwhile.
     held: Parcel,
+    /// Declared too: received offline with no printer chosen, its label printed from the home
+    /// screen's reminder.
+    spare: Parcel,
     pending_bin: String,
     restock_bin: String,
 }
@@ -159,12 +165,13 @@ async fn scene(floor: &Api) -> R<Scene> {
     // held.
     open.sort_by_key(|p| std::cmp::Reverse(p.lines.iter().map(|l| l.qty).sum::<i64>()));
     ensure!(
-        open.len() >= 2,
-        "two declared parcels in time: {}",
+        open.len() >= 3,
+        "three declared parcels in time: {}",
         open.len()
     );
     let held = open.pop().ctx("a parcel to hold")?;
     let parcel = open.remove(0);
+    let spare = open.remove(0);
     let bins = floor.items("/warehouses/XY01/bins").await?;
     let bin_of = |area: &str| {
         bins.iter()
@@ -177,6 +184,7 @@ async fn scene(floor: &Api) -> R<Scene> {
         restock_bin: bin_of("restock")?,
         parcel,
         held,
+        spare,
     })
 }
 
@@ -499,6 +507,120 @@ async fn back_online(b: &mut Browser, sup: &Api, sc: &Scene, printer: &Printer) 
     Ok(())
 }
 
+/// The labels to print of the home screen (parcels received offline without a printer).
+const TODO: &str = "[data-testid=labels-to-print]";
+
+/// Step 6, no printer chosen: a parcel received offline is listed on the home screen, once its
+/// receive is sent, among the labels to print; printing it from there (the browser's print
+/// dialog, its hidden frame) takes it off the list.
+async fn label_reminder(b: &mut Browser, server: &mut Server, sc: &Scene) -> R {
+    let id = &sc.spare.id;
+    // Back to the print dialog: no printer on this handheld.
+    b.go(&format!("#/r/{id}")).await?;
+    b.find("#printer").await?;
+    b.js(
+        "const s = document.getElementById('printer'); s.value = ''; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+        vec![],
+    )
+    .await?;
+    b.until(
+        "print on receive off",
+        "(c => c && c.disabled && !c.checked)(document.getElementById('print-on-receive'))",
+    )
+    .await?;
+    // The parcel received offline with a printer is not listed (the printer had its label).
+    b.go("#/").await?;
+    b.find("[data-testid=tile-declared]").await?;
+    b.until(
+        "no labels to print yet",
+        &format!(
+            "(x => x && x.hidden && x.dataset.count === '0')(document.querySelector('{TODO}'))"
+        ),
+    )
+    .await?;
+    // The Wi-Fi goes again; the parcel is received from the local copy.
+    server.stop();
+    network(b, true).await?;
+    banner_shown(b, true).await?;
+    b.scan(&sc.spare.waybill).await?;
+    b.shown_state(id, "declared").await?;
+    b.click("#receive").await?;
+    counter_is(b, 1, 0).await?;
+    b.go("#/").await?;
+    b.find("[data-testid=tile-declared]").await?;
+    b.until(
+        "not listed before it is sent",
+        &format!("document.querySelector('{TODO}').dataset.count === '0'"),
+    )
+    .await?;
+    // Back online: once the receive is sent, the home screen says its label is to print.
+    server.restart()?;
+    network(b, false).await?;
+    counter_is(b, 0, 0).await?;
+    let item = format!("{TODO} li[data-return={id:?}]");
+    b.until(
+        "the parcel among the labels to print",
+        &format!("(x => x && !x.hidden && x.dataset.count === '1' && document.querySelector('{}') !== null)(document.querySelector('{TODO}'))", item),
+    )
+    .await?;
+    let said = s(&b
+        .until(
+            "the reminder's words",
+            &format!("document.querySelector('{TODO}').innerText"),
+        )
+        .await?);
+    ensure!(
+        said.contains("离线收货的标签待打印") && said.contains(id.as_str()),
+        "the reminder in Chinese: {said}"
+    );
+    b.shots("offline-07-labels-to-print").await?;
+    b.click("#lang").await?;
+    b.until(
+        "the reminder in English",
+        &format!("document.querySelector('{TODO}').innerText.includes('Labels to print for parcels received offline')"),
+    )
+    .await?;
+    b.shots("offline-07-labels-to-print-en").await?;
+    b.click("#lang").await?;
+    b.find(&item).await?;
+    // Printed from the reminder: the return label in the print frame, the dialog opened once,
+    // and the entry gone.
+    b.js(
+        "window.__prints = 0; window.addEventListener('br:print-dialog', () => { window.__prints += 1; }); return true;",
+        vec![],
+    )
+    .await?;
+    b.click(&format!("{item} [data-action=print-label-todo]"))
+        .await?;
+    let src = s(&b
+        .until(
+            "the return label ready to print",
+            "(f => f && f.contentDocument && f.contentDocument.images.length === 1 && f.contentDocument.images[0].complete && f.contentDocument.images[0].naturalWidth > 0 && f.contentDocument.images[0].src)(document.getElementById('print-frame'))",
+        )
+        .await?);
+    ensure!(
+        src.contains(&format!("/labels/returns/{id}.svg")),
+        "the parcel's return label in the print frame: {src}"
+    );
+    b.until(
+        "the entry gone once printed",
+        &format!("(x => x.hidden && x.dataset.count === '0' && !x.querySelector('li'))(document.querySelector('{TODO}'))"),
+    )
+    .await?;
+    let prints = b.js("return window.__prints || 0", vec![]).await?;
+    ensure!(prints.as_u64() == Some(1), "one print dialog: {prints}");
+    // Still gone after a reload (kept on the device).
+    b.c.refresh().await.ctx("reload")?;
+    signed_in_as_floor(b).await?;
+    b.find("[data-testid=tile-declared]").await?;
+    b.until(
+        "no labels to print after a reload",
+        &format!("document.querySelector('{TODO}').dataset.count === '0'"),
+    )
+    .await
+    .map(|_| ())
+}
+
 /// Browser console errors that are not the offline work itself: failed loads while the network
 /// is down (`net::ERR_…`) and the receive refused because of the hold are expected.
 fn unexpected(console: &[Value], held: &str) -> Vec<String> {
@@ -520,7 +642,7 @@ async fn a_handheld_works_a_whole_parcel_through_without_the_network() {
     let mut console: Vec<Value> = Vec::new();
     let mut open: Option<Browser> = None;
     let mut held = String::new();
-    let outcome = tokio::time::timeout(Duration::from_secs(300), async {
+    let outcome = tokio::time::timeout(Duration::from_secs(480), async {
         let floor = Api::sign_in(&site.world.base, FLOOR.0, FLOOR.1).await?;
         let sup = Api::sign_in(&site.world.base, SUPERVISOR.0, SUPERVISOR.1).await?;
         let sc = scene(&floor).await?;
@@ -575,10 +697,12 @@ async fn a_handheld_works_a_whole_parcel_through_without_the_network() {
         ensure!(res.status().is_success(), "hold: {}", res.status());
         // 5. Back online.
         back_online(b, &sup, &sc, &printer).await?;
+        // 6. No printer: the label of a parcel received offline is remembered on the home screen.
+        label_reminder(b, &mut site.server, &sc).await?;
         Ok::<(), String>(())
     })
     .await
-    .unwrap_or_else(|_| Err("the offline scenario took more than 5 minutes".into()));
+    .unwrap_or_else(|_| Err("the offline scenario took more than 8 minutes".into()));
     if let Some(b) = open.take() {
         console.extend(b.close().await);
     }

@@ -13,6 +13,7 @@
 import { request, newKey, ApiError } from './api.js';
 import * as db from './idb.js';
 import { applyStep, settleStep, reloadReturn, refreshCopy, stepOf, setPendingSource } from './localcopy.js';
+import { addLabelToPrint } from './store.js';
 
 const RETRY_MS = 15000;
 const MAX_SERVER_ERROR_ATTEMPTS = 5;
@@ -189,6 +190,16 @@ function heldMeanwhile(e, now) {
   return new ApiError(e.status, { ...e.problem, code: 'held', hold_reason: hold?.reason || null });
 }
 
+/**
+ * A receive made offline (or queued) and sent now, that no printer printed (none chosen on the
+ * device): its label waits for the browser's print dialog, so the home screen reminds the worker.
+ */
+function remindLabel(op, data) {
+  const step = stepOf(op);
+  if (!step || step.step !== 'receive' || op.body?.printer || data?.print_job) return;
+  addLabelToPrint(data?.id || step.id, op.user);
+}
+
 /** Sends this user's pending actions in order; resolves how many were sent. */
 async function drainOnce() {
   const mine = (await db.all())
@@ -212,7 +223,10 @@ async function drainOnce() {
       await db.remove(op.seq);
       sent += 1;
       await settleStep(op, data).catch(() => {});
-      if (!settle(op.key, 'resolve', { state: 'done', data })) await refresh({ type: 'sent', op });
+      if (!settle(op.key, 'resolve', { state: 'done', data })) {
+        remindLabel(op, data);
+        await refresh({ type: 'sent', op });
+      }
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, { code: 'network' });
       const serverError = e.status >= 500 && !e.transient;

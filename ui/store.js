@@ -82,3 +82,35 @@ export function cachedMe() {
 export function cacheMe(me) {
   write('me', me);
 }
+
+/**
+ * Labels to print: parcels received on this device while offline (or queued) without a label
+ * printer, whose receive the outbox has sent since. Their label must go through the browser's
+ * print dialog; the home screen reminds the worker until it is printed or dismissed. Kept per
+ * user; a change is said as `br:labels-to-print`.
+ */
+function labelsKey(who) {
+  return `labels_to_print.${who || user}`;
+}
+
+export function labelsToPrint() {
+  const list = read(labelsKey());
+  return Array.isArray(list) ? list : [];
+}
+
+export function addLabelToPrint(id, who = null) {
+  if (!id) return;
+  const list = read(labelsKey(who));
+  const now = Array.isArray(list) ? list : [];
+  if (now.some((e) => e.id === id)) return;
+  write(labelsKey(who), [...now, { id, sent_at: new Date().toISOString() }]);
+  window.dispatchEvent(new CustomEvent('br:labels-to-print'));
+}
+
+export function removeLabelToPrint(id) {
+  const same = (e) => String(e.id).toUpperCase() === String(id || '').toUpperCase();
+  const list = labelsToPrint();
+  if (!list.some(same)) return;
+  write(labelsKey(), list.filter((e) => !same(e)));
+  window.dispatchEvent(new CustomEvent('br:labels-to-print'));
+}

@@ -1,14 +1,16 @@
-// The floor home: scan prompt, labels still to print, unfinished work on this device, this warehouse's parcels
+// The floor home: scan prompt, labels still to print (the printer's queue, and the labels of
+// parcels received offline without a printer, for the print dialog), unfinished work on this device, this warehouse's parcels
 // waiting at each step and the returns nearest their limits.
 import { h, fill } from '../dom.js';
 import { t, label } from '../i18n/index.js';
 import { get, seg } from '../api.js';
-import { listDrafts } from '../store.js';
+import { listDrafts, labelsToPrint, removeLabelToPrint, pref } from '../store.js';
 import { fmtTime, daysLeftText, urgency } from '../format.js';
 import { bigButton, sectionTitle } from '../components.js';
 import { navigate } from '../router.js';
 import { localStats } from '../localcopy.js';
 import { printQueue } from '../printing.js';
+import { printLabel, returnLabelUrl } from '../print.js';
 
 const STEPS = ['declared', 'received', 'sorted', 'inspected', 'held'];
 
@@ -27,6 +29,45 @@ function draftsCard() {
         h('span', {}, t(`home.resume_${d.kind}`)),
         h('span', { class: 'code' }, d.id || d.value.bin?.code || ''),
         h('small', { class: 'muted' }, fmtTime(d.value.saved_at)))))));
+}
+
+/**
+ * Labels of parcels received offline on this device without a printer, whose receive has been
+ * sent since: each printed through the browser's print dialog with one big button, or
+ * dismissed. Redrawn when the outbox adds one (the network came back while on this screen).
+ */
+function labelsCard(ctx) {
+  const box = h('section', { class: 'card labels-to-print', 'data-testid': 'labels-to-print', 'data-count': '0', 'aria-live': 'polite' });
+  const item = (e) => h('li', { class: 'print-job', 'data-return': e.id },
+    h('div', { class: 'print-job-head' }, h('span', { class: 'code lg' }, e.id)),
+    h('p', { class: 'print-job-text' }, t('labels_todo.why')),
+    bigButton(t('labels_todo.print'), {
+      'data-action': 'print-label-todo', 'data-return': e.id,
+      onclick: async () => {
+        if (await printLabel(returnLabelUrl(e.id, pref('label.size', '100x150')), pref('label.size', '100x150'))) removeLabelToPrint(e.id);
+      },
+    }),
+    h('button', {
+      type: 'button', class: 'btn ghost', 'data-action': 'dismiss-label-todo', 'data-return': e.id,
+      onclick: () => removeLabelToPrint(e.id),
+    }, t('labels_todo.dismiss')));
+  const draw = () => {
+    const list = labelsToPrint();
+    box.dataset.count = String(list.length);
+    box.hidden = !list.length;
+    fill(box, sectionTitle(t('labels_todo.title', { n: list.length })),
+      h('ul', { class: 'print-queue-list' }, list.map(item)));
+  };
+  const redraw = () => {
+    if (!ctx.alive()) {
+      window.removeEventListener('br:labels-to-print', redraw);
+      return;
+    }
+    draw();
+  };
+  window.addEventListener('br:labels-to-print', redraw);
+  draw();
+  return box;
 }
 
 function tiles(stats) {
@@ -75,7 +116,8 @@ export default {
     const statsSlot = h('div', { 'aria-live': 'polite' }, h('p', { class: 'loading' }, t('common.loading')));
     // Labels not printed yet (the printer was off, say), reprinted here with one tap.
     const queue = ctx.me.role === 'floor' ? printQueue(ctx, warehouse, { hideEmpty: true }) : null;
-    fill(ctx.view, prompt, queue, draftsCard(), statsSlot);
+    const todo = ctx.me.role === 'floor' ? labelsCard(ctx) : null;
+    fill(ctx.view, prompt, queue, todo, draftsCard(), statsSlot);
     ctx.setActions(
       bigButton(t('home.restock_by_bin'), { class: 'secondary', 'data-action': 'restock', onclick: () => navigate('#/restock') }));
     try {

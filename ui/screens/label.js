@@ -9,7 +9,7 @@ import { get, seg, isOnline } from '../api.js';
 import { say, ok } from '../feedback.js';
 import { bigButton, sectionTitle } from '../components.js';
 import { printLabel, returnLabelUrl } from '../print.js';
-import { pref, setPref, loadDraft, saveDraft } from '../store.js';
+import { pref, setPref, loadDraft, saveDraft, removeLabelToPrint } from '../store.js';
 import { resolveCode, routeResolved, actionHref } from '../scanflow.js';
 import { navigate } from '../router.js';
 import { usablePrinter, jobStatus, printOn, printQueue, queuedNote } from '../printing.js';
@@ -57,7 +57,12 @@ export default {
     // A label reprinted from the queue is followed here too; the one shown here is not listed.
     if (floor) queue = printQueue(ctx, warehouse, { hideEmpty: true, onReprint: watch, except: () => status.firstChild?.dataset.job });
 
-    const dialog = () => printLabel(returnLabelUrl(id, size), size);
+    // Printed through the dialog: no longer among the labels to print of the home screen.
+    const dialog = async () => {
+      const done = await printLabel(returnLabelUrl(id, size), size);
+      if (done) removeLabelToPrint(id);
+      return done;
+    };
     const print = async (e) => {
       if (!printer) {
         await dialog();
