@@ -599,7 +599,7 @@ both! {
 /// Most statements a floor step may send to the database in a batch of its own (BEGIN, the
 /// write lock and the chain head, its savepoint, its reads and writes, COMMIT): a guard
 /// against a step growing round trips unnoticed. Issue 23 aims at 2 per step plus the
-/// batch's own; this test prints where each step stands (benches/README.md, 2026-12-08).
+/// batch's own; this test prints where each step stands (benches/README.md, "load, decide, write").
 const MOST_STATEMENTS_PER_STEP: u64 = 16;
 
 both! {
