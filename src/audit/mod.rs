@@ -239,37 +239,59 @@ where
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
     ) -> diesel::QueryResult<()> {
-        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
-        let e = self.0;
-        out.push_sql(
-            "INSERT INTO \"audit_entries\" (\"seq\", \"at\", \"actor\", \"role\", \"action\", \
-             \"entity_kind\", \"entity_id\", \"warehouse\", \"enterprise\", \"changes\", \
-             \"reason\", \"request_id\", \"prev_hash\", \"hash\") VALUES (",
-        );
-        out.push_bind_param::<BigInt, _>(&e.seq)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&e.at)?;
-        for text in [&e.actor, &e.role, &e.action, &e.entity_kind, &e.entity_id] {
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(text)?;
-        }
-        for opt in [&e.warehouse, &e.enterprise] {
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(opt)?;
-        }
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&e.changes)?;
-        for opt in [&e.reason, &e.request_id] {
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(opt)?;
-        }
-        for text in [&e.prev_hash, &e.hash] {
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(text)?;
-        }
+        out.push_sql("INSERT INTO \"audit_entries\" ");
+        out.push_sql(ENTRY_COLUMNS);
+        out.push_sql(" VALUES (");
+        push_entry_values(self.0, &mut out)?;
         out.push_sql(")");
         Ok(())
     }
+}
+
+/// Every column of an audit entry, in the order [`push_entry_values`] binds them.
+const ENTRY_COLUMNS: &str = "(\"seq\", \"at\", \"actor\", \"role\", \"action\", \
+     \"entity_kind\", \"entity_id\", \"warehouse\", \"enterprise\", \"changes\", \"reason\", \
+     \"request_id\", \"prev_hash\", \"hash\")";
+
+/// Binds every value of `e`, comma-separated, in the order of [`ENTRY_COLUMNS`].
+fn push_entry_values<'b, DB>(
+    e: &'b AuditEntry,
+    out: &mut diesel::query_builder::AstPass<'_, 'b, DB>,
+) -> diesel::QueryResult<()>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Timestamp>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+    Option<String>:
+        diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+{
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    out.push_bind_param::<BigInt, _>(&e.seq)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Timestamp, _>(&e.at)?;
+    for text in [&e.actor, &e.role, &e.action, &e.entity_kind, &e.entity_id] {
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(text)?;
+    }
+    for opt in [&e.warehouse, &e.enterprise] {
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(opt)?;
+    }
+    out.push_sql(", ");
+    out.push_bind_param::<Text, _>(&e.changes)?;
+    for opt in [&e.reason, &e.request_id] {
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(opt)?;
+    }
+    for text in [&e.prev_hash, &e.hash] {
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(text)?;
+    }
+    Ok(())
 }
 
 impl<Conn> RunQueryDsl<Conn> for InsertEntry<'_> {}
@@ -379,8 +401,6 @@ where
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> diesel::QueryResult<()> {
-        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
-        let e = self.entry;
         out.push_sql("WITH ");
         for (i, w) in self.with.iter().enumerate() {
             out.push_sql(&format!("\"w{i}\" AS ("));
@@ -389,32 +409,10 @@ where
         }
         out.push_sql("\"changed\" AS (");
         self.change.walk_ast(out.reborrow())?;
-        out.push_sql(
-            " RETURNING 1) INSERT INTO \"audit_entries\" (\"seq\", \"at\", \"actor\", \"role\", \
-             \"action\", \"entity_kind\", \"entity_id\", \"warehouse\", \"enterprise\", \
-             \"changes\", \"reason\", \"request_id\", \"prev_hash\", \"hash\") SELECT ",
-        );
-        out.push_bind_param::<BigInt, _>(&e.seq)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&e.at)?;
-        for text in [&e.actor, &e.role, &e.action, &e.entity_kind, &e.entity_id] {
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(text)?;
-        }
-        for opt in [&e.warehouse, &e.enterprise] {
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(opt)?;
-        }
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&e.changes)?;
-        for opt in [&e.reason, &e.request_id] {
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(opt)?;
-        }
-        for text in [&e.prev_hash, &e.hash] {
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(text)?;
-        }
+        out.push_sql(" RETURNING 1) INSERT INTO \"audit_entries\" ");
+        out.push_sql(ENTRY_COLUMNS);
+        out.push_sql(" SELECT ");
+        push_entry_values(self.entry, &mut out)?;
         out.push_sql(" FROM \"changed\"");
         Ok(())
     }
