@@ -31,6 +31,86 @@ pub fn store(conn: &mut DbConn, answer: &StoredAnswer) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Which of `keys` have an answer stored, in one statement.
+pub fn used(conn: &mut DbConn, keys: &[&str]) -> Result<Vec<String>, AppError> {
+    Ok(on_inner!(conn, |c| idempotency_keys::table
+        .filter(super::AnyOf::new(idempotency_keys::key, keys))
+        .select(idempotency_keys::key)
+        .load(c))?)
+}
+
+/// Stores several answers: on PostgreSQL in one statement (`INSERT … SELECT … FROM
+/// unnest(…)`, the same text whatever their number), on SQLite one prepared INSERT each (no
+/// round trips there).
+pub fn store_all(conn: &mut DbConn, answers: &[StoredAnswer]) -> Result<(), AppError> {
+    match conn {
+        DbConn::Pg(c) => {
+            InsertAnswers::of(answers).execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            for a in answers {
+                InsertAnswer(a).execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The statement of [`store_all`] on PostgreSQL: a column of values each.
+struct InsertAnswers {
+    key: Vec<String>,
+    username: Vec<String>,
+    request_hash: Vec<String>,
+    status: Vec<i32>,
+    body: Vec<String>,
+    created_at: Vec<NaiveDateTime>,
+}
+
+impl InsertAnswers {
+    fn of(answers: &[StoredAnswer]) -> Self {
+        let column = |f: fn(&StoredAnswer) -> String| answers.iter().map(f).collect();
+        Self {
+            key: column(|a| a.key.clone()),
+            username: column(|a| a.username.clone()),
+            request_hash: column(|a| a.request_hash.clone()),
+            status: answers.iter().map(|a| a.status).collect(),
+            body: column(|a| a.body.clone()),
+            created_at: answers.iter().map(|a| a.created_at).collect(),
+        }
+    }
+}
+
+impl diesel::query_builder::QueryId for InsertAnswers {
+    type QueryId = InsertAnswers;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertAnswers {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{Array, Integer, Text, Timestamp};
+        out.push_sql(
+            "INSERT INTO \"idempotency_keys\" (\"key\", \"username\", \"request_hash\", \
+             \"status\", \"body\", \"created_at\") SELECT * FROM unnest(",
+        );
+        for text in [&self.key, &self.username, &self.request_hash] {
+            out.push_bind_param::<Array<Text>, _>(text)?;
+            out.push_sql(", ");
+        }
+        out.push_bind_param::<Array<Integer>, _>(&self.status)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.body)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.created_at)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for InsertAnswers {}
+
 /// `INSERT INTO idempotency_keys (every column) VALUES (…)`, kept prepared (see
 /// `audit::InsertEntry`: diesel renders its own INSERT of a struct on every call, and never
 /// keeps it prepared on PostgreSQL).

@@ -86,6 +86,93 @@ impl<T: diesel::QuerySource, V, W, Id, Conn> diesel::RunQueryDsl<Conn>
 {
 }
 
+/// `column IN (?, …)` on SQLite, `column = ANY($1)` on PostgreSQL: the test of a text column
+/// against several values, kept prepared on both. Diesel's own `eq_any` is never kept
+/// prepared on SQLite (its text varies with the number of values), so a statement of the
+/// batch's reads was prepared anew for every batch. Here the values are padded to the next
+/// power of two (repeating the last), so SQLite keeps one prepared statement per size class
+/// (at most 9 for a batch of 256).
+#[derive(Debug, Clone)]
+pub(crate) struct AnyOf<'a, C> {
+    column: C,
+    values: Vec<&'a str>,
+}
+
+impl<'a, C> AnyOf<'a, C> {
+    pub(crate) fn new(column: C, values: &[&'a str]) -> Self {
+        let mut values = values.to_vec();
+        if let Some(last) = values.last().copied() {
+            values.resize(values.len().next_power_of_two(), last);
+        }
+        Self { column, values }
+    }
+}
+
+impl<C> diesel::expression::Expression for AnyOf<'_, C> {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<C, QS> diesel::AppearsOnTable<QS> for AnyOf<'_, C> where C: diesel::AppearsOnTable<QS> {}
+
+impl<C, QS> diesel::SelectableExpression<QS> for AnyOf<'_, C> where
+    C: diesel::SelectableExpression<QS>
+{
+}
+
+impl<C, GB> diesel::expression::ValidGrouping<GB> for AnyOf<'_, C>
+where
+    C: diesel::expression::ValidGrouping<GB>,
+{
+    type IsAggregate = C::IsAggregate;
+}
+
+impl<C> diesel::query_builder::QueryId for AnyOf<'_, C> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<C> diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for AnyOf<'_, C>
+where
+    C: diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> diesel::QueryResult<()> {
+        if self.values.is_empty() {
+            out.push_sql("1=0");
+            return Ok(());
+        }
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (");
+        for (i, v) in self.values.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<diesel::sql_types::Text, _>(v)?;
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<C> diesel::query_builder::QueryFragment<diesel::pg::Pg> for AnyOf<'_, C>
+where
+    C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" = ANY(");
+        out.push_bind_param::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&self.values)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+pub mod batch;
 pub mod refcache;
 pub mod schema;
 pub mod writer;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::{
     declaration_lines, declarations, disposals, return_discrepancies, return_lines, returns, stock,
 };
-use super::{DbConn, FixedUpdate};
+use super::{AnyOf, DbConn, FixedUpdate};
 
 /// Markers of the UPDATEs kept prepared (see [`FixedUpdate`]).
 struct UpdateReturnSql;
@@ -254,7 +254,7 @@ pub fn get_with_declaration(
 /// What a floor step reads of a return, in one statement: the return, its list, its lines
 /// with their list lines, and (for a restock) the bonded stock of each line's product at
 /// `stock_bin`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct StepRows {
     pub ret: ReturnRow,
     pub decl: DeclarationRow,
@@ -330,25 +330,159 @@ pub fn load_step(
     Ok(Some(out))
 }
 
-/// Raises bonded stock for (owner, gcode, warehouse, bin) by `row.qty` in one statement;
-/// the quantity it has now.
-pub fn raise_stock(conn: &mut DbConn, row: &StockRow) -> Result<i64, AppError> {
-    Ok(on_inner!(conn, |c| diesel::insert_into(stock::table)
-        .values(row)
-        .on_conflict((
-            stock::owner_code,
-            stock::gcode,
-            stock::warehouse_code,
-            stock::bin_code,
+/// [`load_step`] for several returns at once, in one statement (`wants`: each return with
+/// the bin whose stock it reads). A return that does not exist is left out.
+pub fn load_steps(
+    conn: &mut DbConn,
+    wants: &[(&str, Option<&str>)],
+) -> Result<Vec<(StepRows, Option<String>)>, AppError> {
+    let mut ids: Vec<&str> = wants.iter().map(|w| w.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut bins: Vec<&str> = wants.iter().filter_map(|w| w.1).collect();
+    bins.sort_unstable();
+    bins.dedup();
+    type Row = (
+        ReturnRow,
+        DeclarationRow,
+        Option<ReturnLineRow>,
+        Option<DeclarationLineRow>,
+        Option<String>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = on_inner!(conn, |c| returns::table
+        .inner_join(declarations::table)
+        .left_join(return_lines::table.on(return_lines::return_id.eq(returns::id)))
+        .left_join(
+            declaration_lines::table.on(declaration_lines::invt_no
+                .eq(returns::invt_no)
+                .and(declaration_lines::gnum.eq(return_lines::gnum))),
+        )
+        .left_join(
+            stock::table.on(stock::owner_code
+                .eq(declarations::ebc_code)
+                .and(stock::gcode.eq(declaration_lines::gcode))
+                .and(stock::warehouse_code.nullable().eq(returns::warehouse_code))
+                .and(AnyOf::new(stock::bin_code, &bins))),
+        )
+        .filter(AnyOf::new(returns::id, &ids))
+        .order((returns::id, return_lines::gnum))
+        .select((
+            ReturnRow::as_select(),
+            DeclarationRow::as_select(),
+            Option::<ReturnLineRow>::as_select(),
+            Option::<DeclarationLineRow>::as_select(),
+            stock::bin_code.nullable(),
+            stock::qty.nullable(),
         ))
-        .do_update()
-        .set((
-            stock::qty.eq(stock::qty + row.qty),
-            stock::updated_at.eq(row.updated_at),
-        ))
-        .returning(stock::qty)
-        .get_result::<i64>(c))?)
+        .load(c))?;
+    // The bins each return asks for (a return named twice in a batch may ask for two).
+    let mut asked: std::collections::HashMap<&str, Vec<Option<&str>>> = Default::default();
+    for (id, bin) in wants {
+        let b = asked.entry(id).or_default();
+        if !b.contains(bin) {
+            b.push(*bin);
+        }
+    }
+    let mut by_id: std::collections::BTreeMap<String, StepRows> = Default::default();
+    // Stock rows by (return, bin, line).
+    let mut stock_at: std::collections::HashMap<(String, String, i32), i64> = Default::default();
+    for (ret, decl, line, decl_line, bin, qty) in rows {
+        let rows = by_id.entry(ret.id.clone()).or_insert_with(|| StepRows {
+            ret,
+            decl,
+            lines: Vec::new(),
+            decl_lines: Vec::new(),
+            stock: Default::default(),
+        });
+        if let Some(l) = line {
+            if let (Some(bin), Some(q)) = (bin, qty) {
+                stock_at.insert((l.return_id.clone(), bin, l.gnum), q);
+            }
+            // One row per bin with stock: each line and list line once.
+            if rows.lines.last().map(|x| x.gnum) != Some(l.gnum) {
+                rows.lines.push(l);
+                rows.decl_lines.extend(decl_line);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (id, rows) in by_id {
+        for bin in asked.get(id.as_str()).into_iter().flatten() {
+            let mut copy = rows.clone();
+            if let Some(bin) = bin {
+                for l in &copy.lines {
+                    if let Some(q) = stock_at.get(&(id.clone(), bin.to_string(), l.gnum)) {
+                        copy.stock.insert(l.gnum, *q);
+                    }
+                }
+            }
+            out.push((copy, bin.map(str::to_string)));
+        }
+    }
+    Ok(out)
 }
+
+/// Raises bonded stock for (owner, gcode, warehouse, bin) by `row.qty` in one statement.
+pub fn raise_stock(conn: &mut DbConn, row: &StockRow) -> Result<(), AppError> {
+    on_inner!(conn, |c| StockRaise(row).execute(c))?;
+    Ok(())
+}
+
+/// `INSERT INTO stock (…) VALUES (…) ON CONFLICT (its key) DO UPDATE SET qty = stock.qty +
+/// excluded.qty, …`: one text, kept prepared. Diesel never keeps its own `ON CONFLICT … DO
+/// UPDATE` prepared, so that statement was prepared (PostgreSQL: parsed and planned) anew on
+/// every restock.
+struct StockRaise<'a>(&'a StockRow);
+
+impl diesel::query_builder::QueryId for StockRaise<'_> {
+    type QueryId = StockRaise<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for StockRaise<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Timestamp>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Text, Timestamp};
+        let r = self.0;
+        out.push_sql(
+            "INSERT INTO \"stock\" (\"owner_code\", \"gcode\", \"warehouse_code\", \
+             \"bin_code\", \"gname\", \"qty\", \"updated_at\") VALUES (",
+        );
+        for text in [
+            &r.owner_code,
+            &r.gcode,
+            &r.warehouse_code,
+            &r.bin_code,
+            &r.gname,
+        ] {
+            out.push_bind_param::<Text, _>(text)?;
+            out.push_sql(", ");
+        }
+        out.push_bind_param::<BigInt, _>(&r.qty)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&r.updated_at)?;
+        out.push_sql(
+            ") ON CONFLICT (\"owner_code\", \"gcode\", \"warehouse_code\", \"bin_code\") \
+             DO UPDATE SET \"qty\" = \"stock\".\"qty\" + \"excluded\".\"qty\", \
+             \"updated_at\" = \"excluded\".\"updated_at\"",
+        );
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for StockRaise<'_> {}
 
 /// Records the discrepancies found at sorting, in one statement.
 pub fn insert_discrepancies(
@@ -543,37 +677,137 @@ pub fn save_lines(conn: &mut DbConn, lines: &[&ReturnLineRow]) -> Result<(), App
     }
 }
 
-/// [`save_lines`] as a part of another statement on PostgreSQL (`Tx::audit_after`).
-pub fn lines_save<'a>(
-    lines: &'a [&'a ReturnLineRow],
-) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a {
-    SaveLines(lines, true)
+/// [`save_lines`] as a part of another statement on PostgreSQL (`Tx::audit_after`): `UPDATE
+/// return_lines SET counts = v.counts FROM unnest($1, …) AS v(gnum, counts…) WHERE …`, one
+/// array per column, so the text is the same whatever the number of lines and the statement
+/// stays prepared.
+pub fn lines_save(lines: &[&ReturnLineRow]) -> LinesSavePg {
+    let mut out = LinesSavePg {
+        return_id: lines
+            .first()
+            .map(|l| l.return_id.clone())
+            .unwrap_or_default(),
+        gnum: Vec::with_capacity(lines.len()),
+        inspected: Vec::with_capacity(lines.len()),
+        counts: Default::default(),
+    };
+    for l in lines {
+        out.gnum.push(l.gnum);
+        out.inspected.push(l.inspected);
+        for (column, n) in out.counts.iter_mut().zip(line_counts(l)) {
+            column.push(n);
+        }
+    }
+    out
 }
 
-/// [`insert_discrepancies`] as a part of another statement on PostgreSQL.
-pub fn discrepancies_insert<'a>(
-    rows: &'a [NewDiscrepancy<'a>],
-) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a {
-    diesel::insert_into(return_discrepancies::table).values(rows)
+/// The counts of a line in the order of [`LINE_COUNTS`], but for `inspected` (a flag).
+fn line_counts(l: &ReturnLineRow) -> [i64; 11] {
+    [
+        l.sorted,
+        l.intact,
+        l.damaged_packaging,
+        l.used,
+        l.defective,
+        l.not_original,
+        l.restocked,
+        l.disposed_exit,
+        l.disposed_reexport,
+        l.disposed_destroy,
+        l.pending_disposal,
+    ]
+}
+
+/// The statement of [`lines_save`].
+pub struct LinesSavePg {
+    return_id: String,
+    gnum: Vec<i32>,
+    inspected: Vec<bool>,
+    /// Every count of [`LINE_COUNTS`] but `inspected`, in that order.
+    counts: [Vec<i64>; 11],
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LinesSavePg {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Bool, Integer, Text};
+        out.push_sql("UPDATE \"return_lines\" SET ");
+        set_counts(&mut out);
+        out.push_sql(" FROM unnest(");
+        out.push_bind_param::<Array<Integer>, _>(&self.gnum)?;
+        let mut counts = self.counts.iter();
+        for c in LINE_COUNTS {
+            out.push_sql(", ");
+            if c == "inspected" {
+                out.push_bind_param::<Array<Bool>, _>(&self.inspected)?;
+            } else if let Some(column) = counts.next() {
+                out.push_bind_param::<Array<BigInt>, _>(column)?;
+            }
+        }
+        out.push_sql(") AS \"v\" (\"gnum\"");
+        for c in LINE_COUNTS {
+            out.push_sql(", \"");
+            out.push_sql(c);
+            out.push_sql("\"");
+        }
+        out.push_sql(") WHERE \"return_lines\".\"return_id\" = ");
+        out.push_bind_param::<Text, _>(&self.return_id)?;
+        out.push_sql(" AND \"return_lines\".\"gnum\" = \"v\".\"gnum\"");
+        Ok(())
+    }
+}
+
+/// [`insert_discrepancies`] as a part of another statement on PostgreSQL: `INSERT … SELECT
+/// … FROM unnest($codes, $quantities)`, the same text whatever their number.
+pub fn discrepancies_insert(rows: &[NewDiscrepancy<'_>]) -> DiscrepanciesPg {
+    DiscrepanciesPg {
+        return_id: rows
+            .first()
+            .map(|r| r.return_id.to_string())
+            .unwrap_or_default(),
+        created_at: rows.first().map(|r| r.created_at).unwrap_or_default(),
+        codes: rows.iter().map(|r| r.code.to_string()).collect(),
+        qty: rows.iter().map(|r| r.qty).collect(),
+    }
+}
+
+/// The statement of [`discrepancies_insert`].
+pub struct DiscrepanciesPg {
+    return_id: String,
+    created_at: NaiveDateTime,
+    codes: Vec<String>,
+    qty: Vec<i64>,
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for DiscrepanciesPg {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+        out.push_sql(
+            "INSERT INTO \"return_discrepancies\" (\"return_id\", \"code\", \"qty\", \
+             \"created_at\") SELECT ",
+        );
+        out.push_bind_param::<Text, _>(&self.return_id)?;
+        out.push_sql(", \"d\".\"code\", \"d\".\"qty\", ");
+        out.push_bind_param::<Timestamp, _>(&self.created_at)?;
+        out.push_sql(" FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.codes)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.qty)?;
+        out.push_sql(") AS \"d\" (\"code\", \"qty\")");
+        Ok(())
+    }
 }
 
 /// [`raise_stock`] as a part of another statement on PostgreSQL.
-pub fn stock_raise<'a>(
-    row: &'a StockRow,
-) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a {
-    diesel::insert_into(stock::table)
-        .values(row)
-        .on_conflict((
-            stock::owner_code,
-            stock::gcode,
-            stock::warehouse_code,
-            stock::bin_code,
-        ))
-        .do_update()
-        .set((
-            stock::qty.eq(stock::qty + row.qty),
-            stock::updated_at.eq(row.updated_at),
-        ))
+pub fn stock_raise(
+    row: &StockRow,
+) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + '_ {
+    StockRaise(row)
 }
 
 /// `WITH v(gnum, counts…) AS (VALUES …) UPDATE return_lines SET counts = v.counts FROM v

@@ -1,7 +1,13 @@
 //! The one write path of a process: a single writer thread that drains whatever requests are
-//! queued into one transaction (group commit). Each request runs in its own savepoint, so a
-//! failing one rolls back alone; the batch is committed once (one disk sync), and only then is
-//! each request answered. On PostgreSQL the batch holds the write advisory lock, so the audit
+//! queued into one transaction (group commit). The batch is committed once (one disk sync),
+//! and only then is each request answered.
+//!
+//! A floor step decides before it writes (`flows::returns::decide`), so a refused one has
+//! changed nothing: it runs without a savepoint, on the rows its batch read for all its steps
+//! at once (`db::batch`), and its answer is stored with the batch's others. A step that fails
+//! after it began to write cannot be undone alone: then nothing of the batch is kept and every
+//! request of it is told to retry (with its Idempotency-Key, each is done once). Any other
+//! request runs in its own savepoint, so a failing one rolls back alone. On PostgreSQL the batch holds the write advisory lock, so the audit
 //! chain stays one line across several nodes. A bounded queue answers 503 when full.
 //!
 //! On SQLite with `synchronous=FULL` the disk sync is pipelined: the writer commits a batch
@@ -25,6 +31,7 @@ use diesel::connection::{
 };
 use diesel::Connection;
 
+use super::batch::{Batch, Prefetch};
 use super::refcache::RefCache;
 use super::{establish, DbConn, DbUrl, SqliteSync, WRITE_LOCK};
 use crate::audit::{self, Actor, AuditEntry, ChainHead, NewEntry};
@@ -39,26 +46,51 @@ const MAX_BATCH: usize = 256;
 /// `/healthz` (`BR_WRITER_STATS=true`) to print the round trips per transition.
 #[derive(Default)]
 struct Counts {
+    /// Requests queued (taken or not yet).
+    submitted: AtomicU64,
     batches: AtomicU64,
     requests: AtomicU64,
     statements: AtomicU64,
+    /// Statements the database refused: a floor step that met one cannot be undone alone
+    /// (it has no savepoint; on PostgreSQL the whole transaction is then lost).
+    failed: AtomicU64,
 }
 
 /// A reading of a writer's counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct CountsNow {
+    pub submitted: u64,
     pub batches: u64,
     pub requests: u64,
     pub statements: u64,
 }
 
+/// Opens the writer's connection. On PostgreSQL its statements are planned once: the writer
+/// sends the same few prepared statements over and over (a step's load and its one write
+/// statement, the batch's reads), and with PostgreSQL's default plan cache mode each
+/// execution of a statement whose parameters are arrays or whose text holds several CTEs was
+/// planned anew (14 % of PostgreSQL's CPU in the flow benchmark, `perf`): their generic plans
+/// (index look-ups by key) are the plans wanted for any parameters.
+fn open_writer(url: &DbUrl, sync: SqliteSync) -> Result<DbConn, AppError> {
+    let mut conn = establish(url, sync)
+        .map_err(|e| AppError::Startup(format!("cannot open the database: {e}")))?;
+    if let DbConn::Pg(c) = &mut conn {
+        c.batch_execute("SET plan_cache_mode = force_generic_plan")?;
+    }
+    Ok(conn)
+}
+
 /// Counts every statement the writer's connection sends.
 fn count_statements(conn: &mut DbConn, counts: &Arc<Counts>) {
     let counts = counts.clone();
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { .. } = event {
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
+        InstrumentationEvent::StartQuery { .. } => {
             counts.statements.fetch_add(1, Ordering::Relaxed);
         }
+        InstrumentationEvent::FinishQuery { error: Some(_), .. } => {
+            counts.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        _ => {}
     });
 }
 
@@ -73,12 +105,33 @@ pub struct Tx<'a> {
     pub now: NaiveDateTime,
     /// Savepoints opened so far in this batch (PostgreSQL names them by number).
     savepoints: &'a mut u32,
+    /// What the batch read for its floor steps, and the answers it stores for them.
+    pub batch: &'a mut Batch,
+    /// Whether this request runs in a savepoint of its own (any request but a floor step).
+    guarded: bool,
+    /// Whether this request has begun to write (see [`Tx::writing`]).
+    wrote: bool,
 }
 
 impl Tx<'_> {
     /// Appends an audit entry in this transaction.
     pub fn audit(&mut self, actor: &Actor, entry: NewEntry<'_>) -> Result<AuditEntry, AppError> {
+        self.writing();
         audit::append(self.conn, self.head, actor, self.now, entry)
+    }
+
+    /// Says that this request begins to write. A floor step runs without a savepoint of its
+    /// own (one round trip fewer under the write lock): it decides everything before it
+    /// writes, so a refusal changes nothing. If it fails after this, nothing of its batch is
+    /// kept (every request of the batch is told to retry; with their Idempotency-Keys they
+    /// are done once).
+    pub fn writing(&mut self) {
+        self.wrote = true;
+    }
+
+    /// Whether this request runs in a savepoint of its own (a failure undoes it alone).
+    pub fn guarded(&self) -> bool {
+        self.guarded
     }
 
     /// On PostgreSQL, appends an audit entry in the same statement as `change` and the
@@ -95,6 +148,7 @@ impl Tx<'_> {
     where
         C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
     {
+        self.writing();
         match &mut *self.conn {
             DbConn::Pg(c) => Ok(Some(
                 audit::append_after(c, self.head, actor, self.now, entry, with, change)?.is_some(),
@@ -125,6 +179,20 @@ impl Tx<'_> {
                 self.refs.clear();
                 sp.undo(self.conn);
                 Err(e)
+            }
+        }
+    }
+
+    /// Runs a floor step without a savepoint (see [`Tx::writing`]).
+    fn unguarded<T>(
+        &mut self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        match catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(r) => r,
+            Err(_) => {
+                self.wrote = true;
+                Err(AppError::Internal("a write request panicked".into()))
             }
         }
     }
@@ -188,14 +256,16 @@ impl Savepoint {
 /// Called once the batch's fate is known: `None` = committed, `Some(e)` = not committed.
 type Completion = Box<dyn FnOnce(Option<AppError>) + Send>;
 /// Runs a queued request, given the transaction (or `None` when the batch was aborted before
-/// it ran).
-type Run = Box<dyn FnOnce(Option<&mut Tx<'_>>) -> Completion + Send>;
+/// it ran); with its completion, whether it failed.
+type Run = Box<dyn FnOnce(Option<&mut Tx<'_>>) -> (Completion, bool) + Send>;
 
 /// A queued request.
 struct Job {
     run: Run,
     /// What the request may write: reference data, or never (a floor step).
     writes: Writes,
+    /// A floor step: what the batch reads for it before it runs. It runs without a savepoint.
+    step: Option<Prefetch>,
 }
 
 /// Whether a request may change reference data (see [`RefCache`]).
@@ -237,7 +307,7 @@ impl Writer {
     pub fn start(url: &DbUrl, sync: SqliteSync, opts: WriterOptions) -> Result<Self, AppError> {
         let startup =
             |what: &str, e: &dyn std::fmt::Display| AppError::Startup(format!("{what}: {e}"));
-        let open = |sync| establish(url, sync).map_err(|e| startup("cannot open the database", &e));
+        let open = |sync| open_writer(url, sync);
         let (conn, conn_sync, durable) = match url {
             DbUrl::Sqlite(path) if sync == SqliteSync::Full && opts.group_commit => {
                 // The commits are synced by the syncer (and checkpoints still sync as in
@@ -273,6 +343,7 @@ impl Writer {
     pub fn counts(&self) -> CountsNow {
         let c = &self.counts;
         CountsNow {
+            submitted: c.submitted.load(Ordering::Relaxed),
             batches: c.batches.load(Ordering::Relaxed),
             requests: c.requests.load(Ordering::Relaxed),
             statements: c.statements.load(Ordering::Relaxed),
@@ -282,6 +353,7 @@ impl Writer {
     fn submit<T, F>(
         &self,
         writes: Writes,
+        step: Option<Prefetch>,
         f: F,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<T, AppError>>, AppError>
     where
@@ -289,12 +361,15 @@ impl Writer {
         T: Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let guarded = step.is_none();
         let run: Run = Box::new(move |tx| {
             let result = match tx {
-                Some(tx) => tx.savepoint(f),
+                Some(tx) if guarded => tx.savepoint(f),
+                Some(tx) => tx.unguarded(f),
                 None => Err(AppError::Unavailable("write batch aborted".into())),
             };
-            Box::new(move |commit_error| {
+            let failed = result.is_err();
+            let completion: Completion = Box::new(move |commit_error| {
                 let outcome = match (commit_error, result) {
                     // A request that failed on its own keeps its own error.
                     (_, Err(e)) => Err(e),
@@ -302,10 +377,14 @@ impl Writer {
                     (None, Ok(v)) => Ok(v),
                 };
                 let _ = reply.send(outcome);
-            })
+            });
+            (completion, failed)
         });
-        match self.sender.try_send(Job { run, writes }) {
-            Ok(()) => Ok(answer),
+        match self.sender.try_send(Job { run, writes, step }) {
+            Ok(()) => {
+                self.counts.submitted.fetch_add(1, Ordering::Relaxed);
+                Ok(answer)
+            }
             Err(TrySendError::Full(_)) => {
                 Err(AppError::Unavailable("the write queue is full".into()))
             }
@@ -330,7 +409,20 @@ impl Writer {
         F: FnOnce(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let answer = self.submit(writes, f)?;
+        let answer = self.submit(writes, None, f)?;
+        answer
+            .await
+            .map_err(|_| AppError::Unavailable("the writer dropped the request".into()))?
+    }
+
+    /// Runs the floor step `f` (see [`Tx::writing`]): the batch reads `step`'s return (and
+    /// whether its key was used) together with the other steps' before any of them runs.
+    pub async fn write_step<T, F>(&self, step: Prefetch, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let answer = self.submit(Writes::NoReferenceData, Some(step), f)?;
         answer
             .await
             .map_err(|_| AppError::Unavailable("the writer dropped the request".into()))?
@@ -342,7 +434,7 @@ impl Writer {
         F: FnOnce(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let answer = self.submit(Writes::Anything, f)?;
+        let answer = self.submit(Writes::Anything, None, f)?;
         answer
             .blocking_recv()
             .map_err(|_| AppError::Unavailable("the writer dropped the request".into()))?
@@ -441,6 +533,7 @@ fn run(
     count_statements(&mut conn, &counts);
     let mut batch: Vec<Job> = Vec::with_capacity(cap);
     let mut refs = RefCache::new();
+    let mut view = Batch::default();
     while let Ok(first) = receiver.recv() {
         batch.push(first);
         // Take what queued while the last batch was syncing; never linger for more.
@@ -454,11 +547,15 @@ fn run(
         counts
             .requests
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        if let Err(e) = run_batch(&mut conn, &mut refs, &mut batch, &durable) {
+        let result = run_batch(
+            &mut conn, &mut refs, &mut view, &counts, &mut batch, &durable,
+        );
+        view.clear();
+        if let Err(e) = result {
             tracing::error!(error = %e, "write batch failed");
             refs.clear();
             // The connection may be broken (e.g. PostgreSQL restarted): open a fresh one.
-            match establish(&url, sync) {
+            match open_writer(&url, sync) {
                 Ok(c) => {
                     conn = c;
                     count_statements(&mut conn, &counts);
@@ -496,13 +593,28 @@ fn abort_all(jobs: &mut Vec<Job>, done: &mut Vec<Completion>, why: &str) {
         c(Some(AppError::Unavailable(why.into())));
     }
     for job in jobs.drain(..) {
-        (job.run)(None)(Some(AppError::Unavailable(why.into())));
+        (job.run)(None).0(Some(AppError::Unavailable(why.into())));
     }
+}
+
+/// Ends a batch whose transaction cannot be committed: rolled back, every request told why.
+fn give_up(
+    conn: &mut DbConn,
+    remaining: impl Iterator<Item = Job>,
+    done: &mut Vec<Completion>,
+    why: &str,
+) -> AppError {
+    let mut remaining: Vec<Job> = remaining.collect();
+    let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+    abort_all(&mut remaining, done, why);
+    AppError::Unavailable(why.into())
 }
 
 fn run_batch(
     conn: &mut DbConn,
     refs: &mut RefCache,
+    view: &mut Batch,
+    counts: &Counts,
     jobs: &mut Vec<Job>,
     durable: &Durable,
 ) -> Result<(), AppError> {
@@ -519,6 +631,12 @@ fn run_batch(
             return Err(e);
         }
     };
+    let steps: Vec<Prefetch> = jobs.iter().filter_map(|j| j.step.clone()).collect();
+    if let Err(e) = view.prefetch(conn, &steps) {
+        let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+        abort_all(jobs, &mut done, "cannot read for the batch's steps");
+        return Err(e);
+    }
     let mut pending = std::mem::take(jobs);
     let mut rest = pending.drain(..);
     // The first request of a batch checks the reference cache, and so does each one after a
@@ -532,27 +650,55 @@ fn run_batch(
             refs.recheck();
         }
         recheck = job.writes == Writes::Anything;
-        let completion = {
+        let guarded = job.step.is_none();
+        let failed_before = counts.failed.load(Ordering::Relaxed);
+        let ((completion, failed), wrote) = {
             let mut tx = Tx {
                 conn,
                 head: &mut head,
                 refs: &mut *refs,
                 now,
                 savepoints: &mut savepoints,
+                batch: &mut *view,
+                guarded,
+                wrote: false,
             };
-            (job.run)(Some(&mut tx))
+            let outcome = (job.run)(Some(&mut tx));
+            (outcome, tx.wrote)
         };
         done.push(completion);
+        if guarded {
+            // It may have changed what the batch read for its steps.
+            view.forget_reads();
+        } else if failed && (wrote || counts.failed.load(Ordering::Relaxed) != failed_before) {
+            // A floor step failed after it wrote, or the database refused one of its
+            // statements: it cannot be undone alone.
+            return Err(give_up(
+                conn,
+                rest,
+                &mut done,
+                "a step of this batch failed after writing; nothing of the batch was kept, retry with the same Idempotency-Key",
+            ));
+        }
         // A failed savepoint can take the whole transaction with it (SQLite on I/O error,
         // full disk): then nothing of this batch is committed and every request is told so.
         if depth(conn) != 1 {
-            let mut remaining: Vec<Job> = rest.collect();
-            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
-            abort_all(&mut remaining, &mut done, "the write transaction was lost");
-            return Err(AppError::Unavailable(
-                "the write transaction was lost".into(),
+            return Err(give_up(
+                conn,
+                rest,
+                &mut done,
+                "the write transaction was lost",
             ));
         }
+    }
+    if let Err(e) = view.write(conn) {
+        tracing::error!(error = %e, "cannot store the batch's answers");
+        return Err(give_up(
+            conn,
+            rest,
+            &mut done,
+            "the answers could not be stored; retry with the same Idempotency-Key",
+        ));
     }
     match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
         Ok(()) => {
@@ -611,20 +757,20 @@ mod tests {
         // The writer is held in a batch of its own until the others are queued.
         let (go, wait) = std::sync::mpsc::channel::<()>();
         let blocker = writer
-            .submit(Writes::Anything, move |_| {
+            .submit(Writes::Anything, None, move |_| {
                 wait.recv().map_err(|e| AppError::Internal(e.to_string()))
             })
             .unwrap();
-        let before = writer.submit(Writes::NoReferenceData, name).unwrap();
-        let again = writer.submit(Writes::NoReferenceData, name).unwrap();
+        let before = writer.submit(Writes::NoReferenceData, None, name).unwrap();
+        let again = writer.submit(Writes::NoReferenceData, None, name).unwrap();
         let rename = writer
-            .submit(Writes::Anything, |tx| {
+            .submit(Writes::Anything, None, |tx| {
                 tx.conn
                     .batch_execute("UPDATE warehouses SET name = '新名' WHERE code = 'W1'")?;
                 Ok(())
             })
             .unwrap();
-        let after = writer.submit(Writes::NoReferenceData, name).unwrap();
+        let after = writer.submit(Writes::NoReferenceData, None, name).unwrap();
         go.send(()).unwrap();
         blocker.blocking_recv().unwrap().unwrap();
         assert_eq!(before.blocking_recv().unwrap().unwrap(), "旧名");

@@ -31,12 +31,13 @@ pub fn scoped_key(username: &str, key: &str) -> String {
 
 /// Runs `action` and stores its answer under the user's key, in the same transaction.
 ///
-/// The key is not looked up first: a key that was used before makes the storing fail (or
-/// the action itself, since what it asked is done already), and the request's savepoint then
-/// undoes the action. The caller asks [`replay`] after any failure of a keyed request, once
-/// the transaction is over, so that a retry gets the first answer. This saves a look-up for
-/// every keyed request (a round trip to PostgreSQL under the write lock) and costs one only
-/// when something failed.
+/// A request in a savepoint of its own does not look the key up first: a key that was used
+/// before makes the storing fail (or the action itself, since what it asked is done already),
+/// and the savepoint then undoes the action. A floor step has no savepoint: its batch read
+/// which of its steps' keys were used before (`db::batch`), so a used key refuses it before it
+/// runs, and its answer is stored with the batch's others, in one statement before the commit.
+/// Either way the caller asks [`replay`] after any failure of a keyed request, once the
+/// transaction is over, so that a retry gets the first answer.
 pub fn once(
     tx: &mut Tx<'_>,
     username: &str,
@@ -45,18 +46,27 @@ pub fn once(
     action: impl FnOnce(&mut Tx<'_>) -> Result<Answer, AppError>,
 ) -> Result<Answer, AppError> {
     let Some(key) = key else { return action(tx) };
+    let key = scoped_key(username, key);
+    let guarded = tx.guarded();
+    if !guarded && tx.batch.key_used(&key) {
+        return Err(AppError::Conflict(
+            "this Idempotency-Key was used before".into(),
+        ));
+    }
     let answer = action(tx)?;
-    store::store(
-        tx.conn,
-        &StoredAnswer {
-            key: scoped_key(username, key),
-            username: username.into(),
-            request_hash: hash.into(),
-            status: i32::from(answer.0),
-            body: answer.1.clone(),
-            created_at: tx.now,
-        },
-    )?;
+    let stored = StoredAnswer {
+        key,
+        username: username.into(),
+        request_hash: hash.into(),
+        status: i32::from(answer.0),
+        body: answer.1.clone(),
+        created_at: tx.now,
+    };
+    if guarded {
+        store::store(tx.conn, &stored)?;
+    } else {
+        tx.batch.store_answer(stored);
+    }
     Ok(answer)
 }
 

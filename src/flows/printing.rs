@@ -513,6 +513,7 @@ pub fn queue(
     label: &LabelRef,
     origin: &str,
 ) -> Result<JobRow, AppError> {
+    tx.writing();
     let printer = store::printer(tx.conn, warehouse, code)?;
     let refused = match &printer {
         None => Some(Failure::PrinterRemoved),

@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use crate::audit::Actor;
 use crate::config::Config;
+use crate::db::batch::Prefetch;
 use crate::db::writer::{Tx, Writer, Writes};
 use crate::db::Pool;
 use crate::error::{AppError, Exclusion};
@@ -208,17 +209,28 @@ where
         session,
         claim: None,
         writes: Writes::Anything,
+        step: None,
     };
     write_as(state, req, who, body, input, flow).await
 }
 
-/// [`mutate`] for a floor step: a caller known on this node is confirmed inside the write
-/// transaction, before the step (see [`FloorCaller`]).
+/// What a floor step acts on, known before it runs: the return and, for a restock, the bin
+/// whose stock it reads (see `db::batch`).
+pub struct StepOf {
+    pub return_id: String,
+    pub stock_bin: Option<String>,
+}
+
+/// [`mutate`] for a floor step (`step` says of `I` what it acts on): a caller known on this
+/// node is confirmed inside the write transaction, before the step (see [`FloorCaller`]); the
+/// step runs without a savepoint of its own, on what its batch read for all its steps
+/// (`db::batch`).
 pub async fn mutate_floor<I, F>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     caller: &FloorCaller,
     body: &[u8],
+    step: impl FnOnce(&I) -> StepOf,
     flow: F,
 ) -> Result<HttpResponse, AppError>
 where
@@ -226,11 +238,14 @@ where
     F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
 {
     let input: I = json_input(req, body)?;
+    let of = step(&input);
+    let step = (of.return_id, of.stock_bin);
     let who = Writing {
         session: caller.session(),
         claim: caller.claim().map(str::to_owned),
         // A floor step never changes reference data.
         writes: Writes::NoReferenceData,
+        step: Some(step),
     };
     let answer = write_as(state, req, who, body, input, flow).await;
     if let (Err(AppError::Unauthenticated(_) | AppError::Forbidden(_)), Some(hash)) =
@@ -250,6 +265,8 @@ struct Writing<'a> {
     /// it is confirmed first in the transaction.
     claim: Option<String>,
     writes: Writes,
+    /// A floor step: its return and the bin whose stock it reads.
+    step: Option<(String, Option<String>)>,
 }
 
 /// Runs `flow` through the writer as `who`, honouring the `Idempotency-Key`.
@@ -269,6 +286,7 @@ where
         session,
         claim,
         writes,
+        step,
     } = who;
     let key = idempotency_key(req)?;
     let _guard = match &key {
@@ -293,15 +311,25 @@ where
     let audit_actor = actor.clone();
     let username = session.username.clone();
     let (key_in, hash_in) = (key.clone(), hash.clone());
-    let result = state
-        .writer
-        .write_as(writes, move |tx| {
-            let actor = FloorCaller::confirm(tx.conn, claim.as_deref(), actor, tx.now)?;
-            idempotency::once(tx, &username, key_in.as_deref(), &hash_in, |tx| {
-                flow(tx, &actor, input)
-            })
+    let run = move |tx: &mut Tx<'_>| {
+        let actor = FloorCaller::confirm(tx.conn, claim.as_deref(), actor, tx.now)?;
+        idempotency::once(tx, &username, key_in.as_deref(), &hash_in, |tx| {
+            flow(tx, &actor, input)
         })
-        .await;
+    };
+    let result = match step {
+        Some((return_id, stock_bin)) => {
+            let prefetch = Prefetch {
+                return_id,
+                stock_bin,
+                key: key
+                    .as_deref()
+                    .map(|k| idempotency::scoped_key(&session.username, k)),
+            };
+            state.writer.write_step(prefetch, run).await
+        }
+        None => state.writer.write_as(writes, run).await,
+    };
     let result = match (result, key) {
         // Nothing of the failed request was kept: if its key was used before, answer as then.
         // Not when the write could not be done (the key may not be readable either), nor when

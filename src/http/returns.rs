@@ -8,7 +8,7 @@ use super::admin::Items;
 use super::auth::{FloorCaller, Session};
 use super::{
     created, mutate, mutate_floor, mutate_parsed, off_thread, ok, read, refusal_after_change,
-    AppState,
+    AppState, StepOf,
 };
 use crate::audit::Actor;
 use crate::db::returns as store;
@@ -293,7 +293,7 @@ fn step_answer(tx: &mut Tx<'_>, actor: &Actor, step: Step<Done>) -> Result<Answe
 }
 
 macro_rules! floor_step {
-    ($name:ident, $path:literal, $input:ty, $flow:path, $($response:tt),*) => {
+    ($name:ident, $path:literal, $input:ty, $flow:path, $stock_bin:expr, $($response:tt),*) => {
         #[utoipa::path(post, path = $path, request_body = $input, params(("id" = String, Path, description = "the return id")), responses(
             (status = 200, description = "the return after the step", body = ReturnView),
             (status = 403, description = "only floor staff do the steps (`forbidden`), in their own warehouse; a party or the warehouse's operator is excluded (`enterprise_excluded`; a return in the warehouse is put on customs hold)"),
@@ -304,7 +304,9 @@ macro_rules! floor_step {
         pub async fn $name(state: web::Data<AppState>, req: HttpRequest, caller: FloorCaller, path: web::Path<String>, body: web::Bytes) -> Result<HttpResponse, AppError> {
             caller.session().require(&[Role::Floor])?;
             let id = upper(path);
-            mutate_floor(&state, &req, &caller, &body, move |tx, actor, input: $input| {
+            let return_id = id.clone();
+            let of = move |input: &$input| StepOf { return_id, stock_bin: ($stock_bin)(input) };
+            mutate_floor(&state, &req, &caller, &body, of, move |tx, actor, input: $input| {
                 let step = $flow(tx, actor, &id, &input)?;
                 step_answer(tx, actor, step)
             })
@@ -331,11 +333,17 @@ pub async fn receive_return(
 ) -> Result<HttpResponse, AppError> {
     caller.session().require(&[Role::Floor])?;
     let id = upper(path);
+    let return_id = id.clone();
+    let of = move |_: &ReceiveInput| StepOf {
+        return_id,
+        stock_bin: None,
+    };
     let answer = mutate_floor(
         &state,
         &req,
         &caller,
         &body,
+        of,
         move |tx, actor, input: ReceiveInput| match receive::receive_and_print(
             tx, actor, &id, &input,
         )? {
@@ -359,6 +367,7 @@ floor_step!(
     "/api/v1/returns/{id}/sort",
     SortInput,
     sort::sort,
+    |_| None,
     (
         status = 400,
         description = "an item is not valid, or the bin is not in the warehouse (`validation`)"
@@ -369,6 +378,7 @@ floor_step!(
     "/api/v1/returns/{id}/inspect",
     InspectInput,
     inspect::inspect,
+    |_| None,
     (
         status = 400,
         description =
@@ -380,6 +390,7 @@ floor_step!(
     "/api/v1/returns/{id}/restock",
     RestockInput,
     settle::restock,
+    |i: &RestockInput| crate::domain::ids::place_code("bin", &i.bin, 30).ok(),
     (status = 422, description = "more than the intact units left (`quantity_exceeds`); the return arrived late and may not be restocked (`deadline_passed`)")
 );
 floor_step!(
@@ -387,6 +398,7 @@ floor_step!(
     "/api/v1/returns/{id}/dispose",
     DisposeInput,
     settle::dispose,
+    |_| None,
     (
         status = 422,
         description = "more units than are left to settle (`quantity_exceeds`)"

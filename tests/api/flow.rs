@@ -5,6 +5,8 @@
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
+use bonded_returns::error::AppError;
+
 use crate::flowkit::*;
 use crate::support::*;
 
@@ -597,7 +599,7 @@ both! {
 }
 
 /// Most statements a floor step may send to the database in a batch of its own (BEGIN, the
-/// write lock and the chain head, its savepoint, its reads and writes, COMMIT): a guard
+/// write lock and the chain head, the batch's read of its steps, its writes, COMMIT): a guard
 /// against a step growing round trips unnoticed. Issue 23 aims at 2 per step plus the
 /// batch's own; this test prints where each step stands (benches/README.md, "load, decide, write").
 const MOST_STATEMENTS_PER_STEP: u64 = 16;
@@ -635,5 +637,141 @@ both! {
             figures.push(format!("{name} {statements}"));
         }
         println!("statements per step, batch's own included: {}", figures.join(", "));
+    }
+}
+
+/// Waits until the writer has `n` requests queued since `before`.
+fn wait_queued(app: &TestApp, before: u64, n: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.writer.counts().submitted < before + n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the requests did not reach the writer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+both! {
+    fn the_steps_of_one_batch_are_read_together_and_each_decides_on_the_ones_before_it(app: &TestApp) {
+        let k = Kit::new(app);
+        let (_, a) = k.whole_return();
+        let (_, b) = k.return_in("received");
+        let (_, c) = k.return_in("sorted");
+        // The writer is held in a batch of its own until every step below is queued.
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let before = app.writer.counts();
+        let writer = app.writer.clone();
+        let blocker = std::thread::spawn(move || {
+            writer.write_blocking(move |_| {
+                wait.recv().map_err(|e| AppError::Internal(e.to_string()))
+            })
+        });
+        wait_queued(app, before.submitted, 1);
+        let (first, second, sorted, unknown, inspected, batch) = std::thread::scope(|s| {
+            let first = s.spawn(|| k.receive(&a));
+            let second = s.spawn(|| k.receive(&a));
+            let sorted = s.spawn(|| k.sort(&b, &[(1, 3), (2, 2)], "pending_inspection"));
+            let unknown = s.spawn(|| k.receive("RT20260101999999"));
+            let inspected =
+                s.spawn(|| k.inspect(&c, &[(1, 3, 0, 0, 0, 0), (2, 2, 0, 0, 0, 0)]));
+            wait_queued(app, before.submitted, 6);
+            let queued = app.writer.counts();
+            go.send(()).unwrap();
+            let join = |h: std::thread::ScopedJoinHandle<'_, Reply>| h.join().unwrap();
+            let replies = (join(first), join(second), join(sorted), join(unknown), join(inspected));
+            let after = app.writer.counts();
+            (replies.0, replies.1, replies.2, replies.3, replies.4, (queued, after))
+        });
+        blocker.join().unwrap().unwrap();
+        let (queued, after) = batch;
+        assert_eq!(
+            (after.batches - queued.batches, after.requests - queued.requests),
+            (1, 5),
+            "the five steps ran in one batch after the blocker's"
+        );
+        // The second receive of `a` decided on the first one's result, read by the batch.
+        let mut receives = [first.status, second.status];
+        receives.sort_unstable();
+        assert_eq!(receives, [200, 409], "{} / {}", first.text, second.text);
+        let refused = if first.status == 409 { &first } else { &second };
+        refused.assert_problem(409, "invalid_state");
+        sorted.assert_status(200);
+        unknown.assert_problem(404, "not_found");
+        inspected.assert_status(200);
+        assert_eq!(k.state(&a), "received");
+        assert_eq!(k.state(&b), "sorted");
+        assert_eq!(k.state(&c), "inspected");
+        let receipts = k
+            .entries_of(&a)
+            .into_iter()
+            .filter(|e| e.action == "return.receive")
+            .count();
+        assert_eq!(receipts, 1, "one receive recorded");
+        assert!(app.verify(None).ok, "the chain holds");
+        println!(
+            "a batch of 5 floor steps (2 refused) sent {} statements",
+            after.statements - queued.statements
+        );
+    }
+}
+
+both! {
+    fn a_step_that_fails_after_writing_keeps_nothing_of_its_batch_and_the_others_retry(app: &TestApp) {
+        let k = Kit::new(app);
+        let (_, a) = k.whole_return();
+        let (_, b) = k.return_in("received");
+        // The print job of a receive cannot be stored: the receive fails after its return
+        // and audit entry were written (a floor step has no savepoint of its own).
+        let refuse = match app.backend {
+            Backend::Sqlite => {
+                "CREATE TRIGGER no_jobs BEFORE INSERT ON print_jobs BEGIN SELECT RAISE(ABORT, 'no print jobs'); END;"
+            }
+            Backend::Postgres => {
+                "CREATE FUNCTION no_jobs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no print jobs'; END $$; \
+                 CREATE TRIGGER no_jobs BEFORE INSERT ON print_jobs FOR EACH ROW EXECUTE FUNCTION no_jobs();"
+            }
+        };
+        app.db.sql(refuse).expect("the trigger");
+        let head = app.head();
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let before = app.writer.counts();
+        let writer = app.writer.clone();
+        let blocker = std::thread::spawn(move || {
+            writer.write_blocking(move |_| {
+                wait.recv().map_err(|e| AppError::Internal(e.to_string()))
+            })
+        });
+        wait_queued(app, before.submitted, 1);
+        let receive_and_print = json!({
+            "warehouse": k.seed.a.warehouse, "camera": k.seed.a.camera, "printer": "P-DOCK-1",
+        });
+        let (sorted, received) = std::thread::scope(|s| {
+            let sorted = s.spawn(|| k.sort(&b, &[(1, 3), (2, 2)], "pending_inspection"));
+            wait_queued(app, before.submitted, 2);
+            let received = s.spawn(|| k.step(&k.floor_a, &a, "receive", &receive_and_print));
+            wait_queued(app, before.submitted, 3);
+            go.send(()).unwrap();
+            (sorted.join().unwrap(), received.join().unwrap())
+        });
+        blocker.join().unwrap().unwrap();
+        // The sort ran first and went well, but its batch was not kept: it is told to retry.
+        sorted.assert_problem(503, "unavailable");
+        assert!(received.status >= 400, "{}", received.text);
+        assert_eq!(k.state(&a), "declared");
+        assert_eq!(k.state(&b), "received");
+        assert_eq!(app.head(), head, "no audit entry was kept");
+        assert!(app.verify(None).ok);
+        // Retried, the sort goes through; so does the receive once jobs can be stored again.
+        k.sort(&b, &[(1, 3), (2, 2)], "pending_inspection")
+            .assert_status(200);
+        app.db
+            .sql("DROP TRIGGER no_jobs ON print_jobs")
+            .or_else(|_| app.db.sql("DROP TRIGGER no_jobs"))
+            .expect("the trigger goes");
+        k.step(&k.floor_a, &a, "receive", &receive_and_print)
+            .assert_status(200);
+        assert_eq!(k.state(&a), "received");
+        assert!(app.verify(None).ok);
     }
 }

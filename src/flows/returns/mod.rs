@@ -262,14 +262,27 @@ pub(crate) fn refusal<T>(r: Result<T, AppError>) -> Result<Result<T, AppError>, 
     }
 }
 
-/// Loads what a step decides on, in one statement (`stock_bin`: the bin a restock names).
+/// Loads what a step decides on (`stock_bin`: the bin a restock names): as its batch read it
+/// for all its steps (`db::batch`), else in one statement.
 pub(crate) fn load(
     tx: &mut Tx<'_>,
     id: &str,
     stock_bin: Option<&str>,
 ) -> Result<decide::Facts, AppError> {
-    let rows = store::load_step(tx.conn, id, stock_bin)?
-        .ok_or_else(|| AppError::NotFound(format!("return {id} does not exist")))?;
+    // No statement for what cannot be a return id (on PostgreSQL a refused statement, say
+    // for a NUL, would end the transaction of the whole batch).
+    if !crate::domain::ids::is_return_id(id) || tx.batch.absent(id) {
+        return Err(AppError::NotFound(format!("return {id} does not exist")));
+    }
+    let rows = match tx.batch.step_rows(id, stock_bin) {
+        Some(rows) => rows,
+        None => {
+            let rows = store::load_step(tx.conn, id, stock_bin)?
+                .ok_or_else(|| AppError::NotFound(format!("return {id} does not exist")))?;
+            tx.batch.loaded(&rows, stock_bin);
+            rows
+        }
+    };
     Ok(decide::Facts {
         ret: rows.ret,
         decl: rows.decl,
@@ -372,6 +385,7 @@ pub(crate) fn save(
     mut d: decide::Decision,
 ) -> Result<decide::Decision, AppError> {
     let id = d.ret.id.clone();
+    tx.writing();
     if let Some(plan) = &d.disposal {
         let disposal_id = store::insert_disposal(
             tx.conn,
@@ -436,7 +450,10 @@ pub(crate) fn save(
             tx.audit_after(by, entry(), &with, save)?
         };
         match saved {
-            Some(true) => return Ok(d),
+            Some(true) => {
+                tx.batch.saved(&d.ret, &d.lines, d.stock.as_ref());
+                return Ok(d);
+            }
             Some(false) => return Err(store::changed_meanwhile(&id)),
             None => {}
         }
@@ -448,6 +465,7 @@ pub(crate) fn save(
     }
     store::update_from(tx.conn, &d.ret, d.from.as_str())?;
     tx.audit(by, entry())?;
+    tx.batch.saved(&d.ret, &d.lines, d.stock.as_ref());
     Ok(d)
 }
 

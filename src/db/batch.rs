@@ -1,0 +1,191 @@
+//! What a write batch reads once for all its floor steps, and writes once for all of them.
+//!
+//! Before the first request of a batch runs, the writer loads the returns every floor step of
+//! the batch acts on (each with its list, its lines and their list lines, and for a restock the
+//! stock at the bin it names) in one statement, and which of their Idempotency-Keys were used
+//! before in another. Each step then reads its return from here and, once saved, leaves the
+//! return as saved, so a later step of the same batch decides on the earlier one's result.
+//! The answers of the batch's floor steps are stored together, in one statement, before the
+//! batch commits.
+//!
+//! What is kept here is only ever what this transaction has read or written itself: a request
+//! that may change anything else (any request but a floor step) empties it.
+
+use std::collections::{HashMap, HashSet};
+
+use super::idempotency::{self, StoredAnswer};
+use super::returns::{self as store, StepRows, StockRow};
+use super::DbConn;
+use crate::error::AppError;
+
+/// What a floor step says of itself before the batch runs, so that the batch can read for it.
+#[derive(Debug, Clone)]
+pub struct Prefetch {
+    /// The return the step acts on (as given; an unknown one is simply not found).
+    pub return_id: String,
+    /// For a restock, the bin whose stock it reads.
+    pub stock_bin: Option<String>,
+    /// Its Idempotency-Key, scoped to its user (`flows::idempotency::scoped_key`).
+    pub key: Option<String>,
+}
+
+/// Bonded stock's key: owner, HS code, warehouse, bin.
+pub type StockKey = (String, String, String, String);
+
+/// What a batch has read of the returns of its floor steps, and the answers it will store.
+#[derive(Default)]
+pub struct Batch {
+    returns: HashMap<String, StepRows>,
+    /// Return ids the batch looked for and did not find.
+    absent: HashSet<String>,
+    /// Stock by key as this transaction sees it, for the keys read so far.
+    stock: HashMap<StockKey, i64>,
+    /// Keys of this batch's floor steps that were used before (or by an earlier request of
+    /// this batch).
+    used_keys: HashSet<String>,
+    /// Answers to store under their keys before the batch commits.
+    answers: Vec<StoredAnswer>,
+}
+
+impl Batch {
+    /// Reads what the floor steps `wants` act on: their returns in one statement and, when
+    /// any carries an Idempotency-Key, the keys used before in another.
+    pub fn prefetch(&mut self, conn: &mut DbConn, wants: &[Prefetch]) -> Result<(), AppError> {
+        // Only what can be a return id: the rest is not found without a statement (on
+        // PostgreSQL a refused one, say for a NUL, would end the batch's transaction).
+        let ids: Vec<(&str, Option<&str>)> = wants
+            .iter()
+            .filter(|w| crate::domain::ids::is_return_id(&w.return_id))
+            .map(|w| (w.return_id.as_str(), w.stock_bin.as_deref()))
+            .collect();
+        if !ids.is_empty() {
+            for rows in store::load_steps(conn, &ids)? {
+                self.remember(rows.0, rows.1);
+            }
+            for (id, _) in ids {
+                if !self.returns.contains_key(id) {
+                    self.absent.insert(id.to_string());
+                }
+            }
+        }
+        let keys: Vec<&str> = wants.iter().filter_map(|w| w.key.as_deref()).collect();
+        if !keys.is_empty() {
+            self.used_keys.extend(idempotency::used(conn, &keys)?);
+        }
+        Ok(())
+    }
+
+    /// Keeps a return as read, with the stock of its lines at `bin` (none when no bin).
+    fn remember(&mut self, rows: StepRows, bin: Option<String>) {
+        if let (Some(bin), Some(w)) = (bin, rows.ret.warehouse_code.as_ref()) {
+            for l in &rows.lines {
+                if let Some(d) = rows.decl_lines.iter().find(|d| d.gnum == l.gnum) {
+                    let key = (
+                        rows.decl.ebc_code.clone(),
+                        d.gcode.clone(),
+                        w.clone(),
+                        bin.clone(),
+                    );
+                    let qty = rows.stock.get(&l.gnum).copied().unwrap_or(0);
+                    self.stock.insert(key, qty);
+                }
+            }
+        }
+        self.returns.insert(rows.ret.id.clone(), rows);
+    }
+
+    /// A return as this batch has it, with the stock of its lines at `stock_bin` when asked
+    /// for; `None` when it was not read (or not every stock asked for was).
+    pub fn step_rows(&self, id: &str, stock_bin: Option<&str>) -> Option<StepRows> {
+        let rows = self.returns.get(id)?;
+        let mut out = StepRows {
+            stock: Default::default(),
+            ..rows.clone()
+        };
+        if let Some(bin) = stock_bin {
+            let w = out.ret.warehouse_code.as_ref()?;
+            for l in &out.lines {
+                let d = out.decl_lines.iter().find(|d| d.gnum == l.gnum)?;
+                let key = (
+                    out.decl.ebc_code.clone(),
+                    d.gcode.clone(),
+                    w.clone(),
+                    bin.to_string(),
+                );
+                let qty = *self.stock.get(&key)?;
+                if qty != 0 {
+                    out.stock.insert(l.gnum, qty);
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether the batch looked for this return and found none (nothing since may have made
+    /// one: a request that may is followed by [`Batch::forget_reads`]).
+    pub fn absent(&self, id: &str) -> bool {
+        self.absent.contains(id)
+    }
+
+    /// A return read by its step outside the prefetch (with the stock at `stock_bin`).
+    pub fn loaded(&mut self, rows: &StepRows, stock_bin: Option<&str>) {
+        self.remember(rows.clone(), stock_bin.map(str::to_string));
+    }
+
+    /// A return as a step saved it: its row and lines, and the stock it raised.
+    pub fn saved(
+        &mut self,
+        ret: &store::ReturnRow,
+        lines: &[store::ReturnLineRow],
+        raised: Option<&StockRow>,
+    ) {
+        if let Some(rows) = self.returns.get_mut(&ret.id) {
+            rows.ret = ret.clone();
+            rows.lines = lines.to_vec();
+        }
+        if let Some(s) = raised {
+            let key = (
+                s.owner_code.clone(),
+                s.gcode.clone(),
+                s.warehouse_code.clone(),
+                s.bin_code.clone(),
+            );
+            if let Some(q) = self.stock.get_mut(&key) {
+                *q += s.qty;
+            }
+        }
+    }
+
+    /// Forgets what was read: a request ran that may have changed it.
+    pub fn forget_reads(&mut self) {
+        self.returns.clear();
+        self.absent.clear();
+        self.stock.clear();
+    }
+
+    /// Whether the key was used before (or by an earlier request of this batch).
+    pub fn key_used(&self, key: &str) -> bool {
+        self.used_keys.contains(key)
+    }
+
+    /// An answer to store under its key with the batch.
+    pub fn store_answer(&mut self, answer: StoredAnswer) {
+        self.used_keys.insert(answer.key.clone());
+        self.answers.push(answer);
+    }
+
+    /// Stores the batch's answers (one statement) before it commits.
+    pub fn write(&mut self, conn: &mut DbConn) -> Result<(), AppError> {
+        if self.answers.is_empty() {
+            return Ok(());
+        }
+        idempotency::store_all(conn, &self.answers)
+    }
+
+    /// Ready for the next batch.
+    pub fn clear(&mut self) {
+        self.forget_reads();
+        self.used_keys.clear();
+        self.answers.clear();
+    }
+}
