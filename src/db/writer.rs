@@ -65,17 +65,17 @@ pub struct CountsNow {
     pub statements: u64,
 }
 
-/// Opens the writer's connection. On PostgreSQL its statements are planned once: the writer
-/// sends the same few prepared statements over and over (a step's load and its one write
-/// statement, the batch's reads), and with PostgreSQL's default plan cache mode each
-/// execution of a statement whose parameters are arrays or whose text holds several CTEs was
-/// planned anew (14 % of PostgreSQL's CPU in the flow benchmark, `perf`): their generic plans
-/// (index look-ups by key) are the plans wanted for any parameters.
-fn open_writer(url: &DbUrl, sync: SqliteSync) -> Result<DbConn, AppError> {
-    let mut conn = establish(url, sync)
-        .map_err(|e| AppError::Startup(format!("cannot open the database: {e}")))?;
+/// Opens the writer's connection. On PostgreSQL it never scans a whole table where an index
+/// can find the rows: the writer looks rows up by their keys (a batch's returns, its
+/// Idempotency-Keys), and a plan made while a table looked small to the planner (a new
+/// installation, or rows added faster than autovacuum analyses them) scanned the whole
+/// table under the write lock for every batch, stalling every node: in the flow benchmark
+/// the batch's look-up of 32 keys took 7 ms instead of 0.05 ms (benches/README.md).
+fn open_writer(url: &DbUrl, sync: SqliteSync) -> Result<DbConn, diesel::ConnectionError> {
+    let mut conn = establish(url, sync)?;
     if let DbConn::Pg(c) = &mut conn {
-        c.batch_execute("SET plan_cache_mode = force_generic_plan")?;
+        c.batch_execute("SET enable_seqscan = off")
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
     }
     Ok(conn)
 }
@@ -307,7 +307,8 @@ impl Writer {
     pub fn start(url: &DbUrl, sync: SqliteSync, opts: WriterOptions) -> Result<Self, AppError> {
         let startup =
             |what: &str, e: &dyn std::fmt::Display| AppError::Startup(format!("{what}: {e}"));
-        let open = |sync| open_writer(url, sync);
+        let open =
+            |sync| open_writer(url, sync).map_err(|e| startup("cannot open the database", &e));
         let (conn, conn_sync, durable) = match url {
             DbUrl::Sqlite(path) if sync == SqliteSync::Full && opts.group_commit => {
                 // The commits are synced by the syncer (and checkpoints still sync as in
