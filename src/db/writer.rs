@@ -65,17 +65,26 @@ pub struct CountsNow {
     pub statements: u64,
 }
 
-/// Opens the writer's connection. On PostgreSQL it never scans a whole table where an index
-/// can find the rows: the writer looks rows up by their keys (a batch's returns, its
-/// Idempotency-Keys), and a plan made while a table looked small to the planner (a new
-/// installation, or rows added faster than autovacuum analyses them) scanned the whole
-/// table under the write lock for every batch, stalling every node: in the flow benchmark
-/// the batch's look-up of 32 keys took 7 ms instead of 0.05 ms (benches/README.md).
+/// Opens the writer's connection. On PostgreSQL the writer only ever looks rows up by their
+/// keys (a batch's returns, its Idempotency-Keys, a step's rows), over and over with the same
+/// prepared statements. Its connection is set for that (benches/README.md, "Two things
+/// PostgreSQL's planner did"):
+/// - each statement is planned once (`plan_cache_mode = force_generic_plan`): PostgreSQL
+///   planned the batch's read of its returns anew at every execution, about 1 ms each, since
+///   for an array of keys its custom plans looked cheaper than the generic one;
+/// - by index and nested loop only (`enable_seqscan`, `enable_hashjoin`, `enable_mergejoin`
+///   off): a plan made while a table looked small to the planner (a new installation, or rows
+///   added faster than autovacuum analyses them) scanned the whole table under the write lock
+///   for every batch, stalling every node; the batch's look-up of 32 keys took 7 ms instead
+///   of 0.05 ms.
 fn open_writer(url: &DbUrl, sync: SqliteSync) -> Result<DbConn, diesel::ConnectionError> {
     let mut conn = establish(url, sync)?;
     if let DbConn::Pg(c) = &mut conn {
-        c.batch_execute("SET enable_seqscan = off")
-            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        c.batch_execute(
+            "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; \
+             SET enable_hashjoin = off; SET enable_mergejoin = off",
+        )
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
     }
     Ok(conn)
 }
