@@ -264,74 +264,21 @@ pub struct StepRows {
     pub stock: std::collections::BTreeMap<i32, i64>,
 }
 
+/// [`load_steps`] for one return.
 pub fn load_step(
     conn: &mut DbConn,
     id: &str,
     stock_bin: Option<&str>,
 ) -> Result<Option<StepRows>, AppError> {
-    // No bin code is empty: without a bin the stock join finds nothing.
-    let bin = stock_bin.unwrap_or("");
-    type Row = (
-        ReturnRow,
-        DeclarationRow,
-        Option<ReturnLineRow>,
-        Option<DeclarationLineRow>,
-        Option<i64>,
-    );
-    let rows: Vec<Row> = on_inner!(conn, |c| returns::table
-        .inner_join(declarations::table)
-        .left_join(return_lines::table.on(return_lines::return_id.eq(returns::id)))
-        .left_join(
-            declaration_lines::table.on(declaration_lines::invt_no
-                .eq(returns::invt_no)
-                .and(declaration_lines::gnum.eq(return_lines::gnum))),
-        )
-        .left_join(
-            stock::table.on(stock::owner_code
-                .eq(declarations::ebc_code)
-                .and(stock::gcode.eq(declaration_lines::gcode))
-                .and(stock::warehouse_code.nullable().eq(returns::warehouse_code))
-                .and(stock::bin_code.eq(bin))),
-        )
-        .filter(returns::id.eq(id))
-        .order(return_lines::gnum)
-        .select((
-            ReturnRow::as_select(),
-            DeclarationRow::as_select(),
-            Option::<ReturnLineRow>::as_select(),
-            Option::<DeclarationLineRow>::as_select(),
-            stock::qty.nullable(),
-        ))
-        .load(c))?;
-    let mut rows = rows.into_iter();
-    let Some((ret, decl, line, decl_line, qty)) = rows.next() else {
-        return Ok(None);
-    };
-    let mut out = StepRows {
-        ret,
-        decl,
-        lines: Vec::new(),
-        decl_lines: Vec::new(),
-        stock: Default::default(),
-    };
-    let mut add = |line: Option<ReturnLineRow>, d: Option<DeclarationLineRow>, q: Option<i64>| {
-        if let Some(l) = line {
-            if let Some(q) = q {
-                out.stock.insert(l.gnum, q);
-            }
-            out.lines.push(l);
-        }
-        out.decl_lines.extend(d);
-    };
-    add(line, decl_line, qty);
-    for (_, _, line, decl_line, qty) in rows {
-        add(line, decl_line, qty);
-    }
-    Ok(Some(out))
+    Ok(load_steps(conn, &[(id, stock_bin)])?
+        .into_iter()
+        .next()
+        .map(|(rows, _)| rows))
 }
 
-/// [`load_step`] for several returns at once, in one statement (`wants`: each return with
-/// the bin whose stock it reads). A return that does not exist is left out.
+/// What floor steps read of several returns, in one statement (`wants`: each return with the
+/// bin whose stock it reads): [`StepRows`] for each (return, bin) asked for, with that bin. A
+/// return that does not exist is left out.
 pub fn load_steps(
     conn: &mut DbConn,
     wants: &[(&str, Option<&str>)],

@@ -640,6 +640,25 @@ both! {
     }
 }
 
+/// Holds the writer in a batch of its own until `go` is sent: the writer's counts before, the
+/// sender, and the blocking request (join it after sending).
+fn hold_writer(
+    app: &TestApp,
+) -> (
+    bonded_returns::db::writer::CountsNow,
+    std::sync::mpsc::Sender<()>,
+    std::thread::JoinHandle<Result<(), AppError>>,
+) {
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let before = app.writer.counts();
+    let writer = app.writer.clone();
+    let blocker = std::thread::spawn(move || {
+        writer.write_blocking(move |_| wait.recv().map_err(|e| AppError::Internal(e.to_string())))
+    });
+    wait_queued(app, before.submitted, 1);
+    (before, go, blocker)
+}
+
 /// Waits until the writer has `n` requests queued since `before`.
 fn wait_queued(app: &TestApp, before: u64, n: u64) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -659,15 +678,7 @@ both! {
         let (_, b) = k.return_in("received");
         let (_, c) = k.return_in("sorted");
         // The writer is held in a batch of its own until every step below is queued.
-        let (go, wait) = std::sync::mpsc::channel::<()>();
-        let before = app.writer.counts();
-        let writer = app.writer.clone();
-        let blocker = std::thread::spawn(move || {
-            writer.write_blocking(move |_| {
-                wait.recv().map_err(|e| AppError::Internal(e.to_string()))
-            })
-        });
-        wait_queued(app, before.submitted, 1);
+        let (before, go, blocker) = hold_writer(app);
         let (first, second, sorted, unknown, inspected, batch) = std::thread::scope(|s| {
             let first = s.spawn(|| k.receive(&a));
             let second = s.spawn(|| k.receive(&a));
@@ -734,15 +745,7 @@ both! {
         };
         app.db.sql(refuse).expect("the trigger");
         let head = app.head();
-        let (go, wait) = std::sync::mpsc::channel::<()>();
-        let before = app.writer.counts();
-        let writer = app.writer.clone();
-        let blocker = std::thread::spawn(move || {
-            writer.write_blocking(move |_| {
-                wait.recv().map_err(|e| AppError::Internal(e.to_string()))
-            })
-        });
-        wait_queued(app, before.submitted, 1);
+        let (before, go, blocker) = hold_writer(app);
         let receive_and_print = json!({
             "warehouse": k.seed.a.warehouse, "camera": k.seed.a.camera, "printer": "P-DOCK-1",
         });
