@@ -77,15 +77,9 @@ impl Batch {
 
     /// Keeps a return as read, with the stock of its lines at `bin` (none when no bin).
     fn remember(&mut self, rows: StepRows, bin: Option<String>) {
-        if let (Some(bin), Some(w)) = (bin, rows.ret.warehouse_code.as_ref()) {
+        if let Some(bin) = bin {
             for l in &rows.lines {
-                if let Some(d) = rows.decl_lines.iter().find(|d| d.gnum == l.gnum) {
-                    let key = (
-                        rows.decl.ebc_code.clone(),
-                        d.gcode.clone(),
-                        w.clone(),
-                        bin.clone(),
-                    );
+                if let Some(key) = stock_key(&rows, l.gnum, &bin) {
                     let qty = rows.stock.get(&l.gnum).copied().unwrap_or(0);
                     self.stock.insert(key, qty);
                 }
@@ -103,16 +97,8 @@ impl Batch {
             ..rows.clone()
         };
         if let Some(bin) = stock_bin {
-            let w = out.ret.warehouse_code.as_ref()?;
-            for l in &out.lines {
-                let d = out.decl_lines.iter().find(|d| d.gnum == l.gnum)?;
-                let key = (
-                    out.decl.ebc_code.clone(),
-                    d.gcode.clone(),
-                    w.clone(),
-                    bin.to_string(),
-                );
-                let qty = *self.stock.get(&key)?;
+            for l in &rows.lines {
+                let qty = *self.stock.get(&stock_key(rows, l.gnum, bin)?)?;
                 if qty != 0 {
                     out.stock.insert(l.gnum, qty);
                 }
@@ -188,4 +174,16 @@ impl Batch {
         self.used_keys.clear();
         self.answers.clear();
     }
+}
+
+/// The stock key of line `gnum` of a return at `bin`: `None` when the return is in no warehouse
+/// or the line has no list line.
+fn stock_key(rows: &StepRows, gnum: i32, bin: &str) -> Option<StockKey> {
+    let d = rows.decl_lines.iter().find(|d| d.gnum == gnum)?;
+    Some((
+        rows.decl.ebc_code.clone(),
+        d.gcode.clone(),
+        rows.ret.warehouse_code.clone()?,
+        bin.to_string(),
+    ))
 }
