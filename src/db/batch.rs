@@ -3,7 +3,8 @@
 //! Before the first request of a batch runs, the writer loads the returns every floor step of
 //! the batch acts on (each with its list, its lines and their list lines, and for a restock the
 //! stock at the bin it names) in one statement, and which of their Idempotency-Keys were used
-//! before in another. Each step then reads its return from here and, once saved, leaves the
+//! before in another, and the sessions of the callers it is to confirm (floor callers known
+//! on this node only by a claim, `http::auth::FloorCaller`) in a third. Each step then reads its return from here and, once saved, leaves the
 //! return as saved, so a later step of the same batch decides on the earlier one's result.
 //! The answers of the batch's floor steps are stored together, in one statement, before the
 //! batch commits.
@@ -15,6 +16,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::idempotency::{self, StoredAnswer};
 use super::returns::{self as store, StepRows, StockRow};
+use super::users::{self, SessionRow, UserRow};
 use super::DbConn;
 use crate::error::AppError;
 
@@ -27,6 +29,9 @@ pub struct Prefetch {
     pub stock_bin: Option<String>,
     /// Its Idempotency-Key, scoped to its user (`flows::idempotency::scoped_key`).
     pub key: Option<String>,
+    /// The token hash of its caller's session when that is only claimed, to be confirmed in
+    /// the transaction (`http::auth::FloorCaller::confirm`).
+    pub claim: Option<String>,
 }
 
 /// Bonded stock's key: owner, HS code, warehouse, bin.
@@ -45,12 +50,21 @@ pub struct Batch {
     used_keys: HashSet<String>,
     /// Answers to store under their keys before the batch commits.
     answers: Vec<StoredAnswer>,
+    /// The claimed sessions the batch looked for: each with its user when it was open (at the
+    /// time of the read) and the user active, `None` when not.
+    sessions: HashMap<String, Option<(SessionRow, UserRow)>>,
 }
 
 impl Batch {
     /// Reads what the floor steps `wants` act on: their returns in one statement and, when
-    /// any carries an Idempotency-Key, the keys used before in another.
-    pub fn prefetch(&mut self, conn: &mut DbConn, wants: &[Prefetch]) -> Result<(), AppError> {
+    /// any carries an Idempotency-Key, the keys used before in another; when any caller is
+    /// only claimed, their sessions open at `now` in a third.
+    pub fn prefetch(
+        &mut self,
+        conn: &mut DbConn,
+        wants: &[Prefetch],
+        now: chrono::NaiveDateTime,
+    ) -> Result<(), AppError> {
         // Only what can be a return id: the rest is not found without a statement (on
         // PostgreSQL a refused one, say for a NUL, would end the batch's transaction).
         let ids: Vec<(&str, Option<&str>)> = wants
@@ -72,7 +86,22 @@ impl Batch {
         if !keys.is_empty() {
             self.used_keys.extend(idempotency::used(conn, &keys)?);
         }
+        let claims: Vec<&str> = wants.iter().filter_map(|w| w.claim.as_deref()).collect();
+        if !claims.is_empty() {
+            for &hash in &claims {
+                self.sessions.insert(hash.to_string(), None);
+            }
+            for (s, u) in users::session_users(conn, &claims, now)? {
+                self.sessions.insert(s.token_hash.clone(), Some((s, u)));
+            }
+        }
         Ok(())
+    }
+
+    /// A claimed session as the batch read it: `None` when the batch did not look for it,
+    /// `Some(None)` when it was not open (or its user not active).
+    pub fn session(&self, token_hash: &str) -> Option<Option<&(SessionRow, UserRow)>> {
+        self.sessions.get(token_hash).map(Option::as_ref)
     }
 
     /// Keeps a return as read, with the stock of its lines at `bin` (none when no bin).
@@ -144,6 +173,7 @@ impl Batch {
 
     /// Forgets what was read: a request ran that may have changed it.
     pub fn forget_reads(&mut self) {
+        self.sessions.clear();
         self.returns.clear();
         self.absent.clear();
         self.stock.clear();

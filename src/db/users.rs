@@ -118,6 +118,22 @@ pub fn session_user(
         .optional())?)
 }
 
+/// The sessions among `token_hashes` still open at `now`, each with its active user, in one
+/// statement (a write batch confirms its floor steps' callers together: `db::batch`).
+pub fn session_users(
+    conn: &mut DbConn,
+    token_hashes: &[&str],
+    now: NaiveDateTime,
+) -> Result<Vec<(SessionRow, UserRow)>, AppError> {
+    Ok(on_inner!(conn, |c| sessions::table
+        .inner_join(users::table)
+        .filter(super::AnyOf::new(sessions::token_hash, token_hashes))
+        .filter(sessions::expires_at.gt(now))
+        .filter(users::active.eq(true))
+        .select((SessionRow::as_select(), UserRow::as_select()))
+        .load(c))?)
+}
+
 pub fn delete_session(conn: &mut DbConn, token_hash: &str) -> Result<usize, AppError> {
     Ok(diesel::delete(sessions::table.find(token_hash)).execute(conn)?)
 }

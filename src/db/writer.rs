@@ -642,7 +642,8 @@ fn run_batch(
         }
     };
     let steps: Vec<Prefetch> = jobs.iter().filter_map(|j| j.step.clone()).collect();
-    if let Err(e) = view.prefetch(conn, &steps) {
+    let read_at = Utc::now().naive_utc().trunc_subsecs(6);
+    if let Err(e) = view.prefetch(conn, &steps, read_at) {
         let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
         abort_all(jobs, &mut done, "cannot read for the batch's steps");
         return Err(e);

@@ -242,13 +242,13 @@ impl KnownFloor {
 }
 
 /// The caller of a floor step (receive, sort, inspect, restock, dispose): the scanners' hot
-/// path. On SQLite a floor session this node has seen before is taken as a claim and
-/// confirmed inside the step's own write transaction ([`FloorCaller::confirm`]: the same
-/// look-up as [`Session`], on the writer's connection, with role and warehouse taken from
-/// the database), instead of a round trip through the read pool first. A session ended on
-/// any node, an expired one, a deactivated user or a changed role is refused there, before
-/// the step runs. On PostgreSQL the writer holds the cluster-wide write lock, so the session
-/// is read through the pool beforehand, as for every other request.
+/// path. A floor session this node has seen before is taken as a claim and confirmed inside
+/// the step's own write transaction ([`FloorCaller::confirm`]: the same look-up as
+/// [`Session`], with role and warehouse taken from the database), instead of a look-up
+/// through the read pool first. The write batch reads the sessions of all its claimed callers
+/// in one statement (`db::batch`), so on PostgreSQL this costs one round trip per batch under
+/// the write lock, not one per request beforehand. A session ended on any node, an expired
+/// one, a deactivated user or a changed role is refused there, before the step runs.
 pub enum FloorCaller {
     /// Read from the database for this request.
     Confirmed(Session),
@@ -275,13 +275,19 @@ impl FloorCaller {
     /// database (session still open and unexpired, user active and still floor staff) and the
     /// actor built from what the database says.
     pub fn confirm(
-        conn: &mut crate::db::DbConn,
+        tx: &mut crate::db::writer::Tx<'_>,
         claim: Option<&str>,
         actor: Actor,
-        now: chrono::NaiveDateTime,
     ) -> Result<Actor, AppError> {
         let Some(hash) = claim else { return Ok(actor) };
-        let (s, u) = user_store::session_user(conn, hash, now)?.ok_or_else(ended)?;
+        let (s, u) = match tx.batch.session(hash) {
+            // Read with the batch's other claims: still open now (the read was a moment ago).
+            Some(found) => found
+                .filter(|(s, _)| s.expires_at > tx.now)
+                .cloned()
+                .ok_or_else(ended)?,
+            None => user_store::session_user(tx.conn, hash, tx.now)?.ok_or_else(ended)?,
+        };
         let session = session_of(s, u, actor.request_id.unwrap_or_default())?;
         session.require(&[Role::Floor])?;
         if session.scope != Scope::Full {
@@ -302,10 +308,7 @@ impl FromRequest for FloorCaller {
         Box::pin(async move {
             let state = p.state?;
             let hash = token_hash_of(p.token)?;
-            let known = (state.backend == "sqlite")
-                .then(|| state.known_floor.get(&hash))
-                .flatten();
-            if let Some((username, warehouse, is_token)) = known {
+            if let Some((username, warehouse, is_token)) = state.known_floor.get(&hash) {
                 return Ok(Self::Claimed(Session {
                     username,
                     role: Role::Floor,

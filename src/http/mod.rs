@@ -238,8 +238,7 @@ where
     F: FnOnce(&mut Tx<'_>, &Actor, I) -> Result<Answer, AppError> + Send + 'static,
 {
     let input: I = json_input(req, body)?;
-    let of = step(&input);
-    let step = (of.return_id, of.stock_bin);
+    let step = step(&input);
     let who = Writing {
         session: caller.session(),
         claim: caller.claim().map(str::to_owned),
@@ -265,8 +264,8 @@ struct Writing<'a> {
     /// it is confirmed first in the transaction.
     claim: Option<String>,
     writes: Writes,
-    /// A floor step: its return and the bin whose stock it reads.
-    step: Option<(String, Option<String>)>,
+    /// A floor step: what it acts on.
+    step: Option<StepOf>,
 }
 
 /// Runs `flow` through the writer as `who`, honouring the `Idempotency-Key`.
@@ -310,21 +309,25 @@ where
     let actor = session.actor();
     let audit_actor = actor.clone();
     let username = session.username.clone();
-    let (key_in, hash_in) = (key.clone(), hash.clone());
+    let (key_in, hash_in, claim_in) = (key.clone(), hash.clone(), claim.clone());
     let run = move |tx: &mut Tx<'_>| {
-        let actor = FloorCaller::confirm(tx.conn, claim.as_deref(), actor, tx.now)?;
+        let actor = FloorCaller::confirm(tx, claim.as_deref(), actor)?;
         idempotency::once(tx, &username, key_in.as_deref(), &hash_in, |tx| {
             flow(tx, &actor, input)
         })
     };
     let result = match step {
-        Some((return_id, stock_bin)) => {
+        Some(StepOf {
+            return_id,
+            stock_bin,
+        }) => {
             let prefetch = Prefetch {
                 return_id,
                 stock_bin,
                 key: key
                     .as_deref()
                     .map(|k| idempotency::scoped_key(&session.username, k)),
+                claim: claim_in,
             };
             state.writer.write_step(prefetch, run).await
         }

@@ -256,8 +256,8 @@ fn step_then_state(
 
 both! {
     // Floor steps take a session this node has seen as a claim and confirm it inside the
-    // write transaction (SQLite): whatever ended or changed it since is refused there, before
-    // the step, exactly as a session read from the database first.
+    // write transaction: whatever ended or changed it since is refused there, before the
+    // step, exactly as a session read from the database first.
     fn a_floor_session_known_from_earlier_scans_is_confirmed_again_at_every_step(app: &TestApp) {
         let k = crate::flowkit::Kit::new(app);
         let returns: Vec<String> = (0..6).map(|_| k.whole_return().1).collect();
@@ -319,5 +319,60 @@ both! {
         // Audited as the user the database knows.
         let last = k.entries_of(&returns[5]).pop().expect("an entry");
         assert_eq!((last.action.as_str(), last.actor.as_str()), ("return.receive", w.username.as_str()));
+    }
+}
+
+both! {
+    // The claimed callers of one write batch are confirmed together, in one statement read in
+    // the batch's transaction: a session ended meanwhile is refused and its step changes
+    // nothing; the others' steps go through, each audited as its own user.
+    fn the_claimed_callers_of_one_batch_are_confirmed_together(app: &TestApp) {
+        let k = crate::flowkit::Kit::new(app);
+        let users: Vec<_> = (0..3)
+            .map(|_| app.create_user("floor", Some(&k.seed.a.warehouse)))
+            .collect();
+        let clients: Vec<_> = users.iter().map(|u| app.login(&u.username, &u.password)).collect();
+        // Each session is seen once on this node, so that its next step is only a claim.
+        for client in &clients {
+            let id = k.whole_return().1;
+            step_then_state(&k, client, &id).0.assert_status(200);
+        }
+        let returns: Vec<String> = (0..3).map(|_| k.whole_return().1).collect();
+        // Ended on another node: this node still takes it as a claim.
+        app.db
+            .sql(&format!("DELETE FROM sessions WHERE username = '{}'", users[1].username))
+            .expect("sql");
+        let (before, go, blocker) = crate::flow::hold_writer(app);
+        let (replies, queued, after) = std::thread::scope(|s| {
+            let handles: Vec<_> = clients
+                .iter()
+                .zip(&returns)
+                .map(|(client, id)| s.spawn(|| step_then_state(&k, client, id).0))
+                .collect();
+            crate::flow::wait_queued(app, before.submitted, 4);
+            let queued = app.writer.counts();
+            go.send(()).unwrap();
+            let replies: Vec<Reply> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+            (replies, queued, app.writer.counts())
+        });
+        blocker.join().unwrap().unwrap();
+        assert_eq!(
+            (after.batches - queued.batches, after.requests - queued.requests),
+            (1, 3),
+            "the three steps ran in one batch after the blocker's"
+        );
+        replies[0].assert_status(200);
+        replies[1].assert_problem(401, "unauthenticated");
+        replies[2].assert_status(200);
+        assert_eq!(
+            [k.state(&returns[0]), k.state(&returns[1]), k.state(&returns[2])],
+            ["received", "declared", "received"]
+        );
+        for (i, id) in [(0, &returns[0]), (2, &returns[2])] {
+            let last = k.entries_of(id).pop().expect("an entry");
+            assert_eq!(last.actor, users[i].username, "audited as its own user");
+        }
+        assert!(k.entries_of(&returns[1]).iter().all(|e| e.action != "return.receive"));
+        assert!(app.verify(None).ok, "the chain holds");
     }
 }

@@ -642,7 +642,7 @@ both! {
 
 /// Holds the writer in a batch of its own until `go` is sent: the writer's counts before, the
 /// sender, and the blocking request (join it after sending).
-fn hold_writer(
+pub(crate) fn hold_writer(
     app: &TestApp,
 ) -> (
     bonded_returns::db::writer::CountsNow,
@@ -660,7 +660,7 @@ fn hold_writer(
 }
 
 /// Waits until the writer has `n` requests queued since `before`.
-fn wait_queued(app: &TestApp, before: u64, n: u64) {
+pub(crate) fn wait_queued(app: &TestApp, before: u64, n: u64) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while app.writer.counts().submitted < before + n {
         assert!(
