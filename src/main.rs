@@ -12,11 +12,31 @@ fn one_line(s: &str) -> String {
         .join(" ")
 }
 
+/// The server allocates and frees many small blocks per request (rows, answers, JSON): with
+/// glibc's allocator that was about 15 % of the writer thread's CPU in the flow benchmark
+/// (`perf`, benches/README.md, "the batch's callers and answers").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc returns freed memory to the OS at once: by default it waits a second, so that
+/// sign-ins close together (Argon2 takes 19 MiB for each password check) each kept their
+/// block.
+fn allocator_options() {
+    use libmimalloc_sys as mi;
+    // The number of `mi_option_purge_delay` in the mimalloc that libmimalloc-sys builds
+    // (c_src/mimalloc/v3/include/mimalloc.h); its Rust constants do not name it.
+    const PURGE_DELAY: mi::mi_option_t = 15;
+    // SAFETY: setting an option is always allowed; it is read when memory is next purged.
+    unsafe { mi::mi_option_set(PURGE_DELAY, 0) }
+}
+
 /// Large allocations (Argon2's 19 MiB per password check, XML imports, label sheets) go
 /// straight to the OS and back when freed. By default glibc raises its mmap threshold after
 /// the first such block is freed, so later ones come from the heap of whichever thread asked
 /// and stay there: a few sign-ins on different threads kept 100-150 MB resident for good
-/// (peak in the flow benchmark 114-151 MB; with this, 35 MB).
+/// (peak in the flow benchmark 114-151 MB; with this, 35 MB). Since the server's own
+/// allocations go through mimalloc, this holds for what the C libraries (SQLite, libpq)
+/// allocate.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn return_large_blocks_to_the_os() {
     // SAFETY: mallopt only sets an allocator parameter; called first thing, before any
@@ -30,6 +50,7 @@ fn return_large_blocks_to_the_os() {
 fn return_large_blocks_to_the_os() {}
 
 fn main() {
+    allocator_options();
     return_large_blocks_to_the_os();
     tracing_subscriber::fmt()
         .with_env_filter(
