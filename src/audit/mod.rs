@@ -88,7 +88,7 @@ impl Changes {
         self.0.is_empty()
     }
     /// The JSON text stored and hashed: the same text as `Value::Object(map).to_string()`.
-    fn encode(&self) -> String {
+    pub fn encode(&self) -> String {
         serde_json::to_string(&self.0).unwrap_or_else(|_| "{}".into())
     }
 }

@@ -3,7 +3,9 @@
 //! Before the first request of a batch runs, the writer loads the returns every floor step of
 //! the batch acts on (each with its list, its lines and their list lines, and for a restock the
 //! stock at the bin it names) in one statement, and which of their Idempotency-Keys were used
-//! before in another, and the sessions of the callers it is to confirm (floor callers known
+//! before in another; for the returns that are inspected (to be restocked or disposed), their
+//! disposals and what their restocks recorded (which the steps' answers show) in one more
+//! each, the second only when one has restocked units; and the sessions of the callers it is to confirm (floor callers known
 //! on this node only by a claim, `http::auth::FloorCaller`) in a third. Each step then reads its return from here and, once saved, leaves the
 //! return as saved, so a later step of the same batch decides on the earlier one's result.
 //! The answers of the batch's floor steps are stored together, in one statement, before the
@@ -15,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::idempotency::{self, StoredAnswer};
-use super::returns::{self as store, StepRows, StockRow};
+use super::returns::{self as store, DisposalRow, StepRows, StockRow};
 use super::users::{self, SessionRow, UserRow};
 use super::DbConn;
 use crate::error::AppError;
@@ -53,6 +55,26 @@ pub struct Batch {
     /// The claimed sessions the batch looked for: each with its user when it was open (at the
     /// time of the read) and the user active, `None` when not.
     sessions: HashMap<String, Option<(SessionRow, UserRow)>>,
+    /// What the answer of a restock or a disposal shows beyond the return's rows, for the
+    /// inspected returns read.
+    settling: HashMap<String, Settling>,
+}
+
+/// An inspected return's disposals and what its restocks recorded, as this transaction has
+/// them.
+#[derive(Default)]
+struct Settling {
+    disposals: Vec<DisposalRow>,
+    /// The `changes` of its `return.restock` entries, in the order of the log.
+    restocks: Vec<String>,
+}
+
+/// What a step settled beyond the return's rows: the disposal it recorded, what its restock
+/// entry recorded (its `changes`).
+#[derive(Default)]
+pub struct Settled {
+    pub disposal: Option<DisposalRow>,
+    pub restock: Option<String>,
 }
 
 impl Batch {
@@ -81,6 +103,7 @@ impl Batch {
                     self.absent.insert(id.to_string());
                 }
             }
+            self.read_settling(conn)?;
         }
         let keys: Vec<&str> = wants.iter().filter_map(|w| w.key.as_deref()).collect();
         if !keys.is_empty() {
@@ -96,6 +119,52 @@ impl Batch {
             }
         }
         Ok(())
+    }
+
+    /// For the inspected returns read: their disposals and what their restocks recorded.
+    fn read_settling(&mut self, conn: &mut DbConn) -> Result<(), AppError> {
+        let inspected = crate::domain::returns::State::Inspected.as_str();
+        let ids: Vec<&str> = self
+            .returns
+            .values()
+            .filter(|r| r.ret.state == inspected)
+            .map(|r| r.ret.id.as_str())
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut settling: HashMap<String, Settling> = ids
+            .iter()
+            .map(|id| (id.to_string(), Settling::default()))
+            .collect();
+        for d in store::disposals_of_many(conn, &ids)? {
+            if let Some(s) = settling.get_mut(&d.return_id) {
+                s.disposals.push(d);
+            }
+        }
+        // Only a return with restocked units has restock entries.
+        let restocked: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| self.returns[*id].lines.iter().any(|l| l.restocked > 0))
+            .collect();
+        if !restocked.is_empty() {
+            for (id, changes) in store::restocks_of(conn, &restocked)? {
+                if let Some(s) = settling.get_mut(&id) {
+                    s.restocks.push(changes);
+                }
+            }
+        }
+        self.settling.extend(settling);
+        Ok(())
+    }
+
+    /// An inspected return's disposals and what its restocks recorded, when the batch read
+    /// them (with what its steps since settled).
+    pub fn settling(&self, id: &str) -> Option<(Vec<DisposalRow>, Vec<String>)> {
+        self.settling
+            .get(id)
+            .map(|s| (s.disposals.clone(), s.restocks.clone()))
     }
 
     /// A claimed session as the batch read it: `None` when the batch did not look for it,
@@ -147,16 +216,22 @@ impl Batch {
         self.remember(rows.clone(), stock_bin.map(str::to_string));
     }
 
-    /// A return as a step saved it: its row and lines, and the stock it raised.
+    /// A return as a step saved it: its row and lines, the stock it raised, and what it
+    /// settled.
     pub fn saved(
         &mut self,
         ret: &store::ReturnRow,
         lines: &[store::ReturnLineRow],
         raised: Option<&StockRow>,
+        settled: Settled,
     ) {
         if let Some(rows) = self.returns.get_mut(&ret.id) {
             rows.ret = ret.clone();
             rows.lines = lines.to_vec();
+        }
+        if let Some(s) = self.settling.get_mut(&ret.id) {
+            s.disposals.extend(settled.disposal);
+            s.restocks.extend(settled.restock);
         }
         if let Some(s) = raised {
             let key = (
@@ -174,6 +249,7 @@ impl Batch {
     /// Forgets what was read: a request ran that may have changed it.
     pub fn forget_reads(&mut self) {
         self.sessions.clear();
+        self.settling.clear();
         self.returns.clear();
         self.absent.clear();
         self.stock.clear();

@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    declaration_lines, declarations, disposals, return_discrepancies, return_lines, returns, stock,
+    audit_entries, declaration_lines, declarations, disposals, return_discrepancies, return_lines,
+    returns, stock,
 };
 use super::{AnyOf, DbConn, FixedUpdate};
 
@@ -156,6 +157,25 @@ pub struct NewDisposal<'a> {
     pub status: &'a str,
     pub requested_by: &'a str,
     pub requested_at: NaiveDateTime,
+}
+
+impl NewDisposal<'_> {
+    /// The row as stored under `id`.
+    pub fn row(&self, id: i64) -> DisposalRow {
+        DisposalRow {
+            id,
+            return_id: self.return_id.to_string(),
+            gnum: self.gnum,
+            qty: self.qty,
+            route: self.route.to_string(),
+            reference: self.reference.to_string(),
+            status: self.status.to_string(),
+            requested_by: self.requested_by.to_string(),
+            requested_at: self.requested_at,
+            decided_by: None,
+            decided_at: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -970,6 +990,27 @@ pub fn disposals_of(conn: &mut DbConn, id: &str) -> Result<Vec<DisposalRow>, App
         .filter(disposals::return_id.eq(id))
         .order(disposals::id)
         .select(DisposalRow::as_select())
+        .load(c))?)
+}
+
+/// The disposals of several returns, in one statement, oldest first.
+pub fn disposals_of_many(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<DisposalRow>, AppError> {
+    Ok(on_inner!(conn, |c| disposals::table
+        .filter(AnyOf::new(disposals::return_id, ids))
+        .order(disposals::id)
+        .select(DisposalRow::as_select())
+        .load(c))?)
+}
+
+/// What the restocks of several returns recorded (the return id and the entry's `changes`,
+/// which name the bin and the quantity), in one statement, in the order of the log.
+pub fn restocks_of(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<(String, String)>, AppError> {
+    Ok(on_inner!(conn, |c| audit_entries::table
+        .filter(audit_entries::entity_kind.eq("return"))
+        .filter(AnyOf::new(audit_entries::entity_id, ids))
+        .filter(audit_entries::action.eq("return.restock"))
+        .order(audit_entries::seq)
+        .select((audit_entries::entity_id, audit_entries::changes))
         .load(c))?)
 }
 

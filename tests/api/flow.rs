@@ -778,3 +778,62 @@ both! {
         assert!(app.verify(None).ok);
     }
 }
+
+both! {
+    // A restock's or a disposal's answer shows the return's shelves and disposals as its batch
+    // has them (read once for the batch's inspected returns, with what its steps since
+    // settled): the same as the return read afterwards, whatever came before in the batch.
+    fn settling_answers_from_one_batch_show_what_the_return_read_afterwards_shows(app: &TestApp) {
+        let k = Kit::new(app);
+        // `a` restocked and disposed of before; `b`, `c` and `d` not yet.
+        let (_, a) = k.return_in("inspected");
+        k.restock(&a, 1, 1).assert_status(200);
+        k.dispose(&a, 2, 1, "exit").assert_status(200);
+        let (_, b) = k.return_in("inspected");
+        let (_, c) = k.return_in("inspected");
+        let (_, d) = k.return_in("inspected");
+        let (before, go, blocker) = hold_writer(app);
+        let (answers, queued, after) = std::thread::scope(|s| {
+            let steps = [
+                s.spawn(|| k.restock(&a, 1, 1)),
+                s.spawn(|| k.dispose(&b, 2, 1, "exit")),
+                s.spawn(|| k.restock(&c, 1, 3)),
+                s.spawn(|| k.restock(&d, 1, 2)),
+                s.spawn(|| k.dispose(&d, 2, 2, "reexport")),
+            ];
+            wait_queued(app, before.submitted, 6);
+            let queued = app.writer.counts();
+            go.send(()).unwrap();
+            let answers: Vec<Reply> = steps.into_iter().map(|h| h.join().unwrap()).collect();
+            (answers, queued, app.writer.counts())
+        });
+        blocker.join().unwrap().unwrap();
+        assert_eq!(
+            (after.batches - queued.batches, after.requests - queued.requests),
+            (1, 5),
+            "the five steps ran in one batch after the blocker's"
+        );
+        for r in &answers {
+            r.assert_status(200);
+        }
+        let shown = |r: &Reply| (r.json["whereabouts"].clone(), r.json["disposals"].clone());
+        let read = |id: &str| {
+            let v = k.view(id);
+            (v["whereabouts"].clone(), v["disposals"].clone())
+        };
+        assert_eq!(shown(&answers[0]), read(&a), "a: an earlier restock and disposal, one more restock");
+        assert_eq!(shown(&answers[1]), read(&b));
+        assert_eq!(shown(&answers[2]), read(&c));
+        // Two steps of `d` in the batch: the later one's answer shows both.
+        let d_now = read(&d);
+        assert!(
+            [&answers[3], &answers[4]].iter().any(|r| shown(r) == d_now),
+            "one of d's answers shows both its restock and its disposal: {:?} / {:?} / {d_now:?}",
+            shown(&answers[3]),
+            shown(&answers[4])
+        );
+        assert_eq!(read(&a).1.as_array().map(Vec::len), Some(1), "a's disposal shown");
+        assert_eq!(read(&d).1.as_array().map(Vec::len), Some(1), "d's disposal shown");
+        assert!(app.verify(None).ok, "the chain holds");
+    }
+}

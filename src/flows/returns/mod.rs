@@ -19,7 +19,7 @@ use crate::db::returns::{
     self as store, DeclarationLineRow, DeclarationRow, DisposalRow, ReturnLineRow, ReturnRow,
 };
 use crate::db::writer::Tx;
-use crate::db::DbConn;
+use crate::db::{batch, DbConn};
 use crate::domain::returns::{Action, State};
 use crate::error::{AppError, Party};
 use crate::flows::eligibility;
@@ -50,6 +50,8 @@ pub struct Done {
     pub decl_lines: Option<Vec<DeclarationLineRow>>,
     /// The return's disposals, when the step knows them.
     pub disposals: Option<Vec<DisposalRow>>,
+    /// What the return's restocks recorded (their entries' `changes`), when the step knows.
+    pub restocks: Option<Vec<String>>,
 }
 
 impl Done {
@@ -67,6 +69,21 @@ impl Done {
             lines,
             decl_lines,
             disposals: Some(Vec::new()),
+            restocks: Some(Vec::new()),
+        }
+    }
+
+    /// What a settling step (restock, disposal) of return `id` leaves: its disposals and
+    /// restocks as its batch has them, when it read them (else the answer reads them).
+    pub fn settled(tx: &Tx<'_>, d: decide::Decision, facts: decide::Facts) -> Self {
+        let (disposals, restocks) = tx.batch.settling(&d.ret.id).unzip();
+        Self {
+            ret: d.ret,
+            decl: facts.decl,
+            lines: Some(d.lines),
+            decl_lines: Some(facts.decl_lines),
+            disposals,
+            restocks,
         }
     }
 }
@@ -386,21 +403,24 @@ pub(crate) fn save(
 ) -> Result<decide::Decision, AppError> {
     let id = d.ret.id.clone();
     tx.writing();
+    let mut settled = batch::Settled::default();
     if let Some(plan) = &d.disposal {
-        let disposal_id = store::insert_disposal(
-            tx.conn,
-            &store::NewDisposal {
-                return_id: &id,
-                gnum: plan.gnum,
-                qty: plan.qty,
-                route: plan.route.as_str(),
-                reference: &plan.reference,
-                status: plan.status,
-                requested_by: &actor.username,
-                requested_at: tx.now,
-            },
-        )?;
+        let new = store::NewDisposal {
+            return_id: &id,
+            gnum: plan.gnum,
+            qty: plan.qty,
+            route: plan.route.as_str(),
+            reference: &plan.reference,
+            status: plan.status,
+            requested_by: &actor.username,
+            requested_at: tx.now,
+        };
+        let disposal_id = store::insert_disposal(tx.conn, &new)?;
+        settled.disposal = Some(new.row(disposal_id));
         decide::with_disposal_id(&mut d.entry, plan, disposal_id);
+    }
+    if d.entry.action == "return.restock" {
+        settled.restock = Some(d.entry.changes.encode());
     }
     let changed: Vec<&store::ReturnLineRow> = d
         .lines
@@ -451,7 +471,7 @@ pub(crate) fn save(
         };
         match saved {
             Some(true) => {
-                tx.batch.saved(&d.ret, &d.lines, d.stock.as_ref());
+                tx.batch.saved(&d.ret, &d.lines, d.stock.as_ref(), settled);
                 return Ok(d);
             }
             Some(false) => return Err(store::changed_meanwhile(&id)),
@@ -465,7 +485,7 @@ pub(crate) fn save(
     }
     store::update_from(tx.conn, &d.ret, d.from.as_str())?;
     tx.audit(by, entry())?;
-    tx.batch.saved(&d.ret, &d.lines, d.stock.as_ref());
+    tx.batch.saved(&d.ret, &d.lines, d.stock.as_ref(), settled);
     Ok(d)
 }
 

@@ -63,13 +63,7 @@ pub fn restock(
         actor,
         decide::restock(&facts, input, bin, camera, tx.now)?,
     )?;
-    Ok(Step::Done(Done {
-        ret: d.ret,
-        decl: facts.decl,
-        lines: Some(d.lines),
-        decl_lines: Some(facts.decl_lines),
-        disposals: None,
-    }))
+    Ok(Step::Done(Done::settled(tx, d, facts)))
 }
 
 /// Disposes of units: load, decide ([`decide::dispose`]), write.
@@ -91,13 +85,7 @@ pub fn dispose(
         actor,
         decide::dispose(&facts, input, what, camera, tx.now)?,
     )?;
-    Ok(Step::Done(Done {
-        ret: d.ret,
-        decl: facts.decl,
-        lines: Some(d.lines),
-        decl_lines: Some(facts.decl_lines),
-        disposals: None,
-    }))
+    Ok(Step::Done(Done::settled(tx, d, facts)))
 }
 
 /// A supervisor approves (or rejects) a re-export or destruction. Like every step, it is
@@ -194,5 +182,6 @@ pub fn decide(
         lines: Some(lines),
         decl_lines: None,
         disposals: None,
+        restocks: None,
     }))
 }

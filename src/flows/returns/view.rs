@@ -250,6 +250,7 @@ pub fn build(conn: &mut DbConn, actor: &Actor, l: Loaded) -> Result<ReturnView, 
             lines: None,
             decl_lines: None,
             disposals: None,
+            restocks: None,
         },
         true,
     )
@@ -276,6 +277,7 @@ fn build_from(
         lines,
         decl_lines,
         disposals,
+        restocks,
     } = done;
     let now = Utc::now().naive_utc();
     let (lines, decl_lines) = match (lines, decl_lines) {
@@ -284,7 +286,7 @@ fn build_from(
         (None, _) => store::lines_with_declaration(conn, &r.id, &d.invt_no)?,
     };
     let next = next_actions(&r, &lines);
-    let whereabouts = whereabouts(conn, &r, &lines)?;
+    let whereabouts = whereabouts(conn, &r, &lines, restocks)?;
     let lines = line_views(&r, lines, &decl_lines);
     // Sorting records the discrepancies and sets the flag in the same step (and a return is
     // sorted once), so without the flag there is none to read.
@@ -411,17 +413,19 @@ fn whereabouts(
     conn: &mut DbConn,
     r: &ReturnRow,
     lines: &[ReturnLineRow],
+    restocks: Option<Vec<String>>,
 ) -> Result<Vec<Whereabouts>, AppError> {
     let sum = |f: fn(&ReturnLineRow) -> i64| lines.iter().map(f).sum::<i64>();
     let restocked = sum(|l| l.restocked);
     let mut out = Vec::new();
     if restocked > 0 {
-        let entries: Vec<String> = on_inner!(conn, |c| audit_entries::table
-            .filter(audit_entries::entity_kind.eq("return"))
-            .filter(audit_entries::entity_id.eq(&r.id))
-            .filter(audit_entries::action.eq("return.restock"))
-            .select(audit_entries::changes)
-            .load(c))?;
+        let entries: Vec<String> = match restocks {
+            Some(known) => known,
+            None => store::restocks_of(conn, &[&r.id])?
+                .into_iter()
+                .map(|(_, changes)| changes)
+                .collect(),
+        };
         let mut bins: std::collections::BTreeMap<String, i64> = Default::default();
         for changes in entries {
             let v: serde_json::Value = serde_json::from_str(&changes).unwrap_or_default();
