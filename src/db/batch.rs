@@ -1,13 +1,17 @@
 //! What a write batch reads once for all its floor steps, and writes once for all of them.
 //!
-//! Before the first request of a batch runs, the writer loads the returns every floor step of
-//! the batch acts on (each with its list, its lines and their list lines, and for a restock the
-//! stock at the bin it names) in one statement, and which of their Idempotency-Keys were used
-//! before in another; for the returns that are inspected (to be restocked or disposed), their
-//! disposals and what their restocks recorded (which the steps' answers show) in one more
-//! each, the second only when one has restocked units; and the sessions of the callers it is to confirm (floor callers known
-//! on this node only by a claim, `http::auth::FloorCaller`) in a third. Each step then reads its return from here and, once saved, leaves the
-//! return as saved, so a later step of the same batch decides on the earlier one's result.
+//! Before the first request of a batch runs, the writer reads, one statement each:
+//! - the returns every floor step of the batch acts on, each with its list, its lines with
+//!   their list lines and, for a restock, the stock at the bin it names;
+//! - which of the steps' Idempotency-Keys were used before;
+//! - for the returns that are inspected (to be restocked or disposed), their disposals and,
+//!   when one has restocked units, what their restocks recorded (the steps' answers show
+//!   both);
+//! - the sessions of the callers it is to confirm (floor callers known on this node only by a
+//!   claim, `http::auth::FloorCaller`).
+//!
+//! Each step then reads its return from here and, once saved, leaves the return as saved, so
+//! a later step of the same batch decides on the earlier one's result.
 //! The answers of the batch's floor steps are stored together, in one statement, before the
 //! batch commits.
 //!
@@ -78,9 +82,8 @@ pub struct Settled {
 }
 
 impl Batch {
-    /// Reads what the floor steps `wants` act on: their returns in one statement and, when
-    /// any carries an Idempotency-Key, the keys used before in another; when any caller is
-    /// only claimed, their sessions open at `now` in a third.
+    /// Reads what the floor steps `wants` act on (see the module's description): their
+    /// returns, the keys used before, and the sessions open at `now` of the callers claimed.
     pub fn prefetch(
         &mut self,
         conn: &mut DbConn,
