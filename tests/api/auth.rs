@@ -342,25 +342,15 @@ both! {
         app.db
             .sql(&format!("DELETE FROM sessions WHERE username = '{}'", users[1].username))
             .expect("sql");
-        let (before, go, blocker) = crate::flow::hold_writer(app);
-        let (replies, queued, after) = std::thread::scope(|s| {
-            let handles: Vec<_> = clients
-                .iter()
-                .zip(&returns)
-                .map(|(client, id)| s.spawn(|| step_then_state(&k, client, id).0))
-                .collect();
-            crate::flow::wait_queued(app, before.submitted, 4);
-            let queued = app.writer.counts();
-            go.send(()).unwrap();
-            let replies: Vec<Reply> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-            (replies, queued, app.writer.counts())
-        });
-        blocker.join().unwrap().unwrap();
-        assert_eq!(
-            (after.batches - queued.batches, after.requests - queued.requests),
-            (1, 3),
-            "the three steps ran in one batch after the blocker's"
-        );
+        let requests = clients
+            .iter()
+            .zip(&returns)
+            .map(|(client, id)| -> crate::flow::Request<'_> {
+                let k = &k;
+                Box::new(move || step_then_state(k, client, id).0)
+            })
+            .collect();
+        let (replies, _) = crate::flow::in_one_batch(app, requests);
         replies[0].assert_status(200);
         replies[1].assert_problem(401, "unauthenticated");
         replies[2].assert_status(200);

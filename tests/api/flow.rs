@@ -642,7 +642,7 @@ both! {
 
 /// Holds the writer in a batch of its own until `go` is sent: the writer's counts before, the
 /// sender, and the blocking request (join it after sending).
-pub(crate) fn hold_writer(
+fn hold_writer(
     app: &TestApp,
 ) -> (
     bonded_returns::db::writer::CountsNow,
@@ -660,7 +660,7 @@ pub(crate) fn hold_writer(
 }
 
 /// Waits until the writer has `n` requests queued since `before`.
-pub(crate) fn wait_queued(app: &TestApp, before: u64, n: u64) {
+fn wait_queued(app: &TestApp, before: u64, n: u64) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while app.writer.counts().submitted < before + n {
         assert!(
@@ -671,36 +671,52 @@ pub(crate) fn wait_queued(app: &TestApp, before: u64, n: u64) {
     }
 }
 
+/// A request to the server, run on a thread of its own.
+pub(crate) type Request<'a> = Box<dyn FnOnce() -> Reply + Send + 'a>;
+
+/// Sends `requests` together and has the writer take them in one batch: it is held until all
+/// are queued. Asserts that they ran in one batch; their replies in order, and the statements
+/// the batch sent.
+pub(crate) fn in_one_batch(app: &TestApp, requests: Vec<Request<'_>>) -> (Vec<Reply>, u64) {
+    let n = requests.len() as u64;
+    let (before, go, blocker) = hold_writer(app);
+    let (replies, queued, after) = std::thread::scope(|s| {
+        let handles: Vec<_> = requests.into_iter().map(|r| s.spawn(r)).collect();
+        wait_queued(app, before.submitted, n + 1);
+        let queued = app.writer.counts();
+        go.send(()).unwrap();
+        let replies: Vec<Reply> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        (replies, queued, app.writer.counts())
+    });
+    blocker.join().unwrap().unwrap();
+    assert_eq!(
+        (
+            after.batches - queued.batches,
+            after.requests - queued.requests
+        ),
+        (1, n),
+        "the {n} requests ran in one batch after the blocker's"
+    );
+    (replies, after.statements - queued.statements)
+}
+
 both! {
     fn the_steps_of_one_batch_are_read_together_and_each_decides_on_the_ones_before_it(app: &TestApp) {
         let k = Kit::new(app);
         let (_, a) = k.whole_return();
         let (_, b) = k.return_in("received");
         let (_, c) = k.return_in("sorted");
-        // The writer is held in a batch of its own until every step below is queued.
-        let (before, go, blocker) = hold_writer(app);
-        let (first, second, sorted, unknown, inspected, batch) = std::thread::scope(|s| {
-            let first = s.spawn(|| k.receive(&a));
-            let second = s.spawn(|| k.receive(&a));
-            let sorted = s.spawn(|| k.sort(&b, &[(1, 3), (2, 2)], "pending_inspection"));
-            let unknown = s.spawn(|| k.receive("RT20260101999999"));
-            let inspected =
-                s.spawn(|| k.inspect(&c, &[(1, 3, 0, 0, 0, 0), (2, 2, 0, 0, 0, 0)]));
-            wait_queued(app, before.submitted, 6);
-            let queued = app.writer.counts();
-            go.send(()).unwrap();
-            let join = |h: std::thread::ScopedJoinHandle<'_, Reply>| h.join().unwrap();
-            let replies = (join(first), join(second), join(sorted), join(unknown), join(inspected));
-            let after = app.writer.counts();
-            (replies.0, replies.1, replies.2, replies.3, replies.4, (queued, after))
-        });
-        blocker.join().unwrap().unwrap();
-        let (queued, after) = batch;
-        assert_eq!(
-            (after.batches - queued.batches, after.requests - queued.requests),
-            (1, 5),
-            "the five steps ran in one batch after the blocker's"
+        let (replies, statements) = in_one_batch(
+            app,
+            vec![
+                Box::new(|| k.receive(&a)),
+                Box::new(|| k.receive(&a)),
+                Box::new(|| k.sort(&b, &[(1, 3), (2, 2)], "pending_inspection")),
+                Box::new(|| k.receive("RT20260101999999")),
+                Box::new(|| k.inspect(&c, &[(1, 3, 0, 0, 0, 0), (2, 2, 0, 0, 0, 0)])),
+            ],
         );
+        let [first, second, sorted, unknown, inspected] = <[Reply; 5]>::try_from(replies).unwrap();
         // The second receive of `a` decided on the first one's result, read by the batch.
         let mut receives = [first.status, second.status];
         receives.sort_unstable();
@@ -720,10 +736,7 @@ both! {
             .count();
         assert_eq!(receipts, 1, "one receive recorded");
         assert!(app.verify(None).ok, "the chain holds");
-        println!(
-            "a batch of 5 floor steps (2 refused) sent {} statements",
-            after.statements - queued.statements
-        );
+        println!("a batch of 5 floor steps (2 refused) sent {statements} statements");
     }
 }
 
@@ -792,26 +805,15 @@ both! {
         let (_, b) = k.return_in("inspected");
         let (_, c) = k.return_in("inspected");
         let (_, d) = k.return_in("inspected");
-        let (before, go, blocker) = hold_writer(app);
-        let (answers, queued, after) = std::thread::scope(|s| {
-            let steps = [
-                s.spawn(|| k.restock(&a, 1, 1)),
-                s.spawn(|| k.dispose(&b, 2, 1, "exit")),
-                s.spawn(|| k.restock(&c, 1, 3)),
-                s.spawn(|| k.restock(&d, 1, 2)),
-                s.spawn(|| k.dispose(&d, 2, 2, "reexport")),
-            ];
-            wait_queued(app, before.submitted, 6);
-            let queued = app.writer.counts();
-            go.send(()).unwrap();
-            let answers: Vec<Reply> = steps.into_iter().map(|h| h.join().unwrap()).collect();
-            (answers, queued, app.writer.counts())
-        });
-        blocker.join().unwrap().unwrap();
-        assert_eq!(
-            (after.batches - queued.batches, after.requests - queued.requests),
-            (1, 5),
-            "the five steps ran in one batch after the blocker's"
+        let (answers, _) = in_one_batch(
+            app,
+            vec![
+                Box::new(|| k.restock(&a, 1, 1)),
+                Box::new(|| k.dispose(&b, 2, 1, "exit")),
+                Box::new(|| k.restock(&c, 1, 3)),
+                Box::new(|| k.restock(&d, 1, 2)),
+                Box::new(|| k.dispose(&d, 2, 2, "reexport")),
+            ],
         );
         for r in &answers {
             r.assert_status(200);
