@@ -18,17 +18,18 @@ fn one_line(s: &str) -> String {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc returns freed memory to the OS after 10 ms (its version 2's default): by default
-/// it waits a second, so that sign-ins close together (Argon2 takes 19 MiB for each password
-/// check) each kept their block (peak in the flow benchmark 76-95 MB; with this 61-66 MB,
-/// the same as returning it at once).
+/// mimalloc returns freed memory to the OS at once. By default it waits a second, so that
+/// sign-ins close together (Argon2 takes 19 MiB for each password check) each kept their
+/// block: the peak in the flow benchmark was 76-95 MB (now 61-67 MB), and with a delay of
+/// 10 ms the server still held 96 MB after a burst of sign-ins in one CI run
+/// (`cli::a_burst_of_sign_ins_does_not_hold_on_to_argon2_memory`).
 fn allocator_options() {
     use libmimalloc_sys as mi;
     // The number of `mi_option_purge_delay` in the mimalloc that libmimalloc-sys builds
     // (c_src/mimalloc/v3/include/mimalloc.h); its Rust constants do not name it.
     const PURGE_DELAY: mi::mi_option_t = 15;
     // SAFETY: setting an option is always allowed; it is read when memory is next purged.
-    unsafe { mi::mi_option_set(PURGE_DELAY, 10) }
+    unsafe { mi::mi_option_set(PURGE_DELAY, 0) }
 }
 
 /// Large allocations (Argon2's 19 MiB per password check, XML imports, label sheets) go
