@@ -425,8 +425,9 @@ impl Writer {
             .map_err(|_| AppError::Unavailable("the writer dropped the request".into()))?
     }
 
-    /// Runs the floor step `f` (see [`Tx::writing`]): the batch reads `step`'s return (and
-    /// whether its key was used) together with the other steps' before any of them runs.
+    /// Runs the floor step `f` (see [`Tx::writing`]): the batch reads what `step` names (its
+    /// return, whether its key was used, its claimed caller's session; see `db::batch`)
+    /// together with the other steps' before any of them runs.
     pub async fn write_step<T, F>(&self, step: Prefetch, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut Tx<'_>) -> Result<T, AppError> + Send + 'static,
