@@ -296,16 +296,14 @@ where
 
 impl<Conn> RunQueryDsl<Conn> for InsertEntry<'_> {}
 
-/// Appends one entry after `head` and advances it. Must run inside the writer's transaction.
-/// The head comes from the writer (read once per batch, kept in memory, restored when a
-/// savepoint or the batch rolls back), so an append is one hash and one INSERT.
-pub fn append(
-    conn: &mut DbConn,
+/// The entry `e` made after `head`, which is advanced to it (nothing is written: the caller
+/// stores the entry in the same transaction, or the batch is not kept).
+pub fn chain(
     head: &mut ChainHead,
     actor: &Actor,
     now: NaiveDateTime,
     e: NewEntry<'_>,
-) -> Result<AuditEntry, AppError> {
+) -> AuditEntry {
     let mut entry = AuditEntry {
         seq: head.seq + 1,
         at: now.trunc_subsecs(6),
@@ -323,102 +321,104 @@ pub fn append(
         hash: String::new(),
     };
     entry.hash = entry.compute_hash();
-    if let Err(err) = insert_entry(conn, &entry) {
-        head.hash = entry.prev_hash;
-        return Err(err);
-    }
     head.seq = entry.seq;
     head.hash.clone_from(&entry.hash);
-    Ok(entry)
+    entry
 }
 
-/// [`append`] in the same statement as `change`, a data-modifying statement on PostgreSQL,
-/// and the data-modifying statements `with` (each run once, whatever `change` does):
-/// `WITH w0 AS (…), …, changed AS (change RETURNING 1) INSERT INTO audit_entries … SELECT …
-/// FROM changed`. The entry is inserted, and the head advanced, only when `change` touched a
-/// row; `None` when it touched none (the caller undoes the rest). One round trip for a
-/// step's writes and its entry.
-pub fn append_after<C>(
-    conn: &mut diesel::PgConnection,
+/// Appends one entry after `head` and advances it. Must run inside the writer's transaction.
+/// The head comes from the writer (read once per batch, kept in memory, restored when a
+/// savepoint or the batch rolls back), so an append is one hash and one INSERT.
+pub fn append(
+    conn: &mut DbConn,
     head: &mut ChainHead,
     actor: &Actor,
     now: NaiveDateTime,
     e: NewEntry<'_>,
-    with: &[&dyn diesel::query_builder::QueryFragment<diesel::pg::Pg>],
-    change: C,
-) -> Result<Option<AuditEntry>, AppError>
-where
-    C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
-{
-    let mut entry = AuditEntry {
-        seq: head.seq + 1,
-        at: now.trunc_subsecs(6),
-        actor: actor.username.clone(),
-        role: actor.role.clone(),
-        action: e.action.into(),
-        entity_kind: e.entity_kind.into(),
-        entity_id: e.entity_id.into(),
-        warehouse: e.warehouse.map(Into::into),
-        enterprise: e.enterprise.map(Into::into),
-        changes: e.changes.encode(),
-        reason: e.reason.map(Into::into),
-        request_id: actor.request_id.clone(),
-        prev_hash: head.hash.clone(),
-        hash: String::new(),
-    };
-    entry.hash = entry.compute_hash();
-    let n = AppendAfter {
-        with,
-        change,
-        entry: &entry,
+) -> Result<AuditEntry, AppError> {
+    let before = head.clone();
+    let entry = chain(head, actor, now, e);
+    if let Err(err) = insert_entry(conn, &entry) {
+        *head = before;
+        return Err(err);
     }
-    .execute(conn)?;
-    if n != 1 {
-        return Ok(None);
+    Ok(entry)
+}
+
+/// `INSERT INTO audit_entries (every column) SELECT * FROM unnest(…)`, one array per column:
+/// several entries in one statement of one text on PostgreSQL, whatever their number (part
+/// of a batch's writes, `db::batch`).
+pub struct InsertEntries {
+    seq: Vec<i64>,
+    at: Vec<NaiveDateTime>,
+    /// actor, role, action, entity_kind, entity_id
+    who_what: [Vec<String>; 5],
+    /// warehouse, enterprise
+    where_: [Vec<Option<String>>; 2],
+    changes: Vec<String>,
+    /// reason, request_id
+    why: [Vec<Option<String>>; 2],
+    /// prev_hash, hash
+    link: [Vec<String>; 2],
+}
+
+impl InsertEntries {
+    pub fn of(entries: &[AuditEntry]) -> Self {
+        let text = |f: fn(&AuditEntry) -> &String| entries.iter().map(|e| f(e).clone()).collect();
+        let opt =
+            |f: fn(&AuditEntry) -> &Option<String>| entries.iter().map(|e| f(e).clone()).collect();
+        Self {
+            seq: entries.iter().map(|e| e.seq).collect(),
+            at: entries.iter().map(|e| e.at).collect(),
+            who_what: [
+                text(|e| &e.actor),
+                text(|e| &e.role),
+                text(|e| &e.action),
+                text(|e| &e.entity_kind),
+                text(|e| &e.entity_id),
+            ],
+            where_: [opt(|e| &e.warehouse), opt(|e| &e.enterprise)],
+            changes: text(|e| &e.changes),
+            why: [opt(|e| &e.reason), opt(|e| &e.request_id)],
+            link: [text(|e| &e.prev_hash), text(|e| &e.hash)],
+        }
     }
-    head.seq = entry.seq;
-    head.hash.clone_from(&entry.hash);
-    Ok(Some(entry))
 }
 
-/// The statement of [`append_after`].
-struct AppendAfter<'a, C> {
-    with: &'a [&'a dyn diesel::query_builder::QueryFragment<diesel::pg::Pg>],
-    change: C,
-    entry: &'a AuditEntry,
-}
-
-impl<C> diesel::query_builder::QueryId for AppendAfter<'_, C> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<C> diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendAfter<'_, C>
-where
-    C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
-{
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertEntries {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> diesel::QueryResult<()> {
-        out.push_sql("WITH ");
-        for (i, w) in self.with.iter().enumerate() {
-            out.push_sql(&format!("\"w{i}\" AS ("));
-            w.walk_ast(out.reborrow())?;
-            out.push_sql("), ");
-        }
-        out.push_sql("\"changed\" AS (");
-        self.change.walk_ast(out.reborrow())?;
-        out.push_sql(" RETURNING 1) INSERT INTO \"audit_entries\" ");
+        use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+        out.push_sql("INSERT INTO \"audit_entries\" ");
         out.push_sql(ENTRY_COLUMNS);
-        out.push_sql(" SELECT ");
-        push_entry_values(self.entry, &mut out)?;
-        out.push_sql(" FROM \"changed\"");
+        out.push_sql(" SELECT * FROM unnest(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.seq)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.at)?;
+        for text in &self.who_what {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(text)?;
+        }
+        for opt in &self.where_ {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Nullable<Text>>, _>(opt)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.changes)?;
+        for opt in &self.why {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Nullable<Text>>, _>(opt)?;
+        }
+        for text in &self.link {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(text)?;
+        }
+        out.push_sql(")");
         Ok(())
     }
 }
-
-impl<Conn, C> RunQueryDsl<Conn> for AppendAfter<'_, C> {}
 
 /// The outcome of checking the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

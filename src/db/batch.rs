@@ -12,18 +12,33 @@
 //!
 //! Each step then reads its return from here and, once saved, leaves the return as saved, so
 //! a later step of the same batch decides on the earlier one's result.
-//! The answers of the batch's floor steps are stored together, in one statement, before the
-//! batch commits.
+//!
+//! On PostgreSQL a floor step's writes are not sent when it saves: the batch keeps them (each
+//! return and line as last saved, the stock raised summed per key, the discrepancies and the
+//! audit entries in order) and writes them together with the steps' answers, in one
+//! statement ([`Batch::flush`]): before the batch commits, before a request that is not a
+//! floor step runs, and before a step reads from the database what they may have changed
+//! (a return the batch did not read, or what its answer needs beyond the batch's view). The
+//! statement counts what it changed: a return no longer in the state its step decided from
+//! (which the write lock rules out) fails the whole batch, so nothing half-written is kept.
+//! On SQLite, where a statement is no round trip, a step writes at once; the answers are
+//! stored together before the batch commits.
 //!
 //! What is kept here is only ever what this transaction has read or written itself: a request
 //! that may change anything else (any request but a floor step) empties it.
 
 use std::collections::{HashMap, HashSet};
 
-use super::idempotency::{self, StoredAnswer};
-use super::returns::{self as store, DisposalRow, StepRows, StockRow};
+use diesel::RunQueryDsl;
+
+use super::idempotency::{self, InsertAnswers, StoredAnswer};
+use super::returns::{
+    self as store, DiscrepanciesPg, DiscrepancyToWrite, DisposalRow, LinesSavePg, ReturnLineRow,
+    ReturnRow, ReturnsSavePg, StepRows, StockRaisePg, StockRow,
+};
 use super::users::{self, SessionRow, UserRow};
 use super::DbConn;
+use crate::audit::{AuditEntry, InsertEntries};
 use crate::error::AppError;
 
 /// What a floor step says of itself before the batch runs, so that the batch can read for it.
@@ -62,7 +77,137 @@ pub struct Batch {
     /// What the answer of a restock or a disposal shows beyond the return's rows, for the
     /// inspected returns read.
     settling: HashMap<String, Settling>,
+    /// The floor steps' writes not yet sent (PostgreSQL).
+    pending: Pending,
 }
+
+/// A floor step's writes: the return as saved and the state it was in, the lines that
+/// changed, the discrepancies found, the stock raised, and its audit entry.
+pub struct StepWrite<'a> {
+    pub ret: &'a ReturnRow,
+    /// The state the step decided from.
+    pub expected: &'a str,
+    pub lines: &'a [&'a ReturnLineRow],
+    pub discrepancies: Vec<DiscrepancyToWrite>,
+    pub stock: Option<&'a StockRow>,
+}
+
+/// The writes of the batch's floor steps not yet sent, each row once.
+#[derive(Default)]
+struct Pending {
+    /// Each return as last saved, with the state it had when last written.
+    returns: Vec<(String, ReturnRow)>,
+    return_at: HashMap<String, usize>,
+    /// Each line as last saved.
+    lines: Vec<ReturnLineRow>,
+    line_at: HashMap<(String, i32), usize>,
+    discrepancies: Vec<DiscrepancyToWrite>,
+    /// The stock raised, summed per key.
+    stock: Vec<StockRow>,
+    stock_at: HashMap<StockKey, usize>,
+    entries: Vec<AuditEntry>,
+}
+
+impl Pending {
+    fn add(&mut self, w: StepWrite<'_>, entry: AuditEntry) {
+        match self.return_at.get(&w.ret.id) {
+            Some(&i) => self.returns[i].1 = w.ret.clone(),
+            None => {
+                self.return_at.insert(w.ret.id.clone(), self.returns.len());
+                self.returns.push((w.expected.to_string(), w.ret.clone()));
+            }
+        }
+        for l in w.lines {
+            let key = (l.return_id.clone(), l.gnum);
+            match self.line_at.get(&key) {
+                Some(&i) => self.lines[i] = (*l).clone(),
+                None => {
+                    self.line_at.insert(key, self.lines.len());
+                    self.lines.push((*l).clone());
+                }
+            }
+        }
+        self.discrepancies.extend(w.discrepancies);
+        if let Some(s) = w.stock {
+            let key = (
+                s.owner_code.clone(),
+                s.gcode.clone(),
+                s.warehouse_code.clone(),
+                s.bin_code.clone(),
+            );
+            match self.stock_at.get(&key) {
+                Some(&i) => {
+                    self.stock[i].qty += s.qty;
+                    self.stock[i].updated_at = s.updated_at;
+                }
+                None => {
+                    self.stock_at.insert(key, self.stock.len());
+                    self.stock.push(s.clone());
+                }
+            }
+        }
+        self.entries.push(entry);
+    }
+
+    /// Every step leaves an audit entry.
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The statement of [`Batch::flush`] on PostgreSQL: `WITH r AS (UPDATE returns …), l AS
+/// (UPDATE return_lines …), d AS (INSERT discrepancies), s AS (INSERT stock … ON CONFLICT
+/// raise), a AS (INSERT audit entries), k AS (INSERT answers) SELECT` the rows of returns,
+/// lines and entries written. One array per column, so the text is the same whatever is in
+/// it and the statement stays prepared.
+struct WriteAll {
+    returns: ReturnsSavePg,
+    lines: LinesSavePg,
+    discrepancies: DiscrepanciesPg,
+    stock: StockRaisePg,
+    entries: InsertEntries,
+    answers: InsertAnswers,
+}
+
+impl diesel::query_builder::QueryId for WriteAll {
+    type QueryId = WriteAll;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for WriteAll {
+    type SqlType = (
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+    );
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for WriteAll {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("WITH \"r\" AS (");
+        self.returns.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING 1), \"l\" AS (");
+        self.lines.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING 1), \"d\" AS (");
+        self.discrepancies.walk_ast(out.reborrow())?;
+        out.push_sql("), \"s\" AS (");
+        self.stock.walk_ast(out.reborrow())?;
+        out.push_sql("), \"a\" AS (");
+        self.entries.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING 1), \"k\" AS (");
+        self.answers.walk_ast(out.reborrow())?;
+        out.push_sql(
+            ") SELECT (SELECT count(*) FROM \"r\"), (SELECT count(*) FROM \"l\"), \
+             (SELECT count(*) FROM \"a\")",
+        );
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for WriteAll {}
 
 /// An inspected return's disposals and what its restocks recorded, as this transaction has
 /// them.
@@ -269,12 +414,64 @@ impl Batch {
         self.answers.push(answer);
     }
 
-    /// Stores the batch's answers (one statement) before it commits.
-    pub fn write(&mut self, conn: &mut DbConn) -> Result<(), AppError> {
-        if self.answers.is_empty() {
+    /// Keeps a floor step's writes and its audit entry until the batch writes them
+    /// ([`Batch::flush`]; PostgreSQL).
+    pub fn defer(&mut self, write: StepWrite<'_>, entry: AuditEntry) {
+        self.pending.add(write, entry);
+    }
+
+    /// Whether the batch keeps discrepancies of return `id` not yet sent.
+    pub fn writes_discrepancies_of(&self, id: &str) -> bool {
+        self.pending.discrepancies.iter().any(|d| d.return_id == id)
+    }
+
+    /// Whether the batch keeps writes or answers not yet sent.
+    pub fn unwritten(&self) -> bool {
+        !self.pending.is_empty() || !self.answers.is_empty()
+    }
+
+    /// Writes what the batch keeps: on PostgreSQL its floor steps' writes and their answers in
+    /// one statement, on SQLite the answers. A failure leaves the transaction unfit to commit:
+    /// the writer then keeps nothing of the batch.
+    pub fn flush(&mut self, conn: &mut DbConn) -> Result<(), AppError> {
+        if !self.unwritten() {
             return Ok(());
         }
-        idempotency::store_all(conn, &self.answers)
+        let pending = std::mem::take(&mut self.pending);
+        let answers = std::mem::take(&mut self.answers);
+        let c = match conn {
+            DbConn::Pg(c) => c,
+            DbConn::Sqlite(_) => {
+                debug_assert!(pending.is_empty(), "SQLite steps write at once");
+                return idempotency::store_all(conn, &answers);
+            }
+        };
+        let all = WriteAll {
+            returns: ReturnsSavePg::of(pending.returns.iter().map(|(e, r)| (e.as_str(), r))),
+            lines: LinesSavePg::of(pending.lines.iter()),
+            discrepancies: DiscrepanciesPg::of(&pending.discrepancies),
+            stock: StockRaisePg::of(&pending.stock),
+            entries: InsertEntries::of(&pending.entries),
+            answers: InsertAnswers::of(&answers),
+        };
+        let (returns, lines, entries): (i64, i64, i64) = all.get_result(c)?;
+        let wrote = |n: i64, of: usize| usize::try_from(n).is_ok_and(|n| n == of);
+        if !wrote(lines, pending.lines.len()) || !wrote(entries, pending.entries.len()) {
+            return Err(AppError::Internal(format!(
+                "the batch wrote {lines} of {} lines and {entries} of {} audit entries",
+                pending.lines.len(),
+                pending.entries.len()
+            )));
+        }
+        if !wrote(returns, pending.returns.len()) {
+            return Err(match pending.returns.as_slice() {
+                [(_, one)] => store::changed_meanwhile(&one.id),
+                _ => AppError::Unavailable(
+                    "a return of this batch changed meanwhile; nothing of the batch was kept, retry with the same Idempotency-Key".into(),
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Ready for the next batch.
@@ -282,6 +479,7 @@ impl Batch {
         self.forget_reads();
         self.used_keys.clear();
         self.answers.clear();
+        self.pending = Pending::default();
     }
 }
 

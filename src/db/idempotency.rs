@@ -56,8 +56,9 @@ pub fn store_all(conn: &mut DbConn, answers: &[StoredAnswer]) -> Result<(), AppE
     Ok(())
 }
 
-/// The statement of [`store_all`] on PostgreSQL: a column of values each.
-struct InsertAnswers {
+/// The statement of [`store_all`] on PostgreSQL: a column of values each (also a part of a
+/// batch's statement, `db::batch`).
+pub struct InsertAnswers {
     key: Vec<String>,
     username: Vec<String>,
     request_hash: Vec<String>,
@@ -67,7 +68,7 @@ struct InsertAnswers {
 }
 
 impl InsertAnswers {
-    fn of(answers: &[StoredAnswer]) -> Self {
+    pub fn of(answers: &[StoredAnswer]) -> Self {
         let column = |f: fn(&StoredAnswer) -> String| answers.iter().map(f).collect();
         Self {
             key: column(|a| a.key.clone()),

@@ -159,6 +159,18 @@ pub struct NewDisposal<'a> {
     pub requested_at: NaiveDateTime,
 }
 
+impl NewDiscrepancy<'_> {
+    /// The discrepancy as a batch keeps it until it writes.
+    pub fn to_write(&self) -> DiscrepancyToWrite {
+        DiscrepancyToWrite {
+            return_id: self.return_id.to_string(),
+            code: self.code.to_string(),
+            qty: self.qty,
+            created_at: self.created_at,
+        }
+    }
+}
+
 impl NewDisposal<'_> {
     /// The row as stored under `id`.
     pub fn row(&self, id: i64) -> DisposalRow {
@@ -396,6 +408,15 @@ pub fn raise_stock(conn: &mut DbConn, row: &StockRow) -> Result<(), AppError> {
     Ok(())
 }
 
+/// `INSERT INTO stock (every column)`, before its values.
+const STOCK_INSERT: &str = "INSERT INTO \"stock\" (\"owner_code\", \"gcode\", \
+     \"warehouse_code\", \"bin_code\", \"gname\", \"qty\", \"updated_at\")";
+
+/// What raises the stock of a key already stocked, after [`STOCK_INSERT`]'s values.
+const STOCK_ADD: &str = " ON CONFLICT (\"owner_code\", \"gcode\", \"warehouse_code\", \
+     \"bin_code\") DO UPDATE SET \"qty\" = \"stock\".\"qty\" + \"excluded\".\"qty\", \
+     \"updated_at\" = \"excluded\".\"updated_at\"";
+
 /// `INSERT INTO stock (…) VALUES (…) ON CONFLICT (its key) DO UPDATE SET qty = stock.qty +
 /// excluded.qty, …`: one text, kept prepared. Diesel never keeps its own `ON CONFLICT … DO
 /// UPDATE` prepared, so that statement was prepared (PostgreSQL: parsed and planned) anew on
@@ -423,10 +444,8 @@ where
     ) -> diesel::QueryResult<()> {
         use diesel::sql_types::{BigInt, Text, Timestamp};
         let r = self.0;
-        out.push_sql(
-            "INSERT INTO \"stock\" (\"owner_code\", \"gcode\", \"warehouse_code\", \
-             \"bin_code\", \"gname\", \"qty\", \"updated_at\") VALUES (",
-        );
+        out.push_sql(STOCK_INSERT);
+        out.push_sql(" VALUES (");
         for text in [
             &r.owner_code,
             &r.gcode,
@@ -440,11 +459,8 @@ where
         out.push_bind_param::<BigInt, _>(&r.qty)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&r.updated_at)?;
-        out.push_sql(
-            ") ON CONFLICT (\"owner_code\", \"gcode\", \"warehouse_code\", \"bin_code\") \
-             DO UPDATE SET \"qty\" = \"stock\".\"qty\" + \"excluded\".\"qty\", \
-             \"updated_at\" = \"excluded\".\"updated_at\"",
-        );
+        out.push_sql(")");
+        out.push_sql(STOCK_ADD);
         Ok(())
     }
 }
@@ -614,19 +630,6 @@ pub fn update_from(conn: &mut DbConn, r: &ReturnRow, expected: &str) -> Result<(
     Ok(())
 }
 
-/// The UPDATE of [`update_from`], to run inside another statement (on PostgreSQL, with the
-/// step's audit entry: `Tx::audit_after`).
-pub fn return_save<'a>(
-    r: &'a ReturnRow,
-    expected: &'a str,
-) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a {
-    FixedUpdate::<_, _, _, UpdateReturnSql>::new(
-        returns::table,
-        ReturnProgress::from(r),
-        returns::id.eq(&r.id).and(returns::state.eq(expected)),
-    )
-}
-
 /// The refusal when a return is no longer in the state a step decided from.
 pub fn changed_meanwhile(id: &str) -> AppError {
     AppError::InvalidState(format!("return {id} changed meanwhile; scan it again"))
@@ -642,30 +645,6 @@ pub fn save_lines(conn: &mut DbConn, lines: &[&ReturnLineRow]) -> Result<(), App
             Ok(())
         }
     }
-}
-
-/// [`save_lines`] as a part of another statement on PostgreSQL (`Tx::audit_after`): `UPDATE
-/// return_lines SET counts = v.counts FROM unnest($1, …) AS v(gnum, counts…) WHERE …`, one
-/// array per column, so the text is the same whatever the number of lines and the statement
-/// stays prepared.
-pub fn lines_save(lines: &[&ReturnLineRow]) -> LinesSavePg {
-    let mut out = LinesSavePg {
-        return_id: lines
-            .first()
-            .map(|l| l.return_id.clone())
-            .unwrap_or_default(),
-        gnum: Vec::with_capacity(lines.len()),
-        inspected: Vec::with_capacity(lines.len()),
-        counts: Default::default(),
-    };
-    for l in lines {
-        out.gnum.push(l.gnum);
-        out.inspected.push(l.inspected);
-        for (column, n) in out.counts.iter_mut().zip(line_counts(l)) {
-            column.push(n);
-        }
-    }
-    out
 }
 
 /// The counts of a line in the order of [`LINE_COUNTS`], but for `inspected` (a flag).
@@ -685,13 +664,190 @@ fn line_counts(l: &ReturnLineRow) -> [i64; 11] {
     ]
 }
 
-/// The statement of [`lines_save`].
+/// The columns of a return that change after its application (see [`ReturnProgress`]).
+const RETURN_PROGRESS: [&str; 12] = [
+    "state",
+    "held_from",
+    "late",
+    "discrepancy",
+    "warehouse_code",
+    "camera_code",
+    "bin_code",
+    "received_at",
+    "closed_at",
+    "customs_status",
+    "customs_info",
+    "customs_at",
+];
+
+/// `"c" = "v"."c", …` for each of `columns`.
+fn set_from_v<DB: diesel::backend::Backend>(
+    out: &mut diesel::query_builder::AstPass<'_, '_, DB>,
+    columns: &[&str],
+) {
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            out.push_sql(", ");
+        }
+        out.push_sql("\"");
+        out.push_sql(c);
+        out.push_sql("\" = \"v\".\"");
+        out.push_sql(c);
+        out.push_sql("\"");
+    }
+}
+
+/// `"a", "b", …`
+fn column_list<DB: diesel::backend::Backend>(
+    out: &mut diesel::query_builder::AstPass<'_, '_, DB>,
+    columns: &[&str],
+) {
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            out.push_sql(", ");
+        }
+        out.push_sql("\"");
+        out.push_sql(c);
+        out.push_sql("\"");
+    }
+}
+
+/// Saves several returns (each once) on PostgreSQL, as a part of a batch's statement
+/// (`db::batch`): `UPDATE returns SET progress = v.progress FROM unnest($ids, $expected, …)
+/// AS v(…) WHERE id = v.id AND state = v.expected`, one array per column, so the text is the
+/// same whatever their number. A return no longer in the state expected is not updated (the
+/// batch counts the rows).
+pub struct ReturnsSavePg {
+    id: Vec<String>,
+    expected: Vec<String>,
+    state: Vec<String>,
+    held_from: Vec<Option<String>>,
+    late: Vec<bool>,
+    discrepancy: Vec<bool>,
+    /// warehouse_code, camera_code, bin_code
+    places: [Vec<Option<String>>; 3],
+    /// received_at, closed_at
+    times: [Vec<Option<NaiveDateTime>>; 2],
+    customs_status: Vec<Option<i32>>,
+    customs_info: Vec<Option<String>>,
+    customs_at: Vec<Option<NaiveDateTime>>,
+}
+
+impl ReturnsSavePg {
+    /// Each return as saved, with the state it must still have.
+    pub fn of<'a>(returns: impl Iterator<Item = (&'a str, &'a ReturnRow)>) -> Self {
+        let mut out = Self {
+            id: Vec::new(),
+            expected: Vec::new(),
+            state: Vec::new(),
+            held_from: Vec::new(),
+            late: Vec::new(),
+            discrepancy: Vec::new(),
+            places: Default::default(),
+            times: Default::default(),
+            customs_status: Vec::new(),
+            customs_info: Vec::new(),
+            customs_at: Vec::new(),
+        };
+        for (expected, r) in returns {
+            out.id.push(r.id.clone());
+            out.expected.push(expected.to_string());
+            out.state.push(r.state.clone());
+            out.held_from.push(r.held_from.clone());
+            out.late.push(r.late);
+            out.discrepancy.push(r.discrepancy);
+            for (column, v) in
+                out.places
+                    .iter_mut()
+                    .zip([&r.warehouse_code, &r.camera_code, &r.bin_code])
+            {
+                column.push(v.clone());
+            }
+            out.times[0].push(r.received_at);
+            out.times[1].push(r.closed_at);
+            out.customs_status.push(r.customs_status);
+            out.customs_info.push(r.customs_info.clone());
+            out.customs_at.push(r.customs_at);
+        }
+        out
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ReturnsSavePg {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamp};
+        out.push_sql("UPDATE \"returns\" SET ");
+        set_from_v(&mut out, &RETURN_PROGRESS);
+        out.push_sql(" FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.expected)?;
+        // In the order of RETURN_PROGRESS.
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.state)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.held_from)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.late)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.discrepancy)?;
+        for column in &self.places {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Nullable<Text>>, _>(column)?;
+        }
+        for column in &self.times {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Nullable<Timestamp>>, _>(column)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Integer>>, _>(&self.customs_status)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.customs_info)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Timestamp>>, _>(&self.customs_at)?;
+        out.push_sql(") AS \"v\" (\"id\", \"expected\", ");
+        column_list(&mut out, &RETURN_PROGRESS);
+        out.push_sql(
+            ") WHERE \"returns\".\"id\" = \"v\".\"id\" \
+             AND \"returns\".\"state\" = \"v\".\"expected\"",
+        );
+        Ok(())
+    }
+}
+
+/// Saves the counts of several lines (each once, of any returns) on PostgreSQL, as a part of
+/// a batch's statement (`db::batch`): `UPDATE return_lines SET counts = v.counts FROM
+/// unnest($return_ids, $gnums, …) AS v(…) WHERE …`, one array per column, so the text is the
+/// same whatever the number of lines.
 pub struct LinesSavePg {
-    return_id: String,
+    return_id: Vec<String>,
     gnum: Vec<i32>,
     inspected: Vec<bool>,
     /// Every count of [`LINE_COUNTS`] but `inspected`, in that order.
     counts: [Vec<i64>; 11],
+}
+
+impl LinesSavePg {
+    pub fn of<'a>(lines: impl Iterator<Item = &'a ReturnLineRow>) -> Self {
+        let mut out = Self {
+            return_id: Vec::new(),
+            gnum: Vec::new(),
+            inspected: Vec::new(),
+            counts: Default::default(),
+        };
+        for l in lines {
+            out.return_id.push(l.return_id.clone());
+            out.gnum.push(l.gnum);
+            out.inspected.push(l.inspected);
+            for (column, n) in out.counts.iter_mut().zip(line_counts(l)) {
+                column.push(n);
+            }
+        }
+        out
+    }
 }
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LinesSavePg {
@@ -703,6 +859,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LinesSavePg {
         out.push_sql("UPDATE \"return_lines\" SET ");
         set_counts(&mut out);
         out.push_sql(" FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.return_id)?;
+        out.push_sql(", ");
         out.push_bind_param::<Array<Integer>, _>(&self.gnum)?;
         let mut counts = self.counts.iter();
         for c in LINE_COUNTS {
@@ -713,39 +871,43 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LinesSavePg {
                 out.push_bind_param::<Array<BigInt>, _>(column)?;
             }
         }
-        out.push_sql(") AS \"v\" (\"gnum\"");
-        for c in LINE_COUNTS {
-            out.push_sql(", \"");
-            out.push_sql(c);
-            out.push_sql("\"");
-        }
-        out.push_sql(") WHERE \"return_lines\".\"return_id\" = ");
-        out.push_bind_param::<Text, _>(&self.return_id)?;
-        out.push_sql(" AND \"return_lines\".\"gnum\" = \"v\".\"gnum\"");
+        out.push_sql(") AS \"v\" (\"return_id\", \"gnum\", ");
+        column_list(&mut out, &LINE_COUNTS);
+        out.push_sql(
+            ") WHERE \"return_lines\".\"return_id\" = \"v\".\"return_id\" \
+             AND \"return_lines\".\"gnum\" = \"v\".\"gnum\"",
+        );
         Ok(())
     }
 }
 
-/// [`insert_discrepancies`] as a part of another statement on PostgreSQL: `INSERT … SELECT
-/// … FROM unnest($codes, $quantities)`, the same text whatever their number.
-pub fn discrepancies_insert(rows: &[NewDiscrepancy<'_>]) -> DiscrepanciesPg {
-    DiscrepanciesPg {
-        return_id: rows
-            .first()
-            .map(|r| r.return_id.to_string())
-            .unwrap_or_default(),
-        created_at: rows.first().map(|r| r.created_at).unwrap_or_default(),
-        codes: rows.iter().map(|r| r.code.to_string()).collect(),
-        qty: rows.iter().map(|r| r.qty).collect(),
-    }
+/// A discrepancy to record, owned (kept by a batch until it writes).
+#[derive(Debug, Clone)]
+pub struct DiscrepancyToWrite {
+    pub return_id: String,
+    pub code: String,
+    pub qty: i64,
+    pub created_at: NaiveDateTime,
 }
 
-/// The statement of [`discrepancies_insert`].
+/// Records discrepancies (of any returns) on PostgreSQL, as a part of a batch's statement:
+/// `INSERT … SELECT * FROM unnest(…)`, the same text whatever their number.
 pub struct DiscrepanciesPg {
-    return_id: String,
-    created_at: NaiveDateTime,
-    codes: Vec<String>,
+    return_id: Vec<String>,
+    code: Vec<String>,
     qty: Vec<i64>,
+    created_at: Vec<NaiveDateTime>,
+}
+
+impl DiscrepanciesPg {
+    pub fn of(rows: &[DiscrepancyToWrite]) -> Self {
+        Self {
+            return_id: rows.iter().map(|r| r.return_id.clone()).collect(),
+            code: rows.iter().map(|r| r.code.clone()).collect(),
+            qty: rows.iter().map(|r| r.qty).collect(),
+            created_at: rows.iter().map(|r| r.created_at).collect(),
+        }
+    }
 }
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for DiscrepanciesPg {
@@ -756,25 +918,72 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for DiscrepanciesPg {
         use diesel::sql_types::{Array, BigInt, Text, Timestamp};
         out.push_sql(
             "INSERT INTO \"return_discrepancies\" (\"return_id\", \"code\", \"qty\", \
-             \"created_at\") SELECT ",
+             \"created_at\") SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Text, _>(&self.return_id)?;
-        out.push_sql(", \"d\".\"code\", \"d\".\"qty\", ");
-        out.push_bind_param::<Timestamp, _>(&self.created_at)?;
-        out.push_sql(" FROM unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.codes)?;
+        out.push_bind_param::<Array<Text>, _>(&self.return_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.code)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<BigInt>, _>(&self.qty)?;
-        out.push_sql(") AS \"d\" (\"code\", \"qty\")");
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.created_at)?;
+        out.push_sql(")");
         Ok(())
     }
 }
 
-/// [`raise_stock`] as a part of another statement on PostgreSQL.
-pub fn stock_raise(
-    row: &StockRow,
-) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + '_ {
-    StockRaise(row)
+/// Raises bonded stock for several keys (each once) on PostgreSQL, as a part of a batch's
+/// statement: [`StockRaise`] with one array per column.
+pub struct StockRaisePg {
+    /// owner_code, gcode, warehouse_code, bin_code, gname
+    text: [Vec<String>; 5],
+    qty: Vec<i64>,
+    updated_at: Vec<NaiveDateTime>,
+}
+
+impl StockRaisePg {
+    pub fn of(rows: &[StockRow]) -> Self {
+        let mut out = Self {
+            text: Default::default(),
+            qty: Vec::with_capacity(rows.len()),
+            updated_at: Vec::with_capacity(rows.len()),
+        };
+        for r in rows {
+            for (column, v) in out.text.iter_mut().zip([
+                &r.owner_code,
+                &r.gcode,
+                &r.warehouse_code,
+                &r.bin_code,
+                &r.gname,
+            ]) {
+                column.push(v.clone());
+            }
+            out.qty.push(r.qty);
+            out.updated_at.push(r.updated_at);
+        }
+        out
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for StockRaisePg {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+        out.push_sql(STOCK_INSERT);
+        out.push_sql(" SELECT * FROM unnest(");
+        for column in &self.text {
+            out.push_bind_param::<Array<Text>, _>(column)?;
+            out.push_sql(", ");
+        }
+        out.push_bind_param::<Array<BigInt>, _>(&self.qty)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.updated_at)?;
+        out.push_sql(")");
+        out.push_sql(STOCK_ADD);
+        Ok(())
+    }
 }
 
 /// `WITH v(gnum, counts…) AS (VALUES …) UPDATE return_lines SET counts = v.counts FROM v
@@ -880,16 +1089,7 @@ where
 
 /// `count = v.count, …` for every count of a line.
 fn set_counts<DB: diesel::backend::Backend>(out: &mut diesel::query_builder::AstPass<'_, '_, DB>) {
-    for (i, c) in LINE_COUNTS.iter().enumerate() {
-        if i > 0 {
-            out.push_sql(", ");
-        }
-        out.push_sql("\"");
-        out.push_sql(c);
-        out.push_sql("\" = \"v\".\"");
-        out.push_sql(c);
-        out.push_sql("\"");
-    }
+    set_from_v(out, &LINE_COUNTS);
 }
 
 impl<Conn> RunQueryDsl<Conn> for SaveLines<'_> {}

@@ -4,11 +4,14 @@
 //!
 //! A floor step decides before it writes (`flows::returns::decide`), so a refused one has
 //! changed nothing: it runs without a savepoint, on the rows its batch read for all its steps
-//! at once (`db::batch`), and its answer is stored with the batch's others. A step that fails
+//! at once (`db::batch`), and its answer is stored with the batch's others; on PostgreSQL its
+//! writes too are kept and sent with the batch's others, in one statement. A step that fails
 //! after it began to write cannot be undone alone: then nothing of the batch is kept and every
 //! request of it is told to retry (with its Idempotency-Key, each is done once). Any other
-//! request runs in its own savepoint, so a failing one rolls back alone. On PostgreSQL the batch holds the write advisory lock, so the audit
-//! chain stays one line across several nodes. A bounded queue answers 503 when full.
+//! request runs in its own savepoint, so a failing one rolls back alone; what the floor steps
+//! before it kept is written first. On PostgreSQL the batch holds the write advisory lock
+//! (taken in the round trip of its `BEGIN`), so the audit chain stays one line across several
+//! nodes. A bounded queue answers 503 when full.
 //!
 //! On SQLite with `synchronous=FULL` the disk sync is pipelined: the writer commits a batch
 //! without syncing (its frames are written to the WAL file) and goes on with the next batch,
@@ -31,7 +34,7 @@ use diesel::connection::{
 };
 use diesel::Connection;
 
-use super::batch::{Batch, Prefetch};
+use super::batch::{Batch, Prefetch, StepWrite};
 use super::refcache::RefCache;
 use super::{establish, DbConn, DbUrl, SqliteSync, WRITE_LOCK};
 use crate::audit::{self, Actor, AuditEntry, ChainHead, NewEntry};
@@ -143,27 +146,35 @@ impl Tx<'_> {
         self.guarded
     }
 
-    /// On PostgreSQL, appends an audit entry in the same statement as `change` and the
-    /// statements `with` (one round trip; see `audit::append_after`): `Some(false)` when
-    /// `change` touched no row (nothing appended; the rest is undone with the request). `None` on SQLite, where a statement is no round trip: nothing is done, the
-    /// caller runs the change and then [`Tx::audit`].
-    pub fn audit_after<C>(
+    /// A floor step's writes and its audit entry, on PostgreSQL: kept for the batch to write
+    /// together with the others' (`db::batch`), or at once by a request in a savepoint of its
+    /// own. `Ok(false)` on SQLite, where nothing is done: the caller writes them itself.
+    pub fn defer(
         &mut self,
         actor: &Actor,
         entry: NewEntry<'_>,
-        with: &[&dyn diesel::query_builder::QueryFragment<diesel::pg::Pg>],
-        change: C,
-    ) -> Result<Option<bool>, AppError>
-    where
-        C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
-    {
+        write: StepWrite<'_>,
+    ) -> Result<bool, AppError> {
+        let DbConn::Pg(_) = self.conn else {
+            return Ok(false);
+        };
         self.writing();
-        match &mut *self.conn {
-            DbConn::Pg(c) => Ok(Some(
-                audit::append_after(c, self.head, actor, self.now, entry, with, change)?.is_some(),
-            )),
-            DbConn::Sqlite(_) => Ok(None),
+        let entry = audit::chain(self.head, actor, self.now, entry);
+        self.batch.defer(write, entry);
+        if self.guarded {
+            self.flush()?;
         }
+        Ok(true)
+    }
+
+    /// Writes what the batch keeps unwritten (`Batch::flush`), before a read that may need
+    /// it. If that fails, nothing of the batch is kept.
+    pub fn flush(&mut self) -> Result<(), AppError> {
+        let written = self.batch.flush(self.conn);
+        if written.is_err() {
+            self.writing();
+        }
+        written
     }
 
     /// Runs `f` in a savepoint: on error its writes (and audit entries) are undone.
@@ -583,10 +594,11 @@ fn run(
 fn begin(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
-        DbConn::Pg(c) => {
-            AnsiTransactionManager::begin_transaction(c)?;
-            c.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
-        }
+        // One round trip for both.
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            &format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"),
+        ),
     }
 }
 
@@ -663,6 +675,19 @@ fn run_batch(
         }
         recheck = job.writes == Writes::Anything;
         let guarded = job.step.is_none();
+        // What the steps before it wrote is sent first: it may read it, and its savepoint
+        // undoes only its own.
+        if guarded {
+            if let Err(e) = view.flush(conn) {
+                tracing::error!(error = %e, "cannot write the batch's steps");
+                return Err(give_up(
+                    conn,
+                    std::iter::once(job).chain(rest),
+                    &mut done,
+                    "the steps of this batch could not be written; nothing of the batch was kept, retry with the same Idempotency-Key",
+                ));
+            }
+        }
         let failed_before = counts.failed.load(Ordering::Relaxed);
         let ((completion, failed), wrote) = {
             let mut tx = Tx {
@@ -703,13 +728,13 @@ fn run_batch(
             ));
         }
     }
-    if let Err(e) = view.write(conn) {
-        tracing::error!(error = %e, "cannot store the batch's answers");
+    if let Err(e) = view.flush(conn) {
+        tracing::error!(error = %e, "cannot write the batch's steps and answers");
         return Err(give_up(
             conn,
             rest,
             &mut done,
-            "the answers could not be stored; retry with the same Idempotency-Key",
+            "the steps of this batch could not be written; nothing of the batch was kept, retry with the same Idempotency-Key",
         ));
     }
     match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {

@@ -287,7 +287,7 @@ pub async fn create_return(
 /// the same transaction, so it is made here, by the writer.
 fn step_answer(tx: &mut Tx<'_>, actor: &Actor, step: Step<Done>) -> Result<Answer, AppError> {
     match step {
-        Step::Done(done) => ok(&view::of_step(tx.conn, actor, done)?),
+        Step::Done(done) => ok(&view::of_step(tx, actor, done)?),
         Step::Held(e) => refusal_after_change(&e),
     }
 }
@@ -348,7 +348,7 @@ pub async fn receive_return(
             tx, actor, &id, &input,
         )? {
             Step::Done((done, job)) => {
-                let mut v = view::of_step(tx.conn, actor, done)?;
+                let mut v = view::of_step(tx, actor, done)?;
                 v.print_job = job.map(Into::into);
                 ok(&v)
             }

@@ -52,6 +52,9 @@ pub struct Done {
     pub disposals: Option<Vec<DisposalRow>>,
     /// What the return's restocks recorded (their entries' `changes`), when the step knows.
     pub restocks: Option<Vec<String>>,
+    /// The return's discrepancies (code, quantity) when the step knows them: the sort that
+    /// found them (a return is sorted once).
+    pub discrepancies: Option<Vec<(String, i64)>>,
 }
 
 impl Done {
@@ -70,6 +73,7 @@ impl Done {
             decl_lines,
             disposals: Some(Vec::new()),
             restocks: Some(Vec::new()),
+            discrepancies: None,
         }
     }
 
@@ -84,7 +88,25 @@ impl Done {
             decl_lines: Some(facts.decl_lines),
             disposals,
             restocks,
+            discrepancies: None,
         }
+    }
+
+    /// Whether the answer needs to read the rows of the return that a step writes (its lines
+    /// and the entries of its restocks), because the step did not know them.
+    pub fn reads_step_rows(&self) -> bool {
+        let restocked = |lines: &[ReturnLineRow]| lines.iter().any(|l| l.restocked > 0);
+        self.decl_lines.is_none()
+            || self.disposals.is_none()
+            || !self
+                .lines
+                .as_deref()
+                .is_some_and(|l| self.restocks.is_some() || !restocked(l))
+    }
+
+    /// Whether the answer needs to read the return's discrepancies.
+    pub fn reads_discrepancies(&self) -> bool {
+        self.ret.discrepancy && self.discrepancies.is_none()
     }
 }
 
@@ -294,6 +316,8 @@ pub(crate) fn load(
     let rows = match tx.batch.step_rows(id, stock_bin) {
         Some(rows) => rows,
         None => {
+            // What the batch's steps wrote is sent first, so that the read sees it.
+            tx.flush()?;
             let rows = store::load_step(tx.conn, id, stock_bin)?
                 .ok_or_else(|| AppError::NotFound(format!("return {id} does not exist")))?;
             tx.batch.loaded(&rows, stock_bin);
@@ -449,34 +473,17 @@ pub(crate) fn save(
         changes: e.changes.clone(),
         reason: e.reason.as_deref(),
     };
-    if let DbConn::Pg(_) = tx.conn {
-        // The lines, discrepancies, stock, the return and its entry: one statement.
-        let saved = {
-            let lines = store::lines_save(&changed);
-            let discrepancies = store::discrepancies_insert(&found);
-            let stock = d.stock.as_ref().map(store::stock_raise);
-            let mut with: Vec<&dyn diesel::query_builder::QueryFragment<diesel::pg::Pg>> =
-                Vec::new();
-            if !changed.is_empty() {
-                with.push(&lines);
-            }
-            if !found.is_empty() {
-                with.push(&discrepancies);
-            }
-            if let Some(s) = &stock {
-                with.push(s);
-            }
-            let save = store::return_save(&d.ret, d.from.as_str());
-            tx.audit_after(by, entry(), &with, save)?
-        };
-        match saved {
-            Some(true) => {
-                tx.batch.saved(&d.ret, &d.lines, d.stock.as_ref(), settled);
-                return Ok(d);
-            }
-            Some(false) => return Err(store::changed_meanwhile(&id)),
-            None => {}
-        }
+    // PostgreSQL: the batch writes them with its other steps' (`db::batch`).
+    let write = batch::StepWrite {
+        ret: &d.ret,
+        expected: d.from.as_str(),
+        lines: &changed,
+        discrepancies: found.iter().map(store::NewDiscrepancy::to_write).collect(),
+        stock: d.stock.as_ref(),
+    };
+    if tx.defer(by, entry(), write)? {
+        tx.batch.saved(&d.ret, &d.lines, d.stock.as_ref(), settled);
+        return Ok(d);
     }
     store::save_lines(tx.conn, &changed)?;
     store::insert_discrepancies(tx.conn, &found)?;

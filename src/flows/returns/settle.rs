@@ -183,5 +183,6 @@ pub fn decide(
         decl_lines: None,
         disposals: None,
         restocks: None,
+        discrepancies: None,
     }))
 }

@@ -52,10 +52,9 @@ pub fn sort(
     let bin = super::bin_for_decide(tx, &warehouse, &input.bin)?;
     let camera = super::camera_for_decide(tx, &warehouse, "receiving")?;
     let d = super::save(tx, actor, decide::sort(&facts, input, bin, camera)?)?;
-    Ok(Step::Done(Done::before_inspection(
-        d.ret,
-        facts.decl,
-        Some(d.lines),
-        Some(facts.decl_lines),
-    )))
+    let found = d.discrepancies;
+    Ok(Step::Done(Done {
+        discrepancies: Some(found),
+        ..Done::before_inspection(d.ret, facts.decl, Some(d.lines), Some(facts.decl_lines))
+    }))
 }

@@ -11,6 +11,7 @@ use crate::db::returns::{
     self as store, DeclarationLineRow, DeclarationRow, ReturnLineRow, ReturnRow,
 };
 use crate::db::schema::{audit_entries, declarations, returns};
+use crate::db::writer::Tx;
 use crate::db::{on_inner, DbConn};
 use crate::domain::deadlines;
 use crate::domain::grading::Grades;
@@ -251,6 +252,7 @@ pub fn build(conn: &mut DbConn, actor: &Actor, l: Loaded) -> Result<ReturnView, 
             decl_lines: None,
             disposals: None,
             restocks: None,
+            discrepancies: None,
         },
         true,
     )
@@ -261,8 +263,14 @@ pub fn build(conn: &mut DbConn, actor: &Actor, l: Loaded) -> Result<ReturnView, 
 /// history (`history` is empty): the step's answer is built, stored with its Idempotency-Key
 /// and sent from inside the one write transaction, where reading back and re-serialising the
 /// return's audit trail cost about a tenth of the writer's time; `GET /returns/{id}` has it.
-pub fn of_step(conn: &mut DbConn, actor: &Actor, done: Done) -> Result<ReturnView, AppError> {
-    build_from(conn, actor, done, false)
+pub fn of_step(tx: &mut Tx<'_>, actor: &Actor, done: Done) -> Result<ReturnView, AppError> {
+    // What it reads of what the batch's steps may have written is sent first.
+    if done.reads_step_rows()
+        || (done.reads_discrepancies() && tx.batch.writes_discrepancies_of(&done.ret.id))
+    {
+        tx.flush()?;
+    }
+    build_from(tx.conn, actor, done, false)
 }
 
 fn build_from(
@@ -278,6 +286,7 @@ fn build_from(
         decl_lines,
         disposals,
         restocks,
+        discrepancies,
     } = done;
     let now = Utc::now().naive_utc();
     let (lines, decl_lines) = match (lines, decl_lines) {
@@ -290,16 +299,16 @@ fn build_from(
     let lines = line_views(&r, lines, &decl_lines);
     // Sorting records the discrepancies and sets the flag in the same step (and a return is
     // sorted once), so without the flag there is none to read.
-    let discrepancies = if r.discrepancy {
-        store::discrepancies(conn, &r.id)?
-    } else {
-        Vec::new()
+    let discrepancies = match discrepancies {
+        Some(known) => known,
+        None if r.discrepancy => store::discrepancies(conn, &r.id)?
+            .into_iter()
+            .map(|d| (d.code, d.qty))
+            .collect(),
+        None => Vec::new(),
     }
     .into_iter()
-    .map(|d| DiscrepancyView {
-        code: d.code,
-        qty: d.qty,
-    })
+    .map(|(code, qty)| DiscrepancyView { code, qty })
     .collect();
     let disposals = match disposals {
         Some(d) => d,
