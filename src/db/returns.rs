@@ -685,22 +685,22 @@ fn set_from_v<DB: diesel::backend::Backend>(
     out: &mut diesel::query_builder::AstPass<'_, '_, DB>,
     columns: &[&str],
 ) {
-    for (i, c) in columns.iter().enumerate() {
-        if i > 0 {
-            out.push_sql(", ");
-        }
-        out.push_sql("\"");
-        out.push_sql(c);
-        out.push_sql("\" = \"v\".\"");
-        out.push_sql(c);
-        out.push_sql("\"");
-    }
+    list_columns(out, columns, true);
 }
 
 /// `"a", "b", …`
 fn column_list<DB: diesel::backend::Backend>(
     out: &mut diesel::query_builder::AstPass<'_, '_, DB>,
     columns: &[&str],
+) {
+    list_columns(out, columns, false);
+}
+
+/// `columns`, comma-separated, each quoted and, `from_v`, set from `v`.
+fn list_columns<DB: diesel::backend::Backend>(
+    out: &mut diesel::query_builder::AstPass<'_, '_, DB>,
+    columns: &[&str],
+    from_v: bool,
 ) {
     for (i, c) in columns.iter().enumerate() {
         if i > 0 {
@@ -709,6 +709,11 @@ fn column_list<DB: diesel::backend::Backend>(
         out.push_sql("\"");
         out.push_sql(c);
         out.push_sql("\"");
+        if from_v {
+            out.push_sql(" = \"v\".\"");
+            out.push_sql(c);
+            out.push_sql("\"");
+        }
     }
 }
 
@@ -1029,12 +1034,8 @@ where
     ) -> diesel::QueryResult<()> {
         use diesel::sql_types::{BigInt, Bool, Integer, Text};
         let columns = |out: &mut diesel::query_builder::AstPass<'_, 'b, DB>| {
-            out.push_sql("\"v\" (\"gnum\"");
-            for c in LINE_COUNTS {
-                out.push_sql(", \"");
-                out.push_sql(c);
-                out.push_sql("\"");
-            }
+            out.push_sql("\"v\" (\"gnum\", ");
+            column_list(out, &LINE_COUNTS);
             out.push_sql(")");
         };
         let inline = self.1;
