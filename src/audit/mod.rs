@@ -336,10 +336,11 @@ pub fn append(
     now: NaiveDateTime,
     e: NewEntry<'_>,
 ) -> Result<AuditEntry, AppError> {
-    let before = head.clone();
     let entry = chain(head, actor, now, e);
     if let Err(err) = insert_entry(conn, &entry) {
-        *head = before;
+        // Back to the head before it.
+        head.seq = entry.seq - 1;
+        head.hash = entry.prev_hash;
         return Err(err);
     }
     Ok(entry)

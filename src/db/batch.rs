@@ -33,8 +33,8 @@ use diesel::RunQueryDsl;
 
 use super::idempotency::{self, InsertAnswers, StoredAnswer};
 use super::returns::{
-    self as store, DiscrepanciesPg, DiscrepancyToWrite, DisposalRow, LinesSavePg, ReturnLineRow,
-    ReturnRow, ReturnsSavePg, StepRows, StockRaisePg, StockRow,
+    self as store, DiscrepanciesPg, DiscrepancyToWrite, DisposalRow, LinesSavePg, NewDiscrepancy,
+    ReturnLineRow, ReturnRow, ReturnsSavePg, StepRows, StockRaisePg, StockRow,
 };
 use super::users::{self, SessionRow, UserRow};
 use super::DbConn;
@@ -88,7 +88,7 @@ pub struct StepWrite<'a> {
     /// The state the step decided from.
     pub expected: &'a str,
     pub lines: &'a [&'a ReturnLineRow],
-    pub discrepancies: Vec<DiscrepancyToWrite>,
+    pub discrepancies: &'a [NewDiscrepancy<'a>],
     pub stock: Option<&'a StockRow>,
 }
 
@@ -96,55 +96,35 @@ pub struct StepWrite<'a> {
 #[derive(Default)]
 struct Pending {
     /// Each return as last saved, with the state it had when last written.
-    returns: Vec<(String, ReturnRow)>,
-    return_at: HashMap<String, usize>,
+    returns: HashMap<String, (String, ReturnRow)>,
     /// Each line as last saved.
-    lines: Vec<ReturnLineRow>,
-    line_at: HashMap<(String, i32), usize>,
+    lines: HashMap<(String, i32), ReturnLineRow>,
     discrepancies: Vec<DiscrepancyToWrite>,
     /// The stock raised, summed per key.
-    stock: Vec<StockRow>,
-    stock_at: HashMap<StockKey, usize>,
+    stock: HashMap<StockKey, StockRow>,
     entries: Vec<AuditEntry>,
 }
 
 impl Pending {
     fn add(&mut self, w: StepWrite<'_>, entry: AuditEntry) {
-        match self.return_at.get(&w.ret.id) {
-            Some(&i) => self.returns[i].1 = w.ret.clone(),
-            None => {
-                self.return_at.insert(w.ret.id.clone(), self.returns.len());
-                self.returns.push((w.expected.to_string(), w.ret.clone()));
-            }
-        }
+        self.returns
+            .entry(w.ret.id.clone())
+            .and_modify(|(_, r)| r.clone_from(w.ret))
+            .or_insert_with(|| (w.expected.to_string(), w.ret.clone()));
         for l in w.lines {
-            let key = (l.return_id.clone(), l.gnum);
-            match self.line_at.get(&key) {
-                Some(&i) => self.lines[i] = (*l).clone(),
-                None => {
-                    self.line_at.insert(key, self.lines.len());
-                    self.lines.push((*l).clone());
-                }
-            }
+            self.lines
+                .insert((l.return_id.clone(), l.gnum), (*l).clone());
         }
-        self.discrepancies.extend(w.discrepancies);
+        self.discrepancies
+            .extend(w.discrepancies.iter().map(NewDiscrepancy::to_write));
         if let Some(s) = w.stock {
-            let key = (
-                s.owner_code.clone(),
-                s.gcode.clone(),
-                s.warehouse_code.clone(),
-                s.bin_code.clone(),
-            );
-            match self.stock_at.get(&key) {
-                Some(&i) => {
-                    self.stock[i].qty += s.qty;
-                    self.stock[i].updated_at = s.updated_at;
-                }
-                None => {
-                    self.stock_at.insert(key, self.stock.len());
-                    self.stock.push(s.clone());
-                }
-            }
+            self.stock
+                .entry(key_of(s))
+                .and_modify(|p| {
+                    p.qty += s.qty;
+                    p.updated_at = s.updated_at;
+                })
+                .or_insert_with(|| s.clone());
         }
         self.entries.push(entry);
     }
@@ -153,6 +133,16 @@ impl Pending {
     fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// The key of a stock row.
+fn key_of(s: &StockRow) -> StockKey {
+    (
+        s.owner_code.clone(),
+        s.gcode.clone(),
+        s.warehouse_code.clone(),
+        s.bin_code.clone(),
+    )
 }
 
 /// The statement of [`Batch::flush`] on PostgreSQL: `WITH r AS (UPDATE returns …), l AS
@@ -382,13 +372,7 @@ impl Batch {
             s.restocks.extend(settled.restock);
         }
         if let Some(s) = raised {
-            let key = (
-                s.owner_code.clone(),
-                s.gcode.clone(),
-                s.warehouse_code.clone(),
-                s.bin_code.clone(),
-            );
-            if let Some(q) = self.stock.get_mut(&key) {
+            if let Some(q) = self.stock.get_mut(&key_of(s)) {
                 *q += s.qty;
             }
         }
@@ -447,10 +431,10 @@ impl Batch {
             }
         };
         let all = WriteAll {
-            returns: ReturnsSavePg::of(pending.returns.iter().map(|(e, r)| (e.as_str(), r))),
-            lines: LinesSavePg::of(pending.lines.iter()),
+            returns: ReturnsSavePg::of(pending.returns.values().map(|(e, r)| (e.as_str(), r))),
+            lines: LinesSavePg::of(pending.lines.values()),
             discrepancies: DiscrepanciesPg::of(&pending.discrepancies),
-            stock: StockRaisePg::of(&pending.stock),
+            stock: StockRaisePg::of(pending.stock.values()),
             entries: InsertEntries::of(&pending.entries),
             answers: InsertAnswers::of(&answers),
         };
@@ -464,8 +448,9 @@ impl Batch {
             )));
         }
         if !wrote(returns, pending.returns.len()) {
-            return Err(match pending.returns.as_slice() {
-                [(_, one)] => store::changed_meanwhile(&one.id),
+            let mut ids = pending.returns.keys();
+            return Err(match (ids.next(), ids.next()) {
+                (Some(one), None) => store::changed_meanwhile(one),
                 _ => AppError::Unavailable(
                     "a return of this batch changed meanwhile; nothing of the batch was kept, retry with the same Idempotency-Key".into(),
                 ),

@@ -947,11 +947,11 @@ pub struct StockRaisePg {
 }
 
 impl StockRaisePg {
-    pub fn of(rows: &[StockRow]) -> Self {
+    pub fn of<'a>(rows: impl Iterator<Item = &'a StockRow>) -> Self {
         let mut out = Self {
             text: Default::default(),
-            qty: Vec::with_capacity(rows.len()),
-            updated_at: Vec::with_capacity(rows.len()),
+            qty: Vec::new(),
+            updated_at: Vec::new(),
         };
         for r in rows {
             for (column, v) in out.text.iter_mut().zip([

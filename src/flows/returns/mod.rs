@@ -478,7 +478,7 @@ pub(crate) fn save(
         ret: &d.ret,
         expected: d.from.as_str(),
         lines: &changed,
-        discrepancies: found.iter().map(store::NewDiscrepancy::to_write).collect(),
+        discrepancies: &found,
         stock: d.stock.as_ref(),
     };
     if tx.defer(by, entry(), write)? {
