@@ -159,11 +159,25 @@ where
 impl<Conn> RunQueryDsl<Conn> for InsertAnswer<'_> {}
 
 /// Forgets answers older than `before` (kept at least 24 hours).
+///
+/// On SQLite the answers have no index of their times (one tree fewer written by every floor
+/// step): they are forgotten in the order they were stored, up to the first one stored at or
+/// after `before`. Reading up to it reads only what is forgotten; an older answer stored after
+/// it (the clock set back) is kept until a later purge reaches it.
 pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, AppError> {
-    Ok(
-        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)))
-            .execute(conn)?,
-    )
+    match conn {
+        DbConn::Pg(c) => Ok(diesel::delete(
+            idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)),
+        )
+        .execute(c)?),
+        DbConn::Sqlite(c) => Ok(diesel::sql_query(
+            "DELETE FROM idempotency_keys WHERE rowid < coalesce(\
+             (SELECT rowid FROM idempotency_keys WHERE created_at >= ? ORDER BY rowid LIMIT 1), \
+             (SELECT max(rowid) + 1 FROM idempotency_keys))",
+        )
+        .bind::<diesel::sql_types::Timestamp, _>(before)
+        .execute(c)?),
+    }
 }
 
 #[cfg(test)]
@@ -192,5 +206,49 @@ mod tests {
         assert!(find(&mut c, "other").unwrap().is_none());
         // The key is unique: a second answer under it is refused.
         assert!(store(&mut c, &a).is_err());
+    }
+
+    #[test]
+    fn a_purge_forgets_the_answers_stored_before_the_first_young_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = establish(&DbUrl::Sqlite(dir.path().join("p.db")), SqliteSync::Normal).unwrap();
+        migrate(&mut c).unwrap();
+        let at = |h: i64| {
+            chrono::DateTime::from_timestamp(1_700_000_000 + h * 3600, 0)
+                .unwrap()
+                .naive_utc()
+        };
+        let answer = |key: &str, h: i64| StoredAnswer {
+            key: key.into(),
+            username: "u".into(),
+            request_hash: "ab".repeat(32),
+            status: 200,
+            body: "{}".into(),
+            created_at: at(h),
+        };
+        // Stored in this order; "late" was stored after "young" with an older time (the clock
+        // set back): it is kept until a purge reaches it.
+        for (k, h) in [
+            ("old-1", 0),
+            ("old-2", 1),
+            ("young", 30),
+            ("late", 2),
+            ("young-2", 31),
+        ] {
+            store(&mut c, &answer(k, h)).unwrap();
+        }
+        assert_eq!(purge(&mut c, at(24)).unwrap(), 2);
+        let kept = |c: &mut DbConn| -> Vec<String> {
+            ["old-1", "old-2", "young", "late", "young-2"]
+                .into_iter()
+                .filter(|k| find(c, k).unwrap().is_some())
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(kept(&mut c), ["young", "late", "young-2"]);
+        // Nothing young: all go; an empty table: nothing to do.
+        assert_eq!(purge(&mut c, at(40)).unwrap(), 3);
+        assert!(kept(&mut c).is_empty());
+        assert_eq!(purge(&mut c, at(40)).unwrap(), 0);
     }
 }
