@@ -349,25 +349,27 @@ pub fn append(
 /// `INSERT INTO audit_entries (every column) SELECT * FROM unnest(…)`, one array per column:
 /// several entries in one statement of one text on PostgreSQL, whatever their number (part
 /// of a batch's writes, `db::batch`).
-pub struct InsertEntries {
+pub struct InsertEntries<'a> {
     seq: Vec<i64>,
     at: Vec<NaiveDateTime>,
     /// actor, role, action, entity_kind, entity_id
-    who_what: [Vec<String>; 5],
+    who_what: [Vec<&'a str>; 5],
     /// warehouse, enterprise
-    where_: [Vec<Option<String>>; 2],
-    changes: Vec<String>,
+    where_: [Vec<Option<&'a str>>; 2],
+    changes: Vec<&'a str>,
     /// reason, request_id
-    why: [Vec<Option<String>>; 2],
+    why: [Vec<Option<&'a str>>; 2],
     /// prev_hash, hash
-    link: [Vec<String>; 2],
+    link: [Vec<&'a str>; 2],
 }
 
-impl InsertEntries {
-    pub fn of(entries: &[AuditEntry]) -> Self {
-        let text = |f: fn(&AuditEntry) -> &String| entries.iter().map(|e| f(e).clone()).collect();
-        let opt =
-            |f: fn(&AuditEntry) -> &Option<String>| entries.iter().map(|e| f(e).clone()).collect();
+impl<'a> InsertEntries<'a> {
+    /// The entries' columns, borrowed from them.
+    pub fn of(entries: &'a [AuditEntry]) -> Self {
+        let text = |f: fn(&AuditEntry) -> &String| entries.iter().map(|e| f(e).as_str()).collect();
+        let opt = |f: fn(&AuditEntry) -> &Option<String>| {
+            entries.iter().map(|e| f(e).as_deref()).collect()
+        };
         Self {
             seq: entries.iter().map(|e| e.seq).collect(),
             at: entries.iter().map(|e| e.at).collect(),
@@ -386,7 +388,7 @@ impl InsertEntries {
     }
 }
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertEntries {
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertEntries<'_> {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,

@@ -95,7 +95,7 @@ pub struct StepWrite<'a> {
 /// The writes of the batch's floor steps not yet sent, each row once.
 #[derive(Default)]
 struct Pending {
-    /// Each return as last saved, with the state it had when last written.
+    /// Each return as last saved, with the state the batch's first step on it decided from.
     returns: HashMap<String, (String, ReturnRow)>,
     /// Each line as last saved.
     lines: HashMap<(String, i32), ReturnLineRow>,
@@ -150,21 +150,21 @@ fn key_of(s: &StockRow) -> StockKey {
 /// raise), a AS (INSERT audit entries), k AS (INSERT answers) SELECT` the rows of returns,
 /// lines and entries written. One array per column, so the text is the same whatever is in
 /// it and the statement stays prepared.
-struct WriteAll {
+struct WriteAll<'a> {
     returns: ReturnsSavePg,
     lines: LinesSavePg,
     discrepancies: DiscrepanciesPg,
     stock: StockRaisePg,
-    entries: InsertEntries,
-    answers: InsertAnswers,
+    entries: InsertEntries<'a>,
+    answers: InsertAnswers<'a>,
 }
 
-impl diesel::query_builder::QueryId for WriteAll {
-    type QueryId = WriteAll;
+impl diesel::query_builder::QueryId for WriteAll<'_> {
+    type QueryId = WriteAll<'static>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl diesel::query_builder::Query for WriteAll {
+impl diesel::query_builder::Query for WriteAll<'_> {
     type SqlType = (
         diesel::sql_types::BigInt,
         diesel::sql_types::BigInt,
@@ -172,7 +172,7 @@ impl diesel::query_builder::Query for WriteAll {
     );
 }
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for WriteAll {
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for WriteAll<'_> {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
@@ -197,7 +197,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for WriteAll {
     }
 }
 
-impl<Conn> RunQueryDsl<Conn> for WriteAll {}
+impl<Conn> RunQueryDsl<Conn> for WriteAll<'_> {}
 
 /// An inspected return's disposals and what its restocks recorded, as this transaction has
 /// them.

@@ -58,35 +58,37 @@ pub fn store_all(conn: &mut DbConn, answers: &[StoredAnswer]) -> Result<(), AppE
 
 /// The statement of [`store_all`] on PostgreSQL: a column of values each (also a part of a
 /// batch's statement, `db::batch`).
-pub struct InsertAnswers {
-    key: Vec<String>,
-    username: Vec<String>,
-    request_hash: Vec<String>,
+pub struct InsertAnswers<'a> {
+    key: Vec<&'a str>,
+    username: Vec<&'a str>,
+    request_hash: Vec<&'a str>,
     status: Vec<i32>,
-    body: Vec<String>,
+    body: Vec<&'a str>,
     created_at: Vec<NaiveDateTime>,
 }
 
-impl InsertAnswers {
-    pub fn of(answers: &[StoredAnswer]) -> Self {
-        let column = |f: fn(&StoredAnswer) -> String| answers.iter().map(f).collect();
+impl<'a> InsertAnswers<'a> {
+    /// The answers' columns, borrowed from them.
+    pub fn of(answers: &'a [StoredAnswer]) -> Self {
+        let column =
+            |f: fn(&StoredAnswer) -> &String| answers.iter().map(|a| f(a).as_str()).collect();
         Self {
-            key: column(|a| a.key.clone()),
-            username: column(|a| a.username.clone()),
-            request_hash: column(|a| a.request_hash.clone()),
+            key: column(|a| &a.key),
+            username: column(|a| &a.username),
+            request_hash: column(|a| &a.request_hash),
             status: answers.iter().map(|a| a.status).collect(),
-            body: column(|a| a.body.clone()),
+            body: column(|a| &a.body),
             created_at: answers.iter().map(|a| a.created_at).collect(),
         }
     }
 }
 
-impl diesel::query_builder::QueryId for InsertAnswers {
-    type QueryId = InsertAnswers;
+impl diesel::query_builder::QueryId for InsertAnswers<'_> {
+    type QueryId = InsertAnswers<'static>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertAnswers {
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertAnswers<'_> {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
@@ -110,7 +112,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for InsertAnswers {
     }
 }
 
-impl<Conn> RunQueryDsl<Conn> for InsertAnswers {}
+impl<Conn> RunQueryDsl<Conn> for InsertAnswers<'_> {}
 
 /// `INSERT INTO idempotency_keys (every column) VALUES (…)`, kept prepared (see
 /// `audit::InsertEntry`: diesel renders its own INSERT of a struct on every call, and never

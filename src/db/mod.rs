@@ -94,19 +94,30 @@ impl<T: diesel::QuerySource, V, W, Id, Conn> diesel::RunQueryDsl<Conn>
 #[derive(Debug, Clone)]
 pub(crate) struct AnyOf<'a, C> {
     column: C,
-    values: Vec<&'a str>,
-    /// The values as a JSON array (SQLite's `json_each`).
-    json: String,
+    values: Values<'a>,
 }
 
 impl<'a, C> AnyOf<'a, C> {
     pub(crate) fn new(column: C, values: &[&'a str]) -> Self {
-        let json = serde_json::to_string(values).expect("a list of strings is JSON");
         Self {
             column,
-            values: values.to_vec(),
-            json,
+            values: Values(values.to_vec()),
         }
+    }
+}
+
+/// The values of [`AnyOf`], bound as one parameter: a JSON array on SQLite, an array on
+/// PostgreSQL.
+#[derive(Debug, Clone)]
+struct Values<'a>(Vec<&'a str>);
+
+impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for Values<'_> {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
+    ) -> diesel::serialize::Result {
+        out.set_value(serde_json::to_string(&self.0)?);
+        Ok(diesel::serialize::IsNull::No)
     }
 }
 
@@ -146,7 +157,7 @@ where
     ) -> diesel::QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" IN (SELECT value FROM json_each(");
-        out.push_bind_param::<diesel::sql_types::Text, _>(&self.json)?;
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.values)?;
         out.push_sql("))");
         Ok(())
     }
@@ -162,7 +173,9 @@ where
     ) -> diesel::QueryResult<()> {
         self.column.walk_ast(out.reborrow())?;
         out.push_sql(" = ANY(");
-        out.push_bind_param::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&self.values)?;
+        out.push_bind_param::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
+            &self.values.0,
+        )?;
         out.push_sql(")");
         Ok(())
     }
