@@ -26,6 +26,16 @@
 //!
 //! What is kept here is only ever what this transaction has read or written itself: a request
 //! that may change anything else (any request but a floor step) empties it.
+//!
+//! On SQLite what a committed batch read and saved is kept for the next one ([`Batch::committed`],
+//! [`Batch::begin`]), so that a return's next step (its sort after its receive, minutes or
+//! milliseconds later) and a caller's next request read nothing again. That is sound because
+//! this writer is the only one of its process, every request that may change anything but
+//! through a floor step empties the view first, and SQLite's `data_version` tells the writer's
+//! connection whether any other connection (a reader of this process, the command line, a
+//! script) committed anything since: then the view is emptied before the batch reads. A batch
+//! that is not committed leaves nothing behind ([`Batch::clear`]). On PostgreSQL another node
+//! may commit at any time, so each batch reads afresh.
 
 use std::collections::{HashMap, HashSet};
 
@@ -79,7 +89,13 @@ pub struct Batch {
     settling: HashMap<String, Settling>,
     /// The floor steps' writes not yet sent (PostgreSQL).
     pending: Pending,
+    /// SQLite's `data_version` as the writer's connection saw it when this view was last
+    /// checked: what is kept from committed batches is only trusted while it is unchanged.
+    version: Option<i64>,
 }
+
+/// Most returns a view keeps from committed batches; beyond that it starts afresh.
+const MOST_KEPT: usize = 1024;
 
 /// A floor step's writes: the return as saved and the state it was in, the lines that
 /// changed, the discrepancies found, the stock raised, and its audit entry.
@@ -227,9 +243,11 @@ impl Batch {
     ) -> Result<(), AppError> {
         // Only what can be a return id: the rest is not found without a statement (on
         // PostgreSQL a refused one, say for a NUL, would end the batch's transaction).
+        // What an earlier batch left (SQLite) is not read again.
         let ids: Vec<(&str, Option<&str>)> = wants
             .iter()
             .filter(|w| crate::domain::ids::is_return_id(&w.return_id))
+            .filter(|w| !self.holds(&w.return_id, w.stock_bin.as_deref()))
             .map(|w| (w.return_id.as_str(), w.stock_bin.as_deref()))
             .collect();
         if !ids.is_empty() {
@@ -241,13 +259,17 @@ impl Batch {
                     self.absent.insert(id.to_string());
                 }
             }
-            self.read_settling(conn)?;
         }
+        self.read_settling(conn, wants)?;
         let keys: Vec<&str> = wants.iter().filter_map(|w| w.key.as_deref()).collect();
         if !keys.is_empty() {
             self.used_keys.extend(idempotency::used(conn, &keys)?);
         }
-        let claims: Vec<&str> = wants.iter().filter_map(|w| w.claim.as_deref()).collect();
+        let claims: Vec<&str> = wants
+            .iter()
+            .filter_map(|w| w.claim.as_deref())
+            .filter(|hash| !matches!(self.sessions.get(*hash), Some(Some(_))))
+            .collect();
         if !claims.is_empty() {
             for &hash in &claims {
                 self.sessions.insert(hash.to_string(), None);
@@ -259,15 +281,18 @@ impl Batch {
         Ok(())
     }
 
-    /// For the inspected returns read: their disposals and what their restocks recorded.
-    fn read_settling(&mut self, conn: &mut DbConn) -> Result<(), AppError> {
+    /// For the inspected returns of the steps `wants` whose settling the view does not know
+    /// yet: their disposals and what their restocks recorded.
+    fn read_settling(&mut self, conn: &mut DbConn, wants: &[Prefetch]) -> Result<(), AppError> {
         let inspected = crate::domain::returns::State::Inspected.as_str();
-        let ids: Vec<&str> = self
-            .returns
-            .values()
-            .filter(|r| r.ret.state == inspected)
+        let mut ids: Vec<&str> = wants
+            .iter()
+            .filter_map(|w| self.returns.get(&w.return_id))
+            .filter(|r| r.ret.state == inspected && !self.settling.contains_key(&r.ret.id))
             .map(|r| r.ret.id.as_str())
             .collect();
+        ids.sort_unstable();
+        ids.dedup();
         if ids.is_empty() {
             return Ok(());
         }
@@ -322,6 +347,19 @@ impl Batch {
             }
         }
         self.returns.insert(rows.ret.id.clone(), rows);
+    }
+
+    /// Whether the view has return `id` with the stock of its lines at `stock_bin` (so that
+    /// [`Batch::step_rows`] answers without a read).
+    fn holds(&self, id: &str, stock_bin: Option<&str>) -> bool {
+        let Some(rows) = self.returns.get(id) else {
+            return false;
+        };
+        stock_bin.is_none_or(|bin| {
+            rows.lines
+                .iter()
+                .all(|l| stock_key(rows, l.gnum, bin).is_some_and(|k| self.stock.contains_key(&k)))
+        })
     }
 
     /// A return as this batch has it, with the stock of its lines at `stock_bin` when asked
@@ -459,14 +497,76 @@ impl Batch {
         Ok(())
     }
 
-    /// Ready for the next batch.
+    /// Before a batch reads (in its transaction, holding the write lock): on SQLite, checks
+    /// that no other connection committed since the view was kept ([`Batch::committed`]),
+    /// else forgets what it kept. Whatever cannot be checked is forgotten.
+    pub fn begin(&mut self, conn: &mut DbConn) {
+        let DbConn::Sqlite(c) = conn else {
+            return;
+        };
+        let now = data_version(c).ok();
+        if now.is_none() || now != self.version {
+            self.forget_reads();
+        }
+        self.version = now;
+    }
+
+    /// After the batch committed: on SQLite, the returns, stock, settling and sessions as the
+    /// batch left them stay for the next batch (see the module's description); the rest, and
+    /// everything on PostgreSQL, is forgotten as by [`Batch::clear`].
+    pub fn committed(&mut self, conn: &DbConn) {
+        let keep = matches!(conn, DbConn::Sqlite(_))
+            && self.pending.is_empty()
+            && self.answers.is_empty()
+            && self.returns.len() <= MOST_KEPT;
+        if !keep {
+            return self.clear();
+        }
+        self.absent.clear();
+        self.sessions.retain(|_, s| s.is_some());
+        self.used_keys.clear();
+    }
+
+    /// Ready for the next batch, with nothing kept.
     pub fn clear(&mut self) {
         self.forget_reads();
         self.used_keys.clear();
         self.answers.clear();
         self.pending = Pending::default();
+        self.version = None;
     }
 }
+
+/// SQLite's count of commits by other connections, as this connection sees it: unchanged
+/// when only this connection committed since it was last read.
+fn data_version(c: &mut diesel::SqliteConnection) -> Result<i64, diesel::result::Error> {
+    DataVersion.get_result(c)
+}
+
+/// `PRAGMA data_version`, kept prepared (diesel prepares raw SQL text anew each time: 3 % of
+/// the writer's time when it was read that way once per batch).
+struct DataVersion;
+
+impl diesel::query_builder::QueryId for DataVersion {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for DataVersion {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for DataVersion {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("PRAGMA data_version");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for DataVersion {}
 
 /// The stock key of line `gnum` of a return at `bin`: `None` when the return is in no warehouse
 /// or the line has no list line.

@@ -572,7 +572,10 @@ fn run(
         let result = run_batch(
             &mut conn, &mut refs, &mut view, &counts, &mut batch, &durable,
         );
-        view.clear();
+        match result {
+            Ok(()) => view.committed(&conn),
+            Err(_) => view.clear(),
+        }
         if let Err(e) = result {
             tracing::error!(error = %e, "write batch failed");
             refs.clear();
@@ -654,6 +657,8 @@ fn run_batch(
             return Err(e);
         }
     };
+    // What earlier batches left, if nothing else was committed since.
+    view.begin(conn);
     let steps: Vec<Prefetch> = jobs.iter().filter_map(|j| j.step.clone()).collect();
     let read_at = Utc::now().naive_utc().trunc_subsecs(6);
     if let Err(e) = view.prefetch(conn, &steps, read_at) {

@@ -640,6 +640,32 @@ both! {
     }
 }
 
+both! {
+    fn a_step_decides_on_what_another_connection_committed_since_the_step_before(app: &TestApp) {
+        // On SQLite the writer keeps what a batch read and saved for the next one: a commit
+        // by any other connection (a script, the command line) must make it read again.
+        // (A return changed behind its back is also caught when the step writes: its UPDATE
+        // names the state it decided from. A session is only ever read.)
+        let k = Kit::new(app);
+        let (_, id) = k.whole_return();
+        let (_, other) = k.whole_return();
+        k.receive(&id).assert_status(200);
+        app.db.sql(&format!(
+            "UPDATE returns SET state = 'held', held_from = 'received' WHERE id = '{id}'"
+        ))
+        .unwrap();
+        k.sort(&id, &[(1, 3), (2, 2)], "pending_inspection")
+            .assert_problem(409, "invalid_state");
+        // Its caller's sessions ended elsewhere: the next step is not done.
+        k.receive(&other).assert_status(200);
+        app.db.sql("DELETE FROM sessions WHERE username IN (SELECT username FROM users WHERE warehouse_code = 'WH-A' AND role = 'floor')")
+            .unwrap();
+        k.sort(&other, &[(1, 3), (2, 2)], "pending_inspection")
+            .assert_problem(401, "unauthenticated");
+        assert_eq!(k.state(&other), "received");
+    }
+}
+
 /// Holds the writer in a batch of its own until `go` is sent: the writer's counts before, the
 /// sender, and the blocking request (join it after sending).
 fn hold_writer(
