@@ -499,16 +499,19 @@ impl Batch {
 
     /// Before a batch reads (in its transaction, holding the write lock): on SQLite, checks
     /// that no other connection committed since the view was kept ([`Batch::committed`]),
-    /// else forgets what it kept. Whatever cannot be checked is forgotten.
-    pub fn begin(&mut self, conn: &mut DbConn) {
+    /// else forgets what it kept. Whatever cannot be checked is forgotten. True when what the
+    /// last committed batch left is still the database's state (never on PostgreSQL).
+    pub fn begin(&mut self, conn: &mut DbConn) -> bool {
         let DbConn::Sqlite(c) = conn else {
-            return;
+            return false;
         };
         let now = data_version(c).ok();
-        if now.is_none() || now != self.version {
+        let current = now.is_some() && now == self.version;
+        if !current {
             self.forget_reads();
         }
         self.version = now;
+        current
     }
 
     /// After the batch committed: on SQLite, the returns, stock, settling and sessions as the

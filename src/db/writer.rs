@@ -556,6 +556,8 @@ fn run(
     let mut batch: Vec<Job> = Vec::with_capacity(cap);
     let mut refs = RefCache::new();
     let mut view = Batch::default();
+    // The chain head as the last committed batch left it (see `run_batch`).
+    let mut head: Option<ChainHead> = None;
     while let Ok(first) = receiver.recv() {
         batch.push(first);
         // Take what queued while the last batch was syncing; never linger for more.
@@ -570,11 +572,14 @@ fn run(
             .requests
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         let result = run_batch(
-            &mut conn, &mut refs, &mut view, &counts, &mut batch, &durable,
+            &mut conn, &mut refs, &mut view, &mut head, &counts, &mut batch, &durable,
         );
         match result {
             Ok(()) => view.committed(&conn),
-            Err(_) => view.clear(),
+            Err(_) => {
+                view.clear();
+                head = None;
+            }
         }
         if let Err(e) = result {
             tracing::error!(error = %e, "write batch failed");
@@ -636,10 +641,14 @@ fn give_up(
     AppError::Unavailable(why.into())
 }
 
+/// Runs one batch in one transaction. `kept`: the chain head as the last committed batch left
+/// it, used instead of reading it when [`Batch::begin`] finds that no other connection
+/// committed since (SQLite); the head this batch commits is left there, `None` if it fails.
 fn run_batch(
     conn: &mut DbConn,
     refs: &mut RefCache,
     view: &mut Batch,
+    kept: &mut Option<ChainHead>,
     counts: &Counts,
     jobs: &mut Vec<Job>,
     durable: &Durable,
@@ -649,16 +658,19 @@ fn run_batch(
         abort_all(jobs, &mut done, "cannot begin a transaction");
         return Err(e.into());
     }
-    let mut head = match audit::load_head(conn) {
-        Ok(h) => h,
-        Err(e) => {
-            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
-            abort_all(jobs, &mut done, "cannot read the audit head");
-            return Err(e);
-        }
-    };
     // What earlier batches left, if nothing else was committed since.
-    view.begin(conn);
+    let current = view.begin(conn);
+    let mut head = match kept.take().filter(|_| current) {
+        Some(h) => h,
+        None => match audit::load_head(conn) {
+            Ok(h) => h,
+            Err(e) => {
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                abort_all(jobs, &mut done, "cannot read the audit head");
+                return Err(e);
+            }
+        },
+    };
     let steps: Vec<Prefetch> = jobs.iter().filter_map(|j| j.step.clone()).collect();
     let read_at = Utc::now().naive_utc().trunc_subsecs(6);
     if let Err(e) = view.prefetch(conn, &steps, read_at) {
@@ -745,6 +757,7 @@ fn run_batch(
     match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
         Ok(()) => {
             durable.committed(done);
+            *kept = Some(head);
             Ok(())
         }
         Err(e) => {

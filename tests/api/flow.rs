@@ -666,6 +666,43 @@ both! {
     }
 }
 
+both! {
+    fn the_chain_goes_on_from_an_entry_another_writer_appended_between_two_steps(app: &TestApp) {
+        // The writer keeps the chain head from one batch to the next on SQLite: another
+        // process's writer (the command line's, say) appending meanwhile must be seen.
+        use bonded_returns::audit::{Changes, NewEntry};
+        use bonded_returns::db::{writer::{Writer, WriterOptions}, DbUrl, SqliteSync};
+        let k = Kit::new(app);
+        let (_, id) = k.whole_return();
+        k.receive(&id).assert_status(200);
+        let url = DbUrl::parse(&app.db.url).unwrap();
+        let other = Writer::start(&url, SqliteSync::Normal, WriterOptions::default()).unwrap();
+        let subject = id.clone();
+        other
+            .write_blocking(move |tx| {
+                tx.audit(
+                    &admin_actor(),
+                    NewEntry {
+                        action: "test.note",
+                        entity_kind: "return",
+                        entity_id: &subject,
+                        warehouse: None,
+                        enterprise: None,
+                        changes: Changes::default(),
+                        reason: Some("appended by another writer"),
+                    },
+                )
+            })
+            .unwrap();
+        drop(other);
+        k.sort(&id, &[(1, 3), (2, 2)], "pending_inspection").assert_status(200);
+        let v = app.verify(None);
+        assert!(v.ok, "{v:?}");
+        let actions = actions(&k, &id);
+        assert_eq!(actions[actions.len() - 2..], ["test.note", "return.sort"], "{actions:?}");
+    }
+}
+
 /// Holds the writer in a batch of its own until `go` is sent: the writer's counts before, the
 /// sender, and the blocking request (join it after sending).
 fn hold_writer(
