@@ -13,8 +13,10 @@ pub mod push;
 pub mod query;
 pub mod signing;
 
+use crate::db::timestamps::Ts;
 use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
+use ref_cast::RefCast;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -230,7 +232,7 @@ where
         + diesel::sql_types::HasSqlType<diesel::sql_types::Timestamp>
         + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
     i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    Ts: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
     String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
     Option<String>:
         diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
@@ -264,7 +266,7 @@ where
         + diesel::sql_types::HasSqlType<diesel::sql_types::Timestamp>
         + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
     i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    Ts: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
     String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
     Option<String>:
         diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
@@ -272,7 +274,7 @@ where
     use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
     out.push_bind_param::<BigInt, _>(&e.seq)?;
     out.push_sql(", ");
-    out.push_bind_param::<Timestamp, _>(&e.at)?;
+    out.push_bind_param::<Timestamp, _>(Ts::ref_cast(&e.at))?;
     for text in [&e.actor, &e.role, &e.action, &e.entity_kind, &e.entity_id] {
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(text)?;

@@ -1,7 +1,9 @@
 //! Stored answers to requests that carried an `Idempotency-Key`.
 
+use super::timestamps::Ts;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use ref_cast::RefCast;
 
 use super::schema::idempotency_keys;
 use super::DbConn;
@@ -131,7 +133,7 @@ where
         + diesel::sql_types::HasSqlType<diesel::sql_types::Timestamp>
         + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
     i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
-    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    Ts: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
     String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
 {
     fn walk_ast<'b>(
@@ -152,7 +154,7 @@ where
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(&a.body)?;
         out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&a.created_at)?;
+        out.push_bind_param::<Timestamp, _>(Ts::ref_cast(&a.created_at))?;
         out.push_sql(")");
         Ok(())
     }

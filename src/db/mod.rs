@@ -184,6 +184,7 @@ where
 pub mod batch;
 pub mod refcache;
 pub mod schema;
+pub mod timestamps;
 pub mod writer;
 
 use std::path::PathBuf;

@@ -1,7 +1,9 @@
 //! Declarations (what left the zone), returns, their lines, discrepancies, disposals and stock.
 
+use super::timestamps::{OptTs, Ts};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use ref_cast::RefCast;
 
 use super::schema::{
     audit_entries, declaration_lines, declarations, disposals, return_discrepancies, return_lines,
@@ -35,8 +37,10 @@ pub struct DeclarationRow {
     pub buyer_id_number: String,
     pub buyer_name: String,
     pub buyer_telephone: String,
+    #[diesel(deserialize_as = OptTs)]
     pub released_at: Option<NaiveDateTime>,
     pub return_status: Option<i32>,
+    #[diesel(deserialize_as = Ts)]
     pub created_at: NaiveDateTime,
 }
 
@@ -68,11 +72,15 @@ pub struct ReturnRow {
     pub warehouse_code: Option<String>,
     pub camera_code: Option<String>,
     pub bin_code: Option<String>,
+    #[diesel(deserialize_as = Ts)]
     pub applied_at: NaiveDateTime,
+    #[diesel(deserialize_as = OptTs)]
     pub received_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = OptTs)]
     pub closed_at: Option<NaiveDateTime>,
     pub customs_status: Option<i32>,
     pub customs_info: Option<String>,
+    #[diesel(deserialize_as = OptTs)]
     pub customs_at: Option<NaiveDateTime>,
     pub created_by: String,
 }
@@ -435,7 +443,7 @@ where
         + diesel::sql_types::HasSqlType<diesel::sql_types::Timestamp>
         + diesel::sql_types::HasSqlType<diesel::sql_types::Text>,
     i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    Ts: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
     String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
 {
     fn walk_ast<'b>(
@@ -458,7 +466,7 @@ where
         }
         out.push_bind_param::<BigInt, _>(&r.qty)?;
         out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&r.updated_at)?;
+        out.push_bind_param::<Timestamp, _>(Ts::ref_cast(&r.updated_at))?;
         out.push_sql(")");
         out.push_sql(STOCK_ADD);
         Ok(())
@@ -547,11 +555,11 @@ struct ReturnProgress<'a> {
     warehouse_code: Option<&'a str>,
     camera_code: Option<&'a str>,
     bin_code: Option<&'a str>,
-    received_at: Option<NaiveDateTime>,
-    closed_at: Option<NaiveDateTime>,
+    received_at: Option<Ts>,
+    closed_at: Option<Ts>,
     customs_status: Option<i32>,
     customs_info: Option<&'a str>,
-    customs_at: Option<NaiveDateTime>,
+    customs_at: Option<Ts>,
 }
 
 impl<'a> From<&'a ReturnRow> for ReturnProgress<'a> {
@@ -564,11 +572,11 @@ impl<'a> From<&'a ReturnRow> for ReturnProgress<'a> {
             warehouse_code: r.warehouse_code.as_deref(),
             camera_code: r.camera_code.as_deref(),
             bin_code: r.bin_code.as_deref(),
-            received_at: r.received_at,
-            closed_at: r.closed_at,
+            received_at: r.received_at.map(Ts),
+            closed_at: r.closed_at.map(Ts),
             customs_status: r.customs_status,
             customs_info: r.customs_info.as_deref(),
-            customs_at: r.customs_at,
+            customs_at: r.customs_at.map(Ts),
         }
     }
 }
