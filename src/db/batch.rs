@@ -352,33 +352,36 @@ impl Batch {
     /// Whether the view has return `id` with the stock of its lines at `stock_bin` (so that
     /// [`Batch::step_rows`] answers without a read).
     fn holds(&self, id: &str, stock_bin: Option<&str>) -> bool {
-        let Some(rows) = self.returns.get(id) else {
-            return false;
-        };
-        stock_bin.is_none_or(|bin| {
-            rows.lines
-                .iter()
-                .all(|l| stock_key(rows, l.gnum, bin).is_some_and(|k| self.stock.contains_key(&k)))
-        })
+        self.returns
+            .get(id)
+            .is_some_and(|rows| stock_bin.is_none_or(|bin| self.stock_at(rows, bin).is_some()))
+    }
+
+    /// The stock of `rows`' lines at `bin` by line number (the lines that have some); `None`
+    /// when the view has not read every one.
+    fn stock_at(&self, rows: &StepRows, bin: &str) -> Option<std::collections::BTreeMap<i32, i64>> {
+        let mut out = std::collections::BTreeMap::new();
+        for l in &rows.lines {
+            let qty = *self.stock.get(&stock_key(rows, l.gnum, bin)?)?;
+            if qty != 0 {
+                out.insert(l.gnum, qty);
+            }
+        }
+        Some(out)
     }
 
     /// A return as this batch has it, with the stock of its lines at `stock_bin` when asked
     /// for; `None` when it was not read (or not every stock asked for was).
     pub fn step_rows(&self, id: &str, stock_bin: Option<&str>) -> Option<StepRows> {
         let rows = self.returns.get(id)?;
-        let mut out = StepRows {
-            stock: Default::default(),
-            ..rows.clone()
+        let stock = match stock_bin {
+            Some(bin) => self.stock_at(rows, bin)?,
+            None => Default::default(),
         };
-        if let Some(bin) = stock_bin {
-            for l in &rows.lines {
-                let qty = *self.stock.get(&stock_key(rows, l.gnum, bin)?)?;
-                if qty != 0 {
-                    out.stock.insert(l.gnum, qty);
-                }
-            }
-        }
-        Some(out)
+        Some(StepRows {
+            stock,
+            ..rows.clone()
+        })
     }
 
     /// Whether the batch looked for this return and found none (nothing since may have made
@@ -505,7 +508,7 @@ impl Batch {
         let DbConn::Sqlite(c) = conn else {
             return false;
         };
-        let now = data_version(c).ok();
+        let now = DataVersion.get_result::<i64>(c).ok();
         let current = now.is_some() && now == self.version;
         if !current {
             self.forget_reads();
@@ -518,11 +521,11 @@ impl Batch {
     /// batch left them stay for the next batch (see the module's description); the rest, and
     /// everything on PostgreSQL, is forgotten as by [`Batch::clear`].
     pub fn committed(&mut self, conn: &DbConn) {
-        let keep = matches!(conn, DbConn::Sqlite(_))
-            && self.pending.is_empty()
-            && self.answers.is_empty()
-            && self.returns.len() <= MOST_KEPT;
-        if !keep {
+        debug_assert!(
+            !self.unwritten(),
+            "a batch writes everything before it commits"
+        );
+        if !matches!(conn, DbConn::Sqlite(_)) || self.returns.len() > MOST_KEPT {
             return self.clear();
         }
         self.absent.clear();
@@ -540,13 +543,9 @@ impl Batch {
     }
 }
 
-/// SQLite's count of commits by other connections, as this connection sees it: unchanged
-/// when only this connection committed since it was last read.
-fn data_version(c: &mut diesel::SqliteConnection) -> Result<i64, diesel::result::Error> {
-    DataVersion.get_result(c)
-}
-
-/// `PRAGMA data_version`, kept prepared (diesel prepares raw SQL text anew each time: 3 % of
+/// `PRAGMA data_version`: SQLite's count of commits by other connections, as this connection
+/// sees it (unchanged when only this connection committed since it was last read). Kept
+/// prepared (diesel prepares raw SQL text anew each time: 3 % of
 /// the writer's time when it was read that way once per batch).
 struct DataVersion;
 

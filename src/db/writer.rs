@@ -574,15 +574,10 @@ fn run(
         let result = run_batch(
             &mut conn, &mut refs, &mut view, &mut head, &counts, &mut batch, &durable,
         );
-        match result {
-            Ok(()) => view.committed(&conn),
-            Err(_) => {
-                view.clear();
-                head = None;
-            }
-        }
         if let Err(e) = result {
             tracing::error!(error = %e, "write batch failed");
+            // Nothing of it is kept (the head it took is not given back).
+            view.clear();
             refs.clear();
             // The connection may be broken (e.g. PostgreSQL restarted): open a fresh one.
             match open_writer(&url, sync) {
@@ -594,6 +589,8 @@ fn run(
                     tracing::error!(error = %e, "writer cannot reconnect; will retry on the next batch")
                 }
             }
+        } else {
+            view.committed(&conn);
         }
         batch.clear();
     }
@@ -643,7 +640,7 @@ fn give_up(
 
 /// Runs one batch in one transaction. `kept`: the chain head as the last committed batch left
 /// it, used instead of reading it when [`Batch::begin`] finds that no other connection
-/// committed since (SQLite); the head this batch commits is left there, `None` if it fails.
+/// committed since (SQLite); taken, and given back only by a batch that commits.
 fn run_batch(
     conn: &mut DbConn,
     refs: &mut RefCache,
